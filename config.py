@@ -1,0 +1,74 @@
+"""Settings read from the environment, once, in one place.
+
+JINLIN_DATABASE_URL  database (default: the embedded SQLite file data/jinlin.db)
+JINLIN_SECRET_KEY    key that signs bearer tokens; required when JINLIN_ENV=production
+JINLIN_ENV           development (default) or production
+JINLIN_TOKEN_TTL     token lifetime in seconds (default 12 hours)
+JINLIN_TIMEZONE      the funds' calendar time zone (default Asia/Shanghai)
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent
+DATA_DIR = Path(os.environ.get("JINLIN_DATA_DIR", ROOT / "data"))
+DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{DATA_DIR / 'jinlin.db'}"
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a service that may start."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret_key: str
+    env: str
+    token_ttl_seconds: int
+    timezone: ZoneInfo
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+
+def _development_secret() -> str:
+    """A random key kept in data/ so tokens survive a restart in development."""
+    path = DATA_DIR / "secret.key"
+    if path.exists():
+        return path.read_text().strip()
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    environ = dict(os.environ if environ is None else environ)
+    env = environ.get("JINLIN_ENV", "development")
+    if env not in ("development", "production"):
+        raise ConfigError(f"JINLIN_ENV must be development or production, not {env!r}")
+    secret = environ.get("JINLIN_SECRET_KEY", "")
+    if not secret:
+        if env == "production":
+            raise ConfigError("JINLIN_SECRET_KEY must be set when JINLIN_ENV=production")
+        secret = _development_secret()
+    elif len(secret) < 32:
+        raise ConfigError("JINLIN_SECRET_KEY must be at least 32 characters")
+    try:
+        ttl = int(environ.get("JINLIN_TOKEN_TTL", str(12 * 3600)))
+    except ValueError as exc:
+        raise ConfigError("JINLIN_TOKEN_TTL must be a whole number of seconds") from exc
+    return Settings(
+        database_url=environ.get("JINLIN_DATABASE_URL", DEFAULT_DATABASE_URL),
+        secret_key=secret,
+        env=env,
+        token_ttl_seconds=ttl,
+        timezone=ZoneInfo(environ.get("JINLIN_TIMEZONE", "Asia/Shanghai")),
+    )

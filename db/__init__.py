@@ -1,0 +1,1 @@
+"""Database access: the async engine, the unit of work and the table models."""

@@ -1,0 +1,8 @@
+"""Every table the migrations manage, gathered in one MetaData."""
+
+from sqlmodel import SQLModel
+
+import db.models  # noqa: F401  (registers the tables)
+import ledger.tables  # noqa: F401
+
+target_metadata = SQLModel.metadata

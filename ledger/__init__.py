@@ -1,0 +1,1 @@
+"""The double-entry core. Knows nothing of GraphQL; resolvers call its narrow API."""

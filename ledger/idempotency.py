@@ -1,0 +1,64 @@
+"""Idempotency keys: the same key and request give the first result and write nothing.
+
+A key is remembered in the same transaction as the write it guards, so a crash can
+never leave one without the other. Callers recall after taking the lock that
+serializes the write (the fund's book), so two racing requests with one key are
+decided one after the other; a key claimed concurrently elsewhere surfaces as an
+IntegrityError on commit, and the retried unit of work then recalls it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import IdempotencyRow
+from ledger.errors import IdempotencyConflict, InvalidEntry
+
+MAX_KEY_LENGTH = 200
+
+
+def fingerprint(operation: str, request: dict[str, Any]) -> str:
+    """A stable hash of what was asked (the key itself excluded)."""
+    canonical = orjson.dumps(
+        {"op": operation, "request": request}, option=orjson.OPT_SORT_KEYS, default=str
+    )
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def check_key(key: str) -> str:
+    key = key.strip() if isinstance(key, str) else ""
+    if not key:
+        raise InvalidEntry("idempotencyKey must not be empty", field="idempotencyKey")
+    if len(key) > MAX_KEY_LENGTH:
+        raise InvalidEntry(
+            f"idempotencyKey is longer than {MAX_KEY_LENGTH} characters", field="idempotencyKey"
+        )
+    return key
+
+
+async def recall(session: AsyncSession, key: str, operation: str, print_: str) -> int | None:
+    """The id the key produced before, None if the key is new; a conflict if it was
+    used for another request."""
+    row = await session.scalar(select(IdempotencyRow).where(IdempotencyRow.key == key))
+    if row is None:
+        return None
+    if row.operation != operation or row.fingerprint != print_:
+        raise IdempotencyConflict(
+            "this idempotencyKey was already used for a different request",
+            field="idempotencyKey",
+        )
+    return row.result_id
+
+
+async def remember(
+    session: AsyncSession, key: str, operation: str, print_: str, result_id: int
+) -> None:
+    session.add(
+        IdempotencyRow(key=key, operation=operation, fingerprint=print_, result_id=result_id)
+    )
+    await session.flush()

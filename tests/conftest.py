@@ -1,0 +1,82 @@
+"""Shared fixtures: a fresh migrated database per test on every configured backend."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.engine import make_engine
+from tests.databases import PostgresTemplates, SqliteTemplates, backends, postgres_url
+
+
+def pytest_report_header(config):
+    return f"jinlin database backends: {', '.join(backends())}"
+
+
+@pytest.fixture(scope="session")
+async def _sqlite_templates(tmp_path_factory):
+    return SqliteTemplates(tmp_path_factory.mktemp("sqlite"))
+
+
+@pytest.fixture(scope="session")
+async def _postgres_templates():
+    url = postgres_url()
+    if url is None:
+        yield None
+        return
+    templates = PostgresTemplates(url)
+    yield templates
+    await templates.drop_all()
+
+
+@pytest.fixture(params=backends())
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+async def db_url(backend, _sqlite_templates, _postgres_templates):
+    """The URL of a freshly migrated, empty database of the test's backend."""
+    if backend == "sqlite":
+        url, _path = await _sqlite_templates.fresh()
+        yield url
+    else:
+        url, name = await _postgres_templates.fresh()
+        yield url
+        await _postgres_templates.drop(name)
+
+
+@pytest.fixture
+async def engine(db_url) -> AsyncEngine:
+    engine = make_engine(db_url)
+    yield engine
+    await engine.dispose()
+
+
+class StatementCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@contextmanager
+def count_statements(engine: AsyncEngine) -> Iterator[StatementCounter]:
+    """Count the SQL statements the engine sends while the block runs."""
+    counter = StatementCounter()
+
+    def _before(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")):
+            counter.statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", _before)
+    try:
+        yield counter
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", _before)
