@@ -9,10 +9,22 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from db.types import UTCDateTime
+
+# SQLite assigns ids only to an INTEGER PRIMARY KEY (the rowid, 64-bit anyway); a
+# BIGINT key there would have to be supplied by hand.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class BookRow(SQLModel, table=True):
@@ -28,6 +40,9 @@ class BookRow(SQLModel, table=True):
     last_hash: str | None = Field(default=None, max_length=64)
     # Entries effective on or before the end of this day (fund time zone) are closed.
     closed_through: date | None = Field(default=None)
+    # The first instant after closed_through ends in the fund time zone used to close
+    # it: kept so that later checks need no time zone and cannot disagree.
+    open_from: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class AccountRow(SQLModel, table=True):
@@ -58,7 +73,7 @@ class EntryRow(SQLModel, table=True):
         Index("ix_journal_entries_effective", "fund_id", "effective_at"),
     )
 
-    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
     fund_id: int = Field(foreign_key="ledger_books.fund_id")
     sequence: int = Field(sa_type=BigInteger)
     kind: str = Field(max_length=32)
@@ -85,8 +100,10 @@ class PostingRow(SQLModel, table=True):
         Index("ix_postings_account_effective", "account_id", "effective_at", "id"),
     )
 
-    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
-    entry_id: int = Field(sa_column=Column(BigInteger, ForeignKey("journal_entries.id"), index=True, nullable=False))
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    entry_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("journal_entries.id"), index=True, nullable=False)
+    )
     account_id: int = Field(foreign_key="ledger_accounts.id")
     side: str = Field(max_length=6)
     amount_fen: int = Field(sa_type=BigInteger)

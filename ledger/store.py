@@ -1,0 +1,538 @@
+"""Writing the journal: books, entries, reversals, period close.
+
+Every write to a fund goes through one lock, the fund's book row (ledger_books),
+taken before anything of the fund is read for a decision. It serializes the
+fund's gapless sequence, its hash chain, its balances and its guards, and since
+it is always the first and only lock a ledger write takes, writers cannot
+deadlock. On PostgreSQL it is SELECT ... FOR UPDATE; under READ COMMITTED each
+later statement sees everything the previous holder committed. On SQLite the
+unit of work already serializes writers (in-process lock + BEGIN IMMEDIATE), and
+the ledger refuses to write outside such a unit of work rather than rely on luck.
+
+Nothing here commits: every function writes inside the caller's transaction, and
+every refusal is raised before the first write, so a caller that catches one is
+left with an untouched transaction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from db.engine import WRITE_OPTION
+from db.models import FundRow
+from db.types import utcnow
+from ledger.accounts import (
+    CHART,
+    EXPENSE_CODES,
+    INCOME_CODES,
+    NET_ASSET_CODES,
+    NET_RESTRICTED,
+    NET_UNRESTRICTED,
+    normal_delta,
+    positions,
+)
+from ledger.entries import PostingSpec, entry_hash, validate_draft
+from ledger.errors import (
+    CurrencyMismatch,
+    InsufficientFunds,
+    InvalidEntry,
+    InvalidState,
+    NotFound,
+    PeriodClosed,
+)
+from ledger.money import SUPPORTED_CURRENCIES
+from ledger.tables import AccountRow, BookRow, EntryRow, PostingRow
+
+BOOKS = BookRow.__table__
+ACCOUNTS = AccountRow.__table__
+ENTRIES = EntryRow.__table__
+POSTINGS = PostingRow.__table__
+
+# Entries record what happened; an instant later than now (beyond clock skew) has not.
+# This also keeps a stored balance equal to the balance as of now.
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+ONE_MICROSECOND = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class _Head:
+    currency: str
+    restricted: bool
+    last_sequence: int
+    last_hash: str | None
+    closed_through: date | None
+    open_from: datetime | None
+
+
+@dataclass(frozen=True)
+class _Account:
+    id: int
+    code: str
+    type: str
+    normal_side: str
+    currency: str
+    guarded: bool
+    balance_fen: int
+
+
+# ---------------------------------------------------------------- books
+
+
+async def open_book(
+    session: AsyncSession, fund_id: int, *, currency: str = "CNY", restricted: bool = False
+) -> None:
+    """Create the fund's book and every account of the chart, all at zero."""
+    conn = await _write_connection(session)
+    if currency not in SUPPORTED_CURRENCIES:
+        raise CurrencyMismatch(f"currency {currency!r} is not supported", field="currency")
+    if await conn.scalar(select(FundRow.id).where(FundRow.id == fund_id)) is None:
+        raise NotFound(f"fund {fund_id} does not exist", field="fundId")
+    if await conn.scalar(select(BOOKS.c.fund_id).where(BOOKS.c.fund_id == fund_id)) is not None:
+        raise InvalidState(f"fund {fund_id} already has a book", field="fundId")
+    await conn.execute(
+        insert(BOOKS).values(
+            fund_id=fund_id, currency=currency, restricted=restricted, last_sequence=0
+        )
+    )
+    await conn.execute(
+        insert(ACCOUNTS),
+        [
+            {
+                "fund_id": fund_id,
+                "code": spec.code,
+                "name": spec.name,
+                "type": spec.type,
+                "normal_side": spec.normal_side,
+                "currency": currency,
+                "guarded": spec.guarded,
+                "balance_fen": 0,
+            }
+            for spec in CHART
+        ],
+    )
+
+
+async def lock_book(session: AsyncSession, fund_id: int) -> BookRow:
+    """Take the fund's write lock (idempotent within a transaction) and return its head."""
+    await _write_connection(session)
+    book = await session.scalar(
+        select(BookRow)
+        .where(BookRow.fund_id == fund_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if book is None:
+        raise NotFound(f"fund {fund_id} has no book", field="fundId")
+    return book
+
+
+async def account_balances(session: AsyncSession, fund_id: int) -> dict[str, int]:
+    """Stored balances (signed by normal side) by account code; O(1) in the journal's length."""
+    conn = await session.connection()
+    rows = await conn.execute(
+        select(ACCOUNTS.c.code, ACCOUNTS.c.balance_fen).where(ACCOUNTS.c.fund_id == fund_id)
+    )
+    return {code: balance for code, balance in rows}
+
+
+# ---------------------------------------------------------------- entries
+
+
+async def post_entry(
+    session: AsyncSession,
+    fund_id: int,
+    postings: Sequence[PostingSpec],
+    *,
+    memo: str,
+    recorded_by: str,
+    kind: str = "manual",
+    effective_at: datetime | None = None,
+    reference: str | None = None,
+    reverses_id: int | None = None,
+    keep_available: bool = False,
+) -> EntryRow:
+    """Write one balanced entry, its postings, the new balances and the book head.
+
+    Refused (nothing written): malformed draft, unknown account code, currency other
+    than the account's, a posting to net assets (only period close moves them, so
+    the statement identity holds), effective_at naive, in the future or in a closed
+    period, a guarded account going below zero, or with keep_available a drop of
+    available money below zero.
+    """
+    if kind == "close":
+        raise InvalidEntry("closing entries are written by close_period", field="kind")
+    if kind == "reversal" and reverses_id is None:
+        raise InvalidEntry("a reversal names the entry it reverses", field="reversesId")
+    return await _post(
+        session,
+        fund_id,
+        postings,
+        memo=memo,
+        recorded_by=recorded_by,
+        kind=kind,
+        effective_at=effective_at,
+        reference=reference,
+        reverses_id=reverses_id,
+        keep_available=keep_available,
+    )
+
+
+async def reverse_entry(
+    session: AsyncSession,
+    entry_id: int,
+    *,
+    memo: str,
+    recorded_by: str,
+    effective_at: datetime | None = None,
+) -> EntryRow:
+    """Post the mirror image of an entry (sides swapped), linked to it.
+
+    Refused: unknown entry (NotFound); a closing entry, an entry that is itself a
+    reversal, or one already reversed (InvalidState; to undo a reversal, post the
+    correct entry again); the original or the reversal in a closed period
+    (PeriodClosed); a reversal dated before its original (InvalidEntry). Guards
+    apply, and it may not drive available money below zero.
+    """
+    conn = await _write_connection(session)
+    # Entries never change, so reading the original before the lock is safe; whether
+    # it was already reversed is decided under the lock, in _post.
+    fund_id = await conn.scalar(select(ENTRIES.c.fund_id).where(ENTRIES.c.id == entry_id))
+    if fund_id is None:
+        raise NotFound(f"entry {entry_id} does not exist", field="entryId")
+    rows = await conn.execute(
+        select(ACCOUNTS.c.code, POSTINGS.c.side, POSTINGS.c.amount_fen, POSTINGS.c.currency)
+        .join(ACCOUNTS, ACCOUNTS.c.id == POSTINGS.c.account_id)
+        .where(POSTINGS.c.entry_id == entry_id)
+        .order_by(POSTINGS.c.id)
+    )
+    mirrored = [
+        PostingSpec(code, "CREDIT" if side == "DEBIT" else "DEBIT", amount, currency)
+        for code, side, amount, currency in rows
+    ]
+    return await _post(
+        session,
+        fund_id,
+        mirrored,
+        memo=memo,
+        recorded_by=recorded_by,
+        kind="reversal",
+        effective_at=effective_at,
+        reference=None,
+        reverses_id=entry_id,
+        keep_available=True,
+    )
+
+
+async def close_period(
+    session: AsyncSession,
+    fund_id: int,
+    through: date,
+    *,
+    tz: ZoneInfo,
+    recorded_by: str,
+) -> EntryRow | None:
+    """Close the fund's books through the end of `through` (a day in tz).
+
+    Posts a kind="close" entry at the last instant of that day moving every income
+    and expense balance as of then into net assets (3102 if the book is restricted,
+    else 3101); None when there was nothing to move. From then on entries and
+    reversals effective on or before that day are refused (PeriodClosed). Refused
+    with InvalidState: `through` not after the current closed_through, or a day
+    that has not ended yet.
+    """
+    conn = await _write_connection(session)
+    head = await _lock_head(conn, fund_id)
+    if head.closed_through is not None and through <= head.closed_through:
+        raise InvalidState(
+            f"the books are already closed through {head.closed_through}", field="through"
+        )
+    open_from = datetime.combine(through + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+    if open_from > utcnow():
+        raise InvalidState(f"{through} has not ended yet", field="through")
+    at = open_from - ONE_MICROSECOND
+
+    from ledger.reports import balances_at  # reports reads what store writes
+
+    balances = (await balances_at(session, [fund_id], at)).get(fund_id, {})
+    postings: list[PostingSpec] = []
+    net = 0  # credit to net assets
+    for code in INCOME_CODES:  # credit-normal: a positive balance is closed by a debit
+        balance = balances.get(code, 0)
+        if balance:
+            postings.append(_posting(code, "DEBIT", balance, head.currency))
+            net += balance
+    for code in EXPENSE_CODES:  # debit-normal: a positive balance is closed by a credit
+        balance = balances.get(code, 0)
+        if balance:
+            postings.append(_posting(code, "CREDIT", balance, head.currency))
+            net -= balance
+    if net:
+        target = NET_RESTRICTED if head.restricted else NET_UNRESTRICTED
+        postings.append(_posting(target, "CREDIT", net, head.currency))
+
+    entry = None
+    if postings:
+        entry = await _post(
+            session,
+            fund_id,
+            postings,
+            memo=f"Period close through {through.isoformat()}",
+            recorded_by=recorded_by,
+            kind="close",
+            effective_at=at,
+            reference=None,
+            reverses_id=None,
+            keep_available=False,
+        )
+    await conn.execute(
+        update(BOOKS)
+        .where(BOOKS.c.fund_id == fund_id)
+        .values(closed_through=through, open_from=open_from)
+    )
+    return entry
+
+
+def _posting(code: str, side: str, signed_amount: int, currency: str) -> PostingSpec:
+    """A posting of |amount|, on the other side when the amount is negative."""
+    if signed_amount < 0:
+        side = "CREDIT" if side == "DEBIT" else "DEBIT"
+    return PostingSpec(code, side, abs(signed_amount), currency)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- the write path
+
+
+async def _post(
+    session: AsyncSession,
+    fund_id: int,
+    postings: Sequence[PostingSpec],
+    *,
+    memo: str,
+    recorded_by: str,
+    kind: str,
+    effective_at: datetime | None,
+    reference: str | None,
+    reverses_id: int | None,
+    keep_available: bool,
+) -> EntryRow:
+    postings = tuple(postings)
+    validate_draft(postings, memo=memo, recorded_by=recorded_by, kind=kind, reference=reference)
+    recorded_at = utcnow()
+    effective_at = _effective_instant(effective_at, recorded_at)
+    conn = await _write_connection(session)
+
+    # Statement 1: the lock. Everything read after it is current for this fund.
+    head = await _lock_head(conn, fund_id)
+    if head.open_from is not None and effective_at < head.open_from:
+        raise PeriodClosed(
+            f"the books are closed through {head.closed_through}", field="effectiveAt"
+        )
+    if reverses_id is not None:
+        await _check_reversible(conn, fund_id, reverses_id, head, effective_at)
+
+    # Statement 2: the fund's accounts (16 rows), with their balances.
+    accounts = {
+        row.code: _Account(*row)
+        for row in await conn.execute(
+            select(
+                ACCOUNTS.c.id,
+                ACCOUNTS.c.code,
+                ACCOUNTS.c.type,
+                ACCOUNTS.c.normal_side,
+                ACCOUNTS.c.currency,
+                ACCOUNTS.c.guarded,
+                ACCOUNTS.c.balance_fen,
+            ).where(ACCOUNTS.c.fund_id == fund_id)
+        )
+    }
+    deltas: dict[str, int] = defaultdict(int)
+    posting_rows = []
+    for posting in postings:
+        account = accounts.get(posting.account_code)
+        if account is None:
+            raise InvalidEntry(
+                f"fund {fund_id} has no account {posting.account_code!r}", field="accountCode"
+            )
+        if posting.currency != account.currency:
+            raise CurrencyMismatch(
+                f"account {account.code} is kept in {account.currency}, not {posting.currency}",
+                field="currency",
+            )
+        if account.code in NET_ASSET_CODES and kind != "close":
+            raise InvalidEntry(
+                f"net assets ({account.code}) move only by period close", field="accountCode"
+            )
+        delta = normal_delta(account.normal_side, posting.side, posting.amount_fen)
+        deltas[account.code] += delta
+        posting_rows.append(
+            {
+                "account_id": account.id,
+                "side": posting.side,
+                "amount_fen": posting.amount_fen,
+                "currency": posting.currency,
+                "effective_at": effective_at,
+                "normal_delta_fen": delta,
+            }
+        )
+
+    after = {code: accounts[code].balance_fen + delta for code, delta in deltas.items()}
+    for code, balance in after.items():
+        if balance < 0 and accounts[code].guarded:
+            raise InsufficientFunds(
+                f"account {code} holds {accounts[code].balance_fen} fen; "
+                f"this entry would take it to {balance}",
+                field="amount",
+            )
+    if keep_available:
+        current = {code: account.balance_fen for code, account in accounts.items()}
+        before_available = positions(current).available
+        after_available = positions(current | after).available
+        # Only an entry that lowers available money can be blamed for it being short.
+        if after_available < 0 and after_available < before_available:
+            raise InsufficientFunds(
+                f"available money is {before_available} fen; this entry needs "
+                f"{before_available - after_available}",
+                field="amount",
+            )
+
+    sequence = head.last_sequence + 1
+    digest = entry_hash(
+        fund_id=fund_id,
+        sequence=sequence,
+        effective_at=effective_at,
+        recorded_at=recorded_at,
+        recorded_by=recorded_by,
+        memo=memo,
+        kind=kind,
+        reference=reference,
+        reverses_id=reverses_id,
+        postings=[(p.account_code, p.side, p.amount_fen, p.currency) for p in postings],
+        previous_hash=head.last_hash,
+    )
+    values = {
+        "fund_id": fund_id,
+        "sequence": sequence,
+        "kind": kind,
+        "effective_at": effective_at,
+        "recorded_at": recorded_at,
+        "memo": memo,
+        "recorded_by": recorded_by,
+        "reference": reference,
+        "reverses_id": reverses_id,
+        "hash": digest,
+        "previous_hash": head.last_hash,
+    }
+    # Statements 3-6: entry, postings, balances, head.
+    entry_id = await conn.scalar(insert(ENTRIES).values(values).returning(ENTRIES.c.id))
+    for row in posting_rows:
+        row["entry_id"] = entry_id
+    await conn.execute(insert(POSTINGS), posting_rows)
+    await conn.execute(
+        _UPDATE_BALANCE,
+        [
+            {"_id": accounts[code].id, "_delta": delta}
+            for code, delta in deltas.items()
+            if delta != 0
+        ]
+        or [{"_id": accounts[postings[0].account_code].id, "_delta": 0}],
+    )
+    moved = await conn.execute(
+        update(BOOKS)
+        .where(BOOKS.c.fund_id == fund_id, BOOKS.c.last_sequence == head.last_sequence)
+        .values(last_sequence=sequence, last_hash=digest)
+    )
+    if moved.rowcount != 1:  # pragma: no cover - only if someone wrote without the lock
+        raise RuntimeError(f"book of fund {fund_id} moved while locked")
+    return EntryRow(id=entry_id, **values)
+
+
+# Relative update: correct even if a balance were read stale; the book lock makes the
+# guard check (on the value read) exact, and the CHECK constraint backs the guard.
+_UPDATE_BALANCE = (
+    update(ACCOUNTS)
+    .where(ACCOUNTS.c.id == bindparam("_id"))
+    .values(balance_fen=ACCOUNTS.c.balance_fen + bindparam("_delta"))
+)
+
+
+async def _write_connection(session: AsyncSession) -> AsyncConnection:
+    conn = await session.connection()
+    # SQLite has one writer at a time; the write unit of work queues writers explicitly.
+    if conn.dialect.name == "sqlite" and not conn.sync_connection.get_execution_options().get(
+        WRITE_OPTION
+    ):
+        raise RuntimeError("ledger writes on SQLite must run in unit_of_work(engine, write=True)")
+    return conn
+
+
+async def _lock_head(conn: AsyncConnection, fund_id: int) -> _Head:
+    row = (
+        await conn.execute(
+            select(
+                BOOKS.c.currency,
+                BOOKS.c.restricted,
+                BOOKS.c.last_sequence,
+                BOOKS.c.last_hash,
+                BOOKS.c.closed_through,
+                BOOKS.c.open_from,
+            )
+            .where(BOOKS.c.fund_id == fund_id)
+            .with_for_update()
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"fund {fund_id} has no book", field="fundId")
+    return _Head(*row)
+
+
+async def _check_reversible(
+    conn: AsyncConnection, fund_id: int, entry_id: int, head: _Head, effective_at: datetime
+) -> None:
+    original = (
+        await conn.execute(
+            select(
+                ENTRIES.c.fund_id, ENTRIES.c.kind, ENTRIES.c.reverses_id, ENTRIES.c.effective_at
+            ).where(ENTRIES.c.id == entry_id)
+        )
+    ).first()
+    if original is None:
+        raise NotFound(f"entry {entry_id} does not exist", field="reversesId")
+    if original.fund_id != fund_id:
+        raise InvalidEntry(f"entry {entry_id} belongs to another fund", field="reversesId")
+    if original.kind == "close":
+        raise InvalidState("a closing entry cannot be reversed", field="entryId")
+    if original.reverses_id is not None:
+        raise InvalidState(
+            "a reversal cannot be reversed; post the correct entry again", field="entryId"
+        )
+    if head.open_from is not None and original.effective_at < head.open_from:
+        raise PeriodClosed(
+            f"entry {entry_id} is in a period closed through {head.closed_through}",
+            field="entryId",
+        )
+    if effective_at < original.effective_at:
+        raise InvalidEntry(
+            "a reversal cannot be effective before the entry it reverses", field="effectiveAt"
+        )
+    reversed_by = await conn.scalar(select(ENTRIES.c.id).where(ENTRIES.c.reverses_id == entry_id))
+    if reversed_by is not None:
+        raise InvalidState(
+            f"entry {entry_id} was already reversed by entry {reversed_by}", field="entryId"
+        )
+
+
+def _effective_instant(effective_at: datetime | None, now: datetime) -> datetime:
+    if effective_at is None:
+        return now
+    if not isinstance(effective_at, datetime) or effective_at.tzinfo is None:
+        raise InvalidEntry("effectiveAt needs a time zone offset", field="effectiveAt")
+    if effective_at > now + MAX_CLOCK_SKEW:
+        raise InvalidEntry("effectiveAt is in the future", field="effectiveAt")
+    return effective_at.astimezone(UTC)

@@ -1,0 +1,75 @@
+"""ledger: append-only journal (PostgreSQL triggers), book open_from
+
+Revision ID: 0002
+Revises: 0001
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import db.types
+
+revision: str = "0002"
+down_revision: str | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+APPEND_ONLY = ("journal_entries", "postings")
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        # 0001 declared these keys BIGINT, which SQLite does not fill in; INTEGER
+        # PRIMARY KEY is its rowid (64-bit), so ids are assigned again.
+        for table in APPEND_ONLY:
+            with op.batch_alter_table(table, schema=None, recreate="always") as batch_op:
+                batch_op.alter_column(
+                    "id", existing_type=sa.BigInteger(), type_=sa.Integer(), existing_nullable=False
+                )
+    # The instant the open period starts, fixed when the period is closed (see BookRow).
+    with op.batch_alter_table("ledger_books", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("open_from", db.types.UTCDateTime(timezone=True), nullable=True)
+        )
+
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    # The database itself refuses to rewrite history, whatever code path asks.
+    op.execute(
+        """
+        CREATE FUNCTION jinlin_journal_append_only() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION 'journal is append-only'
+                USING ERRCODE = 'restrict_violation', TABLE = TG_TABLE_NAME;
+        END
+        $$
+        """
+    )
+    for table in APPEND_ONLY:
+        op.execute(
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION jinlin_journal_append_only()"
+        )
+        op.execute(
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION jinlin_journal_append_only()"
+        )
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for table in APPEND_ONLY:
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+        op.execute("DROP FUNCTION IF EXISTS jinlin_journal_append_only()")
+    with op.batch_alter_table("ledger_books", schema=None) as batch_op:
+        batch_op.drop_column("open_from")
+    if op.get_bind().dialect.name == "sqlite":
+        for table in APPEND_ONLY:
+            with op.batch_alter_table(table, schema=None, recreate="always") as batch_op:
+                batch_op.alter_column(
+                    "id", existing_type=sa.Integer(), type_=sa.BigInteger(), existing_nullable=False
+                )
