@@ -1,0 +1,1 @@
+"""Reconciliation against outside records: payment-channel settlement files and bank statements."""
