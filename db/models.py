@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import BigInteger, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from db.types import UTCDateTime, utcnow
@@ -17,7 +17,6 @@ from db.types import UTCDateTime, utcnow
 
 def _created() -> datetime:
     return utcnow()
-
 
 
 # ---------------------------------------------------------------- places

@@ -74,8 +74,11 @@ class PostgresTemplates:
                 self.template = f"jinlin_tpl_{self.tag}"
                 await conn.execute(f'CREATE DATABASE "{self.template}"')
                 self.created.append(self.template)
-                await upgrade_async(make_url(self.base_url).set(database=self.template)
-                                    .render_as_string(hide_password=False))
+                await upgrade_async(
+                    make_url(self.base_url)
+                    .set(database=self.template)
+                    .render_as_string(hide_password=False)
+                )
             name = f"jinlin_t_{self.tag}_{next(_counter)}"
             await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
             self.created.append(name)

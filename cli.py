@@ -1,0 +1,195 @@
+"""The `jinlin` command: serve, migrate, seed-demo, create-user, export-schema, verify-journal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from config import ConfigError, load_settings
+
+
+def _serve(args) -> int:
+    import uvicorn
+
+    load_settings()  # refuse to start on a bad environment before forking workers
+    uvicorn.run(
+        "server:app_factory",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        loop="uvloop",
+        http="httptools",
+        log_level="info",
+        access_log=False,
+    )
+    return 0
+
+
+def _migrate(_args) -> int:
+    from db.migrate import upgrade
+
+    upgrade(load_settings().database_url)
+    print("database is at the latest migration")
+    return 0
+
+
+def _seed(_args) -> int:
+    from demo import seed_demo
+
+    from db.engine import make_engine
+
+    async def run() -> int:
+        engine = make_engine(load_settings().database_url)
+        try:
+            report = await seed_demo(engine)
+        finally:
+            await engine.dispose()
+        print(report)
+        return 0
+
+    return asyncio.run(run())
+
+
+def _create_user(args) -> int:
+    from db.engine import make_engine
+    from resolvers.errors import UseCaseError
+    from resolvers.ids import decode_id
+    from resolvers.users import create_user_in
+
+    if not args.password_stdin:
+        print("error: pass the password on standard input with --password-stdin", file=sys.stderr)
+        return 2
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        community = (
+            decode_id(args.community_id, "Community", field="communityId")
+            if args.community_id
+            else None
+        )
+        partner = (
+            decode_id(args.partner_id, "Partner", field="partnerId") if args.partner_id else None
+        )
+    except UseCaseError as exc:
+        print(f"error: {exc.message} ({exc.field})", file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        engine = make_engine(load_settings().database_url)
+        try:
+            user = await create_user_in(
+                engine,
+                args.username,
+                password,
+                args.role,
+                community_id=community,
+                partner_id=partner,
+            )
+        except UseCaseError as exc:
+            print(
+                f"error: {exc.message}" + (f" ({exc.field})" if exc.field else ""), file=sys.stderr
+            )
+            return 2
+        finally:
+            await engine.dispose()
+        print(f"created user {user.username} with roles {user.roles}")
+        return 0
+
+    return asyncio.run(run())
+
+
+def _export_schema(_args) -> int:
+    from schema import export_sdl
+
+    sys.stdout.write(export_sdl())
+    return 0
+
+
+def _verify(args) -> int:
+    from sqlalchemy import select
+
+    from db.engine import make_engine
+    from db.models import FundRow
+    from db.uow import read_session
+    from ledger.reports import verify_journal
+
+    async def run() -> int:
+        engine = make_engine(load_settings().database_url)
+        faults = 0
+        try:
+            async with read_session(engine) as session:
+                stmt = select(FundRow).order_by(FundRow.id)
+                if args.fund_code:
+                    stmt = stmt.where(FundRow.code == args.fund_code.upper())
+                funds = (await session.scalars(stmt)).all()
+                if args.fund_code and not funds:
+                    print(f"error: no fund with code {args.fund_code}", file=sys.stderr)
+                    return 2
+                for fund in funds:
+                    v = await verify_journal(session, fund.id)
+                    state = "ok" if v.ok else "FAULT"
+                    print(f"{fund.code}: {state}, {v.entries_checked} entries checked")
+                    if not v.ok:
+                        faults += 1
+                        if v.first_broken_entry_id is not None:
+                            print(f"  first broken entry: id {v.first_broken_entry_id}")
+                        for code, stored, computed in v.balance_mismatches:
+                            print(
+                                f"  account {code}: stored {stored} fen, postings say {computed} fen"
+                            )
+                        if v.sequence_gaps:
+                            print(f"  sequence gaps: {v.sequence_gaps}")
+        finally:
+            await engine.dispose()
+        return 1 if faults else 0
+
+    return asyncio.run(run())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jinlin", description="Jinlin community charity-fund service"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve GraphQL over HTTP and WebSocket")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(run=_serve)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(run=_migrate)
+    sub.add_parser("seed-demo", help="load the demo data into an empty database").set_defaults(
+        run=_seed
+    )
+    user = sub.add_parser("create-user", help="create a user (password on stdin)")
+    user.add_argument("username")
+    user.add_argument(
+        "--role",
+        action="append",
+        required=True,
+        choices=["ADMIN", "FINANCE", "COMMUNITY_STAFF", "PARTNER"],
+    )
+    user.add_argument("--community-id", help="global ID of the community (COMMUNITY_STAFF)")
+    user.add_argument("--partner-id", help="global ID of the partner (PARTNER)")
+    user.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    user.set_defaults(run=_create_user)
+    sub.add_parser("export-schema", help="print the GraphQL SDL").set_defaults(run=_export_schema)
+    verify = sub.add_parser("verify-journal", help="re-check hash chains and stored balances")
+    verify.add_argument("fund_code", nargs="?")
+    verify.set_defaults(run=_verify)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Use cases: what each query, mutation and subscription does. Knows nothing of HTTP."""

@@ -1,0 +1,158 @@
+"""Spending: a request, an approval by someone else, then payment from the bank."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from db.models import DisbursementRow, FundRow
+from db.types import utcnow
+from db.uow import unit_of_work
+from ledger import accounts as A
+from ledger import idempotency, store
+from ledger.entries import PostingSpec
+from resolvers.auth import Action, Viewer, authorize
+from resolvers.errors import UseCaseError, not_found
+from resolvers.funds import amount_in, fund_for, require_open
+from resolvers.funds_access import can_see_fund
+from resolvers.ids import decode_id
+from resolvers.validation import text
+
+# Status moves only forward, along these edges.
+NEXT = {
+    "approve": ("REQUESTED", "APPROVED"),
+    "reject": ("REQUESTED", "REJECTED"),
+    "pay": ("APPROVED", "PAID"),
+}
+
+
+async def request_disbursement(
+    engine: AsyncEngine,
+    viewer: Viewer | None,
+    *,
+    fund_id: str,
+    amount,
+    payee: str,
+    purpose: str,
+    idempotency_key: str,
+) -> DisbursementRow:
+    authorize(viewer, Action.REQUEST_DISBURSEMENT)
+    key = idempotency.check_key(idempotency_key)
+    payee = text(payee, "payee")
+    purpose = text(purpose, "purpose", max_length=500)
+    request = {
+        "fund": fund_id,
+        "amount": [str(amount.amount), amount.currency],
+        "payee": payee,
+        "purpose": purpose,
+    }
+    fingerprint = idempotency.fingerprint("requestDisbursement", request)
+    async with unit_of_work(engine) as session:
+        fund = await fund_for(session, viewer, fund_id, Action.REQUEST_DISBURSEMENT, lock=True)
+        fen = amount_in(fund, amount.amount, amount.currency, "amount")
+        earlier = await idempotency.recall(session, key, "requestDisbursement", fingerprint)
+        if earlier is not None:
+            return await session.get(DisbursementRow, earlier)
+        require_open(fund)
+        row = DisbursementRow(
+            fund_id=fund.id,
+            amount_fen=fen,
+            payee=payee,
+            purpose=purpose,
+            requested_by=viewer.username,
+            requested_at=utcnow(),
+        )
+        session.add(row)
+        await session.flush()
+        await idempotency.remember(session, key, "requestDisbursement", fingerprint, row.id)
+        return row
+
+
+async def _locked_disbursement(
+    session: AsyncSession, viewer: Viewer | None, disbursement_id: str
+) -> tuple[DisbursementRow, FundRow]:
+    pk = decode_id(disbursement_id, "Disbursement", field="disbursementId", what="disbursement")
+    row = await session.get(DisbursementRow, pk)
+    fund = await session.get(FundRow, row.fund_id) if row else None
+    if row is None or not can_see_fund(viewer, fund):
+        raise not_found("disbursement", "disbursementId")
+    authorize(viewer, Action.DECIDE_DISBURSEMENT, community_ids={fund.community_id})
+    await store.lock_book(session, fund.id)
+    await session.refresh(row)  # the status as of the lock
+    return row, fund
+
+
+async def decide_disbursement(
+    engine: AsyncEngine,
+    viewer: Viewer | None,
+    decision: str,
+    *,
+    disbursement_id: str,
+    note: str | None,
+    idempotency_key: str,
+) -> DisbursementRow:
+    """approve, reject or pay, each one step forward and refused otherwise."""
+    authorize(viewer, Action.DECIDE_DISBURSEMENT)
+    key = idempotency.check_key(idempotency_key)
+    note = text(note, "note", max_length=500, required=False)
+    operation = f"{decision}Disbursement"
+    fingerprint = idempotency.fingerprint(
+        operation, {"disbursement": disbursement_id, "note": note}
+    )
+    async with unit_of_work(engine) as session:
+        row, fund = await _locked_disbursement(session, viewer, disbursement_id)
+        earlier = await idempotency.recall(session, key, operation, fingerprint)
+        if earlier is not None:
+            return await session.get(DisbursementRow, earlier)
+        before, after = NEXT[decision]
+        if row.status != before:
+            raise UseCaseError(
+                "INVALID_STATE",
+                f"cannot {decision} a {row.status} disbursement",
+                field="disbursementId",
+            )
+        if decision == "approve" and row.requested_by == viewer.username:
+            raise UseCaseError(
+                "SELF_APPROVAL",
+                "a disbursement is approved by someone other than its requester",
+                field="disbursementId",
+            )
+        if decision != "reject":
+            require_open(fund)
+        now = utcnow()
+        if decision == "approve":
+            entry = await store.post_entry(
+                session,
+                fund.id,
+                [
+                    PostingSpec(A.PROJECT_COSTS, "DEBIT", row.amount_fen, fund.currency),
+                    PostingSpec(A.PAYABLE, "CREDIT", row.amount_fen, fund.currency),
+                ],
+                memo=f"disbursement {row.id} approved: {row.payee}, {row.purpose}"[:500],
+                recorded_by=viewer.username,
+                kind="disbursement_approval",
+                keep_available=True,
+            )
+            row.approve_entry_id = entry.id
+            row.approved_by = viewer.username
+        elif decision == "pay":
+            entry = await store.post_entry(
+                session,
+                fund.id,
+                [
+                    PostingSpec(A.PAYABLE, "DEBIT", row.amount_fen, fund.currency),
+                    PostingSpec(A.BANK, "CREDIT", row.amount_fen, fund.currency),
+                ],
+                memo=f"disbursement {row.id} paid to {row.payee}"[:500],
+                recorded_by=viewer.username,
+                kind="disbursement_payment",
+                reference=note,
+            )
+            row.pay_entry_id = entry.id
+        row.status = after
+        row.decided_at = now
+        if note:
+            row.decision_note = note
+        session.add(row)
+        await session.flush()
+        await idempotency.remember(session, key, operation, fingerprint, row.id)
+        return row

@@ -1,0 +1,301 @@
+"""Recording and refunding donations on every channel, as the domain brief posts them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from db.models import CampaignRow, ContributionRow, DonationRow, FundRow, PartnerRow
+from db.types import utcnow
+from db.uow import unit_of_work
+from ledger import accounts as A
+from ledger import idempotency, store
+from ledger.entries import PostingSpec
+from ledger.errors import IdempotencyConflict
+from resolvers.auth import Action, Viewer, authorize
+from resolvers.errors import UseCaseError, invalid, not_found
+from resolvers.funds import amount_in, fund_for, require_open
+from resolvers.funds_access import can_see_fund
+from resolvers.ids import decode_id
+from resolvers.validation import instant, text
+
+CHANNELS = ("ONLINE", "CASH", "CHARITY_SALE", "BANK_TRANSFER", "IN_KIND")
+OFFLINE = ("CASH", "CHARITY_SALE", "BANK_TRANSFER", "IN_KIND")
+# Where each channel's money lands first (debit) and which income it is (credit).
+LANDING = {
+    "ONLINE": (A.ONLINE_CLEARING, A.INCOME_ONLINE),
+    "CASH": (A.CASH_UNCOUNTED, A.INCOME_OFFLINE),
+    "CHARITY_SALE": (A.CASH_UNCOUNTED, A.INCOME_OFFLINE),
+    "BANK_TRANSFER": (A.BANK, A.INCOME_OFFLINE),
+    "IN_KIND": (A.IN_KIND, A.INCOME_IN_KIND),
+}
+# Receipts may be back-dated (a box counted next day) but not by more than a year.
+MAX_BACKDATE_DAYS = 366
+
+
+@dataclass(frozen=True)
+class DonationInput:
+    fund_id: str
+    channel: str
+    amount: Decimal
+    currency: str
+    idempotency_key: str
+    campaign_id: str | None = None
+    donor_name: str | None = None
+    anonymous: bool | None = None
+    partner_id: str | None = None
+    external_ref: str | None = None
+    description: str | None = None
+    received_at: datetime | None = None
+
+
+def _action_for(channel: str) -> Action:
+    return Action.RECORD_DONATION if channel == "ONLINE" else Action.RECORD_OFFLINE_DONATION
+
+
+async def record_donation(
+    engine: AsyncEngine, viewer: Viewer | None, inp: DonationInput
+) -> DonationRow:
+    if inp.channel not in CHANNELS:
+        raise invalid("unknown channel", "channel")
+    authorize(viewer, _action_for(inp.channel))
+    key = idempotency.check_key(inp.idempotency_key)
+    donor = text(inp.donor_name, "donorName", required=False)
+    ref = text(inp.external_ref, "externalRef", required=False)
+    description = text(inp.description, "description", max_length=500, required=False)
+    instant(inp.received_at, "receivedAt")
+    now = utcnow()
+    received_at = inp.received_at or now
+    if received_at > now:
+        raise invalid("receivedAt is in the future", "receivedAt")
+    if (now - received_at).days > MAX_BACKDATE_DAYS:
+        raise invalid("receivedAt is more than a year ago", "receivedAt")
+    if inp.channel == "ONLINE" and not ref:
+        raise invalid("an ONLINE donation needs the channel's externalRef", "externalRef")
+    if inp.channel == "IN_KIND" and not description:
+        raise invalid("an IN_KIND donation needs a description of the goods", "description")
+    anonymous = bool(inp.anonymous)
+    partner_pk = (
+        decode_id(inp.partner_id, "Partner", field="partnerId", what="partner")
+        if inp.partner_id
+        else None
+    )
+    if not (donor or partner_pk or anonymous):
+        raise invalid("name the donor, the partner, or mark the gift anonymous", "donorName")
+    campaign_pk = (
+        decode_id(inp.campaign_id, "Campaign", field="campaignId", what="campaign")
+        if inp.campaign_id
+        else None
+    )
+    request = {
+        "fund": inp.fund_id,
+        "channel": inp.channel,
+        "amount": str(inp.amount),
+        "currency": inp.currency,
+        "campaign": campaign_pk,
+        "donor": donor,
+        "anonymous": anonymous,
+        "partner": partner_pk,
+        "ref": ref,
+        "description": description,
+        "receivedAt": inp.received_at,
+    }
+    fingerprint = idempotency.fingerprint("recordDonation", request)
+
+    async with unit_of_work(engine) as session:
+        fund = await fund_for(session, viewer, inp.fund_id, _action_for(inp.channel), lock=True)
+        fen = amount_in(fund, inp.amount, inp.currency, "amount")
+        earlier = await idempotency.recall(session, key, "recordDonation", fingerprint)
+        if earlier is not None:
+            return await session.get(DonationRow, earlier)
+        if inp.channel == "ONLINE":
+            # Payment callbacks are retried with fresh keys: the channel's reference
+            # is the real identity of an online payment.
+            existing = await session.scalar(
+                select(DonationRow).where(
+                    DonationRow.fund_id == fund.id, DonationRow.online_ref == ref
+                )
+            )
+            if existing is not None:
+                if existing.amount_fen != fen:
+                    raise IdempotencyConflict(
+                        f"externalRef {ref} was recorded with another amount", field="externalRef"
+                    )
+                await idempotency.remember(session, key, "recordDonation", fingerprint, existing.id)
+                return existing
+        require_open(fund)
+        if campaign_pk is not None:
+            await _check_campaign(session, fund, campaign_pk, received_at)
+        if partner_pk is not None and await session.get(PartnerRow, partner_pk) is None:
+            raise not_found("partner", "partnerId")
+        debit, credit = LANDING[inp.channel]
+        memo = f"{inp.channel} donation" + (f" {ref}" if ref else "")
+        entry = await store.post_entry(
+            session,
+            fund.id,
+            [
+                PostingSpec(debit, "DEBIT", fen, fund.currency),
+                PostingSpec(credit, "CREDIT", fen, fund.currency),
+            ],
+            memo=memo,
+            recorded_by=viewer.username,
+            kind="donation",
+            effective_at=received_at,
+            reference=ref,
+        )
+        row = DonationRow(
+            fund_id=fund.id,
+            campaign_id=campaign_pk,
+            channel=inp.channel,
+            status="RECEIVED" if inp.channel == "ONLINE" else "SETTLED",
+            amount_fen=fen,
+            donor_name=donor,
+            anonymous=anonymous,
+            partner_id=partner_pk,
+            external_ref=ref,
+            online_ref=ref if inp.channel == "ONLINE" else None,
+            description=description,
+            received_at=received_at,
+            entry_id=entry.id,
+            recorded_by=viewer.username,
+        )
+        session.add(row)
+        await session.flush()
+        if partner_pk is not None:
+            session.add(
+                ContributionRow(
+                    partner_id=partner_pk,
+                    kind="IN_KIND" if inp.channel == "IN_KIND" else "MONEY",
+                    value_fen=fen,
+                    currency=fund.currency,
+                    description=description or memo,
+                    occurred_at=received_at,
+                    donation_id=row.id,
+                )
+            )
+        await idempotency.remember(session, key, "recordDonation", fingerprint, row.id)
+        return row
+
+
+async def _check_campaign(
+    session: AsyncSession, fund: FundRow, campaign_pk: int, at: datetime
+) -> None:
+    campaign = await session.get(CampaignRow, campaign_pk)
+    if campaign is None or campaign.fund_id != fund.id:
+        raise not_found("campaign", "campaignId")
+    if at < campaign.starts_at or (campaign.ends_at is not None and at > campaign.ends_at):
+        raise invalid("the donation falls outside the campaign's time window", "receivedAt")
+
+
+def refund_source(donation: DonationRow, balances: dict[str, int]) -> str:
+    """The account a refund is paid from: wherever the money is now."""
+    if donation.channel == "ONLINE":
+        return A.ONLINE_CLEARING if donation.status == "RECEIVED" else A.BANK
+    if donation.channel == "BANK_TRANSFER":
+        return A.BANK
+    if donation.channel == "IN_KIND":
+        return A.IN_KIND
+    # Cash: from the uncounted box while it covers the refund, else counted cash.
+    return (
+        A.CASH_UNCOUNTED
+        if balances.get(A.CASH_UNCOUNTED, 0) >= donation.amount_fen
+        else A.CASH_ON_HAND
+    )
+
+
+async def refund_donation(
+    engine: AsyncEngine,
+    viewer: Viewer | None,
+    *,
+    donation_id: str,
+    reason: str,
+    idempotency_key: str,
+) -> DonationRow:
+    authorize(viewer, Action.REFUND_DONATION)
+    key = idempotency.check_key(idempotency_key)
+    pk = decode_id(donation_id, "Donation", field="donationId", what="donation")
+    reason = text(reason, "reason", max_length=500)
+    fingerprint = idempotency.fingerprint("refundDonation", {"donation": pk, "reason": reason})
+    async with unit_of_work(engine) as session:
+        donation = await session.get(DonationRow, pk)
+        fund = await session.get(FundRow, donation.fund_id) if donation else None
+        if donation is None or not can_see_fund(viewer, fund):
+            raise not_found("donation", "donationId")
+        authorize(viewer, Action.REFUND_DONATION, community_ids={fund.community_id})
+        await store.lock_book(session, fund.id)
+        earlier = await idempotency.recall(session, key, "refundDonation", fingerprint)
+        if earlier is not None:
+            return await session.get(DonationRow, earlier)
+        await session.refresh(donation)  # the status as of the lock, not before it
+        if donation.status == "REFUNDED":
+            raise UseCaseError(
+                "INVALID_STATE", "this donation was already refunded", field="donationId"
+            )
+        balances = await store.account_balances(session, fund.id)
+        source = refund_source(donation, balances)
+        income = LANDING[donation.channel][1]
+        entry = await store.post_entry(
+            session,
+            fund.id,
+            [
+                PostingSpec(income, "DEBIT", donation.amount_fen, fund.currency),
+                PostingSpec(source, "CREDIT", donation.amount_fen, fund.currency),
+            ],
+            memo=f"refund of donation {donation.id}: {reason}",
+            recorded_by=viewer.username,
+            kind="refund",
+            keep_available=True,
+        )
+        donation.status = "REFUNDED"
+        donation.refund_entry_id = entry.id
+        session.add(donation)
+        await session.flush()
+        await idempotency.remember(session, key, "refundDonation", fingerprint, donation.id)
+        return donation
+
+
+@dataclass(frozen=True)
+class DonationQuery:
+    """A hashable donation filter (DataLoader keys must hash)."""
+
+    channel: str | None = None
+    status: str | None = None
+    campaign_id: int | None = None
+    partner_id: int | None = None
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+
+    def conditions(self) -> list:
+        c = []
+        if self.channel:
+            c.append(DonationRow.channel == self.channel)
+        if self.status:
+            c.append(DonationRow.status == self.status)
+        if self.campaign_id is not None:
+            c.append(DonationRow.campaign_id == self.campaign_id)
+        if self.partner_id is not None:
+            c.append(DonationRow.partner_id == self.partner_id)
+        if self.received_from is not None:
+            c.append(DonationRow.received_at >= self.received_from)
+        if self.received_to is not None:
+            c.append(DonationRow.received_at <= self.received_to)
+        return c
+
+
+async def recent_public_donations(engine: AsyncEngine, fund_id: int, limit: int) -> list[tuple]:
+    """(donation, partner or None) pairs, newest first, refunded ones left out."""
+    stmt = (
+        select(DonationRow, PartnerRow)
+        .outerjoin(PartnerRow, PartnerRow.id == DonationRow.partner_id)
+        .where(DonationRow.fund_id == fund_id, DonationRow.status != "REFUNDED")
+        .order_by(DonationRow.received_at.desc(), DonationRow.id.desc())
+        .limit(limit)
+    )
+    from db.uow import read_session
+
+    async with read_session(engine) as session:
+        return list((await session.execute(stmt)).all())

@@ -1,0 +1,190 @@
+"""Funds and campaigns: opening them, finding them, and what they hold."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from db.models import CampaignRow, CommunityRow, FundRow, SubdistrictRow
+from db.uow import read_session, unit_of_work
+from ledger import store
+from ledger.errors import CurrencyMismatch
+from ledger.money import SUPPORTED_CURRENCIES, to_fen
+from resolvers.auth import Action, Viewer, authorize
+from resolvers.errors import AccessDenied, UseCaseError, invalid, not_found
+from resolvers.funds_access import Scope, can_see_fund, fund_condition
+from resolvers.ids import decode_id
+from resolvers.pagination import OrderKey, Page, PageArgs, paginate
+from resolvers.validation import instant, text
+
+FUND_LEVELS = ("COMMUNITY", "SUBDISTRICT")
+FUND_CODE_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+
+
+async def fund_for(
+    session: AsyncSession,
+    viewer: Viewer | None,
+    fund_id: str,
+    action: Action,
+    *,
+    field: str = "fundId",
+    lock: bool = False,
+) -> FundRow:
+    """The fund behind a global ID, after checking the viewer may take `action` on it.
+
+    A fund the viewer may not see is NOT_FOUND, as if it did not exist; with
+    lock=True the fund's book is locked for the rest of the transaction.
+    """
+    authorize(viewer, action)  # role check first: UNAUTHENTICATED / FORBIDDEN
+    pk = decode_id(fund_id, "Fund", field=field, what="fund")
+    fund = await session.get(FundRow, pk)
+    if not can_see_fund(viewer, fund):
+        raise not_found("fund", field)
+    authorize(viewer, action, community_ids={fund.community_id} if fund.community_id else set())
+    if lock:
+        await store.lock_book(session, fund.id)
+    return fund
+
+
+def require_open(fund: FundRow) -> None:
+    if fund.status != "OPEN":
+        raise UseCaseError("FUND_NOT_OPEN", f"fund {fund.code} is {fund.status}", field="fundId")
+
+
+def amount_in(fund: FundRow, amount, currency: str, field: str, *, allow_zero=False) -> int:
+    """Fen of a MoneyInput in the fund's currency."""
+    fen = to_fen(amount, field=f"{field}.amount", allow_zero=allow_zero)
+    if currency not in SUPPORTED_CURRENCIES or currency != fund.currency:
+        raise CurrencyMismatch(
+            f"this fund keeps {fund.currency}, not {currency!r}", field=f"{field}.currency"
+        )
+    return fen
+
+
+async def open_fund(
+    engine: AsyncEngine,
+    viewer: Viewer | None,
+    *,
+    code: str,
+    name: str,
+    level: str,
+    host: str,
+    community_id: str | None,
+    subdistrict_id: str | None,
+    restricted_purpose: str | None,
+) -> FundRow:
+    authorize(viewer, Action.OPEN_FUND)
+    code = text(code, "code", max_length=32).upper()
+    if not set(code) <= FUND_CODE_CHARS:
+        raise invalid("code may hold letters, digits, - and _ only", "code")
+    name = text(name, "name")
+    host = text(host, "host")
+    purpose = text(restricted_purpose, "restrictedPurpose", max_length=200, required=False)
+    if level not in FUND_LEVELS:
+        raise invalid("unknown fund level", "level")
+    community_pk = subdistrict_pk = None
+    if level == "COMMUNITY":
+        if not community_id:
+            raise invalid("a COMMUNITY fund needs communityId", "communityId")
+        if subdistrict_id:
+            raise invalid("a COMMUNITY fund takes communityId only", "subdistrictId")
+        community_pk = decode_id(community_id, "Community", field="communityId", what="community")
+    else:
+        if not subdistrict_id:
+            raise invalid("a SUBDISTRICT fund needs subdistrictId", "subdistrictId")
+        if community_id:
+            raise invalid("a SUBDISTRICT fund takes subdistrictId only", "communityId")
+        subdistrict_pk = decode_id(
+            subdistrict_id, "Subdistrict", field="subdistrictId", what="subdistrict"
+        )
+    async with unit_of_work(engine) as session:
+        if community_pk is not None:
+            community = await session.get(CommunityRow, community_pk)
+            if community is None:
+                raise not_found("community", "communityId")
+        if subdistrict_pk is not None and await session.get(SubdistrictRow, subdistrict_pk) is None:
+            raise not_found("subdistrict", "subdistrictId")
+        if await session.scalar(select(FundRow.id).where(FundRow.code == code)):
+            raise invalid(f"fund code {code} is taken", "code")
+        fund = FundRow(
+            code=code,
+            name=name,
+            level=level,
+            host=host,
+            community_id=community_pk,
+            subdistrict_id=subdistrict_pk,
+            restricted_purpose=purpose,
+        )
+        session.add(fund)
+        await session.flush()
+        await store.open_book(session, fund.id, currency=fund.currency, restricted=bool(purpose))
+        return fund
+
+
+async def create_campaign(
+    engine: AsyncEngine,
+    viewer: Viewer | None,
+    *,
+    fund_id: str,
+    name: str,
+    starts_at: datetime,
+    ends_at: datetime | None,
+    goal: tuple | None,
+) -> CampaignRow:
+    name = text(name, "name")
+    instant(starts_at, "startsAt")
+    instant(ends_at, "endsAt")
+    if ends_at is not None and ends_at <= starts_at:
+        raise invalid("endsAt must be after startsAt", "endsAt")
+    async with unit_of_work(engine) as session:
+        fund = await fund_for(session, viewer, fund_id, Action.MANAGE_CAMPAIGNS)
+        goal_fen = amount_in(fund, goal[0], goal[1], "goal") if goal else None
+        row = CampaignRow(
+            fund_id=fund.id, name=name, starts_at=starts_at, ends_at=ends_at, goal_fen=goal_fen
+        )
+        session.add(row)
+        await session.flush()
+        return row
+
+
+async def fund_page(
+    engine: AsyncEngine, viewer: Viewer | None, scope: Scope, args: PageArgs
+) -> Page:
+    condition = fund_condition(viewer)
+    stmt = select(FundRow).where(condition)
+    if scope.community_id is not None:
+        stmt = stmt.where(FundRow.community_id == scope.community_id)
+    if scope.subdistrict_id is not None:
+        stmt = stmt.where(FundRow.subdistrict_id == scope.subdistrict_id)
+    async with read_session(engine) as session:
+        return await paginate(session, stmt, [OrderKey(FundRow.id)], args)
+
+
+async def fund_by_code(engine: AsyncEngine, viewer: Viewer | None, code: str) -> FundRow | None:
+    authorize(viewer, Action.READ_FUNDS)
+    async with read_session(engine) as session:
+        fund = await session.scalar(select(FundRow).where(FundRow.code == code.strip().upper()))
+    return fund if can_see_fund(viewer, fund) else None
+
+
+async def public_fund(engine: AsyncEngine, code: str) -> FundRow | None:
+    async with read_session(engine) as session:
+        return await session.scalar(select(FundRow).where(FundRow.code == code.strip().upper()))
+
+
+def check_period(start: date, end: date) -> None:
+    if end < start:
+        raise invalid("to must not be before from", "to")
+    if (end - start).days > 366 * 5:
+        raise invalid("a statement covers at most five years", "to")
+
+
+def check_access(viewer: Viewer | None, fund: FundRow, action: Action) -> None:
+    """For reads of a fund object already loaded: NOT_FOUND when invisible."""
+    if not can_see_fund(viewer, fund):
+        if viewer is None:
+            raise AccessDenied("UNAUTHENTICATED")
+        raise not_found("fund")
+    authorize(viewer, action, community_ids={fund.community_id} if fund.community_id else set())

@@ -1,0 +1,33 @@
+"""Opaque global IDs: base64url("Type:pk"). Anything else is NOT_FOUND, never a crash."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from resolvers.errors import UseCaseError
+
+
+def to_global_id(type_name: str, pk: int) -> str:
+    return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
+
+
+def parse_global_id(value: object) -> tuple[str, int] | None:
+    if not isinstance(value, str) or not value or len(value) > 100:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    type_name, sep, pk = raw.partition(":")
+    if not sep or not pk.isdigit() or len(pk) > 18:
+        return None
+    return type_name, int(pk)
+
+
+def decode_id(value: object, type_name: str, *, field: str, what: str | None = None) -> int:
+    """The primary key behind a global ID of `type_name`, or NOT_FOUND naming the field."""
+    parsed = parse_global_id(value)
+    if parsed is None or parsed[0] != type_name:
+        raise UseCaseError("NOT_FOUND", f"{what or type_name} not found", field=field)
+    return parsed[1]

@@ -1,0 +1,106 @@
+"""The change feed behind subscriptions: "campaign N changed".
+
+Within one process it is a set of asyncio queues. Across worker processes on
+PostgreSQL it travels through LISTEN/NOTIFY: every process listens on one channel
+and fans notifications out to its own subscribers, including its own
+notifications, so there is one path whatever the number of workers. The listener
+reconnects by itself when the database restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator
+
+import asyncpg
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+log = logging.getLogger("jinlin.live")
+CHANNEL = "jinlin_campaign"
+
+
+class CampaignFeed:
+    def __init__(self, engine: AsyncEngine):
+        self.engine = engine
+        self.postgres = engine.dialect.name == "postgresql"
+        self._queues: dict[int, set[asyncio.Queue]] = defaultdict(set)
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        if self.postgres and self._task is None:
+            self._task = asyncio.create_task(self._listen_forever())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+            self._task = None
+
+    def _dispatch(self, campaign_id: int) -> None:
+        for queue in list(self._queues.get(campaign_id, ())):
+            if queue.empty():  # one pending wake-up is enough: progress is re-read
+                queue.put_nowait(campaign_id)
+
+    async def publish(self, campaign_id: int | None) -> None:
+        if campaign_id is None:
+            return
+        if not self.postgres:
+            self._dispatch(campaign_id)
+            return
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(
+                    text("SELECT pg_notify(:c, :p)"), {"c": CHANNEL, "p": str(campaign_id)}
+                )
+                await conn.commit()
+        except Exception:  # a lost notification must not fail the donation
+            log.warning("could not notify campaign %s", campaign_id, exc_info=True)
+            self._dispatch(campaign_id)
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, campaign_id: int) -> AsyncIterator[asyncio.Queue]:
+        queue: asyncio.Queue = asyncio.Queue(maxsize=1)
+        self._queues[campaign_id].add(queue)
+        try:
+            yield queue
+        finally:
+            self._queues[campaign_id].discard(queue)
+            if not self._queues[campaign_id]:
+                self._queues.pop(campaign_id, None)
+
+    async def _listen_forever(self) -> None:
+        url = make_url(self.engine.url).set(drivername="postgresql")
+        dsn = url.render_as_string(hide_password=False)
+        delay = 0.2
+        while True:
+            conn = None
+            try:
+                conn = await asyncpg.connect(dsn, timeout=5)
+                await conn.add_listener(CHANNEL, self._on_notify)
+                delay = 0.2
+                # Wake every subscriber once: anything may have changed while away.
+                for campaign_id in list(self._queues):
+                    self._dispatch(campaign_id)
+                while not conn.is_closed():
+                    await asyncio.sleep(1)
+                    await conn.execute("SELECT 1")
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.info("campaign feed listener lost its connection; retrying in %.1fs", delay)
+            finally:
+                if conn is not None and not conn.is_closed():
+                    with contextlib.suppress(Exception):
+                        await conn.close()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5)
+
+    def _on_notify(self, _conn, _pid, _channel, payload: str) -> None:
+        with contextlib.suppress(ValueError):
+            self._dispatch(int(payload))

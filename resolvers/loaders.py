@@ -1,0 +1,323 @@
+"""Per-request DataLoaders: every relationship is read in batches, one statement per
+batch, each batch in its own short read session (never one shared between fields
+that resolve concurrently)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from strawberry.dataloader import DataLoader
+
+from db.models import (
+    CampaignRow,
+    CashCountRow,
+    CommunityRow,
+    ContributionRow,
+    DisbursementRow,
+    DonationRow,
+    FundRow,
+    GridRow,
+    PartnerRow,
+    PartnershipRow,
+    SubdistrictRow,
+    UserRow,
+)
+from db.uow import read_session
+from ledger import reports
+from ledger.tables import AccountRow, EntryRow, PostingRow
+from resolvers.pagination import OrderKey, Page, PageArgs, paginate_many
+
+
+def BY_ID(model):
+    return [OrderKey(model.id)]
+
+
+class Loaders:
+    """Created once per request; attributes are built on first use."""
+
+    def __init__(self, engine: AsyncEngine):
+        self.engine = engine
+
+    # --- building blocks -------------------------------------------------
+
+    def by_id(self, model: Any) -> DataLoader[int, Any]:
+        async def load(ids: Sequence[int]) -> list[Any]:
+            async with read_session(self.engine) as session:
+                rows = (await session.scalars(select(model).where(model.id.in_(ids)))).all()
+            found = {r.id: r for r in rows}
+            return [found.get(i) for i in ids]
+
+        return DataLoader(load_fn=load)
+
+    def all_by(self, model: Any, column: Any, order: Any) -> DataLoader[Any, list[Any]]:
+        async def load(keys: Sequence[Any]) -> list[list[Any]]:
+            async with read_session(self.engine) as session:
+                stmt = select(model).where(column.in_(keys)).order_by(order)
+                rows = (await session.scalars(stmt)).all()
+            grouped: dict[Any, list[Any]] = defaultdict(list)
+            for r in rows:
+                grouped[getattr(r, column.key)].append(r)
+            return [grouped.get(k, []) for k in keys]
+
+        return DataLoader(load_fn=load)
+
+    def pages_by(
+        self,
+        model: Any,
+        column: Any,
+        order: list[OrderKey],
+        where: Callable[[Any], Sequence[Any]] | None = None,
+    ) -> DataLoader[tuple, Page]:
+        """Keys are (parent id, PageArgs[, extra filter]); one statement per distinct
+        (PageArgs, filter) in a batch, whatever the number of parents."""
+
+        async def load(keys: Sequence[tuple]) -> list[Page]:
+            groups: dict[tuple, list[Any]] = defaultdict(list)
+            for key in keys:
+                groups[key[1:]].append(key[0])
+            results: dict[tuple, Page] = {}
+            async with read_session(self.engine) as session:
+                for rest, parents in groups.items():
+                    args: PageArgs = rest[0]
+                    extra = where(rest[1]) if (where and len(rest) > 1) else ()
+                    pages = await paginate_many(
+                        session, model, column, parents, order, args, where=extra
+                    )
+                    for parent, page in pages.items():
+                        results[(parent, *rest)] = page
+            return [results[k] for k in keys]
+
+        return DataLoader(load_fn=load)
+
+    # --- places ----------------------------------------------------------
+
+    @cached_property
+    def subdistrict(self) -> DataLoader[int, SubdistrictRow | None]:
+        return self.by_id(SubdistrictRow)
+
+    @cached_property
+    def community(self) -> DataLoader[int, CommunityRow | None]:
+        return self.by_id(CommunityRow)
+
+    @cached_property
+    def grid(self) -> DataLoader[int, GridRow | None]:
+        return self.by_id(GridRow)
+
+    @cached_property
+    def grids_by_community(self) -> DataLoader[int, list[GridRow]]:
+        return self.all_by(GridRow, GridRow.community_id, GridRow.id)
+
+    @cached_property
+    def community_pages(self) -> DataLoader[tuple, Page]:
+        return self.pages_by(CommunityRow, CommunityRow.subdistrict_id, BY_ID(CommunityRow))
+
+    # --- partners --------------------------------------------------------
+
+    @cached_property
+    def partner(self) -> DataLoader[int, PartnerRow | None]:
+        return self.by_id(PartnerRow)
+
+    @cached_property
+    def partnerships_by_partner(self) -> DataLoader[int, list[PartnershipRow]]:
+        return self.all_by(PartnershipRow, PartnershipRow.partner_id, PartnershipRow.id)
+
+    @cached_property
+    def partnership_pages_by_community(self) -> DataLoader[tuple, Page]:
+        return self.pages_by(PartnershipRow, PartnershipRow.community_id, BY_ID(PartnershipRow))
+
+    @cached_property
+    def contribution(self) -> DataLoader[int, ContributionRow | None]:
+        return self.by_id(ContributionRow)
+
+    @cached_property
+    def contribution_pages(self) -> DataLoader[tuple, Page]:
+        return self.pages_by(ContributionRow, ContributionRow.partner_id, BY_ID(ContributionRow))
+
+    @cached_property
+    def contribution_totals(self) -> DataLoader[int, dict[str, int]]:
+        async def load(partner_ids: Sequence[int]) -> list[dict[str, int]]:
+            stmt = (
+                select(
+                    ContributionRow.partner_id,
+                    ContributionRow.kind,
+                    func.coalesce(func.sum(ContributionRow.value_fen), 0),
+                    func.coalesce(func.sum(ContributionRow.centihours), 0),
+                )
+                .where(ContributionRow.partner_id.in_(partner_ids))
+                .group_by(ContributionRow.partner_id, ContributionRow.kind)
+            )
+            async with read_session(self.engine) as session:
+                rows = (await session.execute(stmt)).all()
+            totals: dict[int, dict[str, int]] = defaultdict(dict)
+            for partner_id, kind, value, hours in rows:
+                totals[partner_id][kind] = int(hours if kind == "VOLUNTEER_SERVICE" else value)
+            return [totals.get(p, {}) for p in partner_ids]
+
+        return DataLoader(load_fn=load)
+
+    # --- people ----------------------------------------------------------
+
+    @cached_property
+    def user(self) -> DataLoader[int, UserRow | None]:
+        return self.by_id(UserRow)
+
+    # --- funds and money -------------------------------------------------
+
+    @cached_property
+    def fund(self) -> DataLoader[int, FundRow | None]:
+        return self.by_id(FundRow)
+
+    @cached_property
+    def campaign(self) -> DataLoader[int, CampaignRow | None]:
+        return self.by_id(CampaignRow)
+
+    @cached_property
+    def donation(self) -> DataLoader[int, DonationRow | None]:
+        return self.by_id(DonationRow)
+
+    @cached_property
+    def disbursement(self) -> DataLoader[int, DisbursementRow | None]:
+        return self.by_id(DisbursementRow)
+
+    @cached_property
+    def cash_count(self) -> DataLoader[int, CashCountRow | None]:
+        return self.by_id(CashCountRow)
+
+    @cached_property
+    def fund_balances(self) -> DataLoader[int, dict[str, int]]:
+        """Stored balances by account code: O(1) reads, never sums of postings."""
+
+        async def load(fund_ids: Sequence[int]) -> list[dict[str, int]]:
+            async with read_session(self.engine) as session:
+                found = await reports.balances_for_funds(session, list(fund_ids))
+            return [found.get(f, {}) for f in fund_ids]
+
+        return DataLoader(load_fn=load)
+
+    @cached_property
+    def fund_balances_at(self) -> DataLoader[tuple, dict[str, int]]:
+        async def load(keys: Sequence[tuple]) -> list[dict[str, int]]:
+            by_instant: dict[Any, list[int]] = defaultdict(list)
+            for fund_id, at in keys:
+                by_instant[at].append(fund_id)
+            results = {}
+            async with read_session(self.engine) as session:
+                for at, fund_ids in by_instant.items():
+                    found = await reports.balances_at(session, fund_ids, at)
+                    for f in fund_ids:
+                        results[(f, at)] = found.get(f, {})
+            return [results[k] for k in keys]
+
+        return DataLoader(load_fn=load)
+
+    @cached_property
+    def campaign_pages(self) -> DataLoader[tuple, Page]:
+        return self.pages_by(CampaignRow, CampaignRow.fund_id, BY_ID(CampaignRow))
+
+    @cached_property
+    def donation_pages(self) -> DataLoader[tuple, Page]:
+        """Newest first; the key's last part is a hashable DonationFilter (or None)."""
+        return self.pages_by(
+            DonationRow,
+            DonationRow.fund_id,
+            [
+                OrderKey(DonationRow.received_at, descending=True),
+                OrderKey(DonationRow.id, descending=True),
+            ],
+            where=lambda f: f.conditions() if f is not None else (),
+        )
+
+    @cached_property
+    def disbursement_pages(self) -> DataLoader[tuple, Page]:
+        return self.pages_by(DisbursementRow, DisbursementRow.fund_id, BY_ID(DisbursementRow))
+
+    @cached_property
+    def accounts_by_fund(self) -> DataLoader[int, list[AccountRow]]:
+        return self.all_by(AccountRow, AccountRow.fund_id, AccountRow.code)
+
+    @cached_property
+    def account(self) -> DataLoader[int, AccountRow | None]:
+        return self.by_id(AccountRow)
+
+    @cached_property
+    def entry(self) -> DataLoader[int, EntryRow | None]:
+        return self.by_id(EntryRow)
+
+    @cached_property
+    def postings_by_entry(self) -> DataLoader[int, list[PostingRow]]:
+        return self.all_by(PostingRow, PostingRow.entry_id, PostingRow.id)
+
+    @cached_property
+    def entry_pages(self) -> DataLoader[tuple, Page]:
+        return self.pages_by(EntryRow, EntryRow.fund_id, [OrderKey(EntryRow.sequence)])
+
+    @cached_property
+    def posting_pages(self) -> DataLoader[tuple, Page]:
+        return self.pages_by(
+            PostingRow,
+            PostingRow.account_id,
+            [OrderKey(PostingRow.effective_at), OrderKey(PostingRow.id)],
+        )
+
+    @cached_property
+    def reversal_of(self) -> DataLoader[int, EntryRow | None]:
+        """The entry that reverses a given entry, if any."""
+
+        async def load(entry_ids: Sequence[int]) -> list[EntryRow | None]:
+            async with read_session(self.engine) as session:
+                rows = (
+                    await session.scalars(
+                        select(EntryRow).where(EntryRow.reverses_id.in_(entry_ids))
+                    )
+                ).all()
+            found = {r.reverses_id: r for r in rows}
+            return [found.get(i) for i in entry_ids]
+
+        return DataLoader(load_fn=load)
+
+    @cached_property
+    def account_balance_at(self) -> DataLoader[tuple, int]:
+        async def load(keys: Sequence[tuple]) -> list[int]:
+            async with read_session(self.engine) as session:
+                return [
+                    await reports.balance_at(session, account_id, at) for account_id, at in keys
+                ]
+
+        return DataLoader(load_fn=load)
+
+    @cached_property
+    def campaign_progress(self) -> DataLoader[int, dict[str, int]]:
+        """Per campaign: fen by channel group and the count, refunded donations left out."""
+
+        async def load(campaign_ids: Sequence[int]) -> list[dict[str, int]]:
+            stmt = (
+                select(
+                    DonationRow.campaign_id,
+                    DonationRow.channel,
+                    func.coalesce(func.sum(DonationRow.amount_fen), 0),
+                    func.count(),
+                )
+                .where(DonationRow.campaign_id.in_(campaign_ids), DonationRow.status != "REFUNDED")
+                .group_by(DonationRow.campaign_id, DonationRow.channel)
+            )
+            async with read_session(self.engine) as session:
+                rows = (await session.execute(stmt)).all()
+            out: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+            for campaign_id, channel, total, count in rows:
+                group = (
+                    "online"
+                    if channel == "ONLINE"
+                    else "in_kind"
+                    if channel == "IN_KIND"
+                    else "offline"
+                )
+                out[campaign_id][group] += int(total)
+                out[campaign_id]["count"] += int(count)
+            return [dict(out.get(c, {})) for c in campaign_ids]
+
+        return DataLoader(load_fn=load)

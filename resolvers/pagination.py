@@ -1,0 +1,174 @@
+"""Cursor pagination by keyset, for one parent or many at once.
+
+Cursors are opaque (base64 of the sort key). Many parents are paged in one
+statement with ROW_NUMBER() OVER (PARTITION BY parent), which is what lets a
+nested connection cost one query however many parents there are.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from resolvers.errors import invalid
+
+MAX_PAGE = 100
+DEFAULT_PAGE = 50
+
+
+@dataclass(frozen=True)
+class PageArgs:
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+    @classmethod
+    def of(cls, first=None, after=None, last=None, before=None) -> PageArgs:
+        for name, value in (("first", first), ("last", last)):
+            if value is not None and not 0 <= value <= MAX_PAGE:
+                raise invalid(f"{name} must be between 0 and {MAX_PAGE}", name)
+        if first is not None and last is not None:
+            raise invalid("give first or last, not both", "last")
+        return cls(first, after, last, before)
+
+    @property
+    def backwards(self) -> bool:
+        return self.last is not None and self.first is None
+
+    @property
+    def size(self) -> int:
+        size = self.last if self.backwards else self.first
+        return DEFAULT_PAGE if size is None else size
+
+
+@dataclass(frozen=True)
+class OrderKey:
+    """An ORM attribute and its direction; the last key must be unique (the id)."""
+
+    column: Any
+    descending: bool = False
+
+
+@dataclass
+class Page:
+    rows: list[Any]
+    cursors: list[str]
+    has_next: bool
+    has_previous: bool
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+    return base64.urlsafe_b64encode(orjson.dumps(plain)).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, order: Sequence[OrderKey], field: str) -> list[Any]:
+    try:
+        values = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, TypeError) as exc:
+        raise invalid("not a cursor of this list", field) from exc
+    if not isinstance(values, list) or len(values) != len(order):
+        raise invalid("not a cursor of this list", field)
+    out = []
+    for value, key in zip(values, order, strict=True):
+        python_type = getattr(key.column.type, "python_type", None)
+        try:
+            if python_type is datetime and isinstance(value, str):
+                value = datetime.fromisoformat(value)
+            elif python_type is int and not isinstance(value, int):
+                raise TypeError
+        except (TypeError, ValueError) as exc:
+            raise invalid("not a cursor of this list", field) from exc
+        out.append(value)
+    return out
+
+
+def _after(order: Sequence[OrderKey], values: Sequence[Any], reverse: bool):
+    """Rows strictly after `values` in `order` (or before, when reverse)."""
+    clauses = []
+    for i, key in enumerate(order):
+        descending = key.descending != reverse
+        cmp = key.column < values[i] if descending else key.column > values[i]
+        equal = [order[j].column == values[j] for j in range(i)]
+        clauses.append(and_(*equal, cmp) if equal else cmp)
+    return or_(*clauses)
+
+
+def _ordering(order: Sequence[OrderKey], reverse: bool):
+    return [k.column.desc() if (k.descending != reverse) else k.column.asc() for k in order]
+
+
+def _filtered(stmt: Select, order: Sequence[OrderKey], args: PageArgs) -> Select:
+    if args.after:
+        stmt = stmt.where(_after(order, decode_cursor(args.after, order, "after"), False))
+    if args.before:
+        stmt = stmt.where(_after(order, decode_cursor(args.before, order, "before"), True))
+    return stmt
+
+
+def _page(rows: list[Any], order: Sequence[OrderKey], args: PageArgs, keys) -> Page:
+    size = args.size
+    more = len(rows) > size
+    rows = rows[:size]
+    if args.backwards:
+        rows.reverse()
+    cursors = [encode_cursor(keys(r)) for r in rows]
+    if args.backwards:
+        return Page(rows, cursors, has_next=bool(args.before), has_previous=more)
+    return Page(rows, cursors, has_next=more, has_previous=bool(args.after))
+
+
+def _key_getter(order: Sequence[OrderKey]):
+    names = [k.column.key for k in order]
+    return lambda row: [getattr(row, n) for n in names]
+
+
+async def paginate(
+    session: AsyncSession, stmt: Select, order: Sequence[OrderKey], args: PageArgs
+) -> Page:
+    """One page of `stmt` (a select of one ORM entity) in `order`."""
+    if args.size == 0:
+        return Page([], [], False, False)
+    stmt = _filtered(stmt, order, args)
+    stmt = stmt.order_by(*_ordering(order, args.backwards)).limit(args.size + 1)
+    rows = list((await session.scalars(stmt)).all())
+    return _page(rows, order, args, _key_getter(order))
+
+
+async def paginate_many(
+    session: AsyncSession,
+    model: Any,
+    parent_column: Any,
+    parent_ids: Sequence[Any],
+    order: Sequence[OrderKey],
+    args: PageArgs,
+    *,
+    where: Sequence[Any] = (),
+) -> dict[Any, Page]:
+    """One page per parent, all in one statement."""
+    if args.size == 0:
+        return {pid: Page([], [], False, False) for pid in parent_ids}
+    row_number = (
+        func.row_number()
+        .over(partition_by=parent_column, order_by=_ordering(order, args.backwards))
+        .label("rn")
+    )
+    inner = select(model, row_number).where(parent_column.in_(list(parent_ids)), *where)
+    inner = _filtered(inner, order, args).subquery()
+    alias = aliased(model, inner)
+    stmt = select(alias).where(inner.c.rn <= args.size + 1).order_by(inner.c.rn)
+    grouped: dict[Any, list[Any]] = {pid: [] for pid in parent_ids}
+    parent_key = parent_column.key
+    for row in (await session.scalars(stmt)).all():
+        grouped[getattr(row, parent_key)].append(row)
+    keys = _key_getter(order)
+    return {pid: _page(rows, order, args, keys) for pid, rows in grouped.items()}

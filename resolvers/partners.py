@@ -1,0 +1,178 @@
+"""Community partners (社区合伙人), their partnerships and volunteer service."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import false, select, true
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from db.models import CommunityRow, ContributionRow, PartnerRow, PartnershipRow
+from db.types import utcnow
+from db.uow import read_session, unit_of_work
+from ledger import idempotency
+from resolvers.auth import COMMUNITY_STAFF, PARTNER, Action, Viewer, authorize
+from resolvers.errors import invalid, not_found
+from resolvers.ids import decode_id
+from resolvers.pagination import OrderKey, Page, PageArgs, paginate
+from resolvers.validation import calendar_date, centihours, instant, text
+
+PARTNER_KINDS = (
+    "BUSINESS",
+    "SOCIAL_ORGANIZATION",
+    "PUBLIC_INSTITUTION",
+    "RESIDENT",
+    "VOLUNTEER_TEAM",
+)
+
+
+def partner_visibility(viewer: Viewer | None):
+    """A SQL condition on PartnerRow for the partners the viewer may see."""
+    authorize(viewer, Action.READ_PARTNERS)
+    if viewer.sees_everything:
+        return true()
+    conditions = []
+    if viewer.has(COMMUNITY_STAFF) and viewer.community_id is not None:
+        conditions.append(
+            PartnerRow.id.in_(
+                select(PartnershipRow.partner_id).where(
+                    PartnershipRow.community_id == viewer.community_id
+                )
+            )
+        )
+    if viewer.has(PARTNER) and viewer.partner_id is not None:
+        conditions.append(PartnerRow.id == viewer.partner_id)
+    if not conditions:
+        return false()
+    from sqlalchemy import or_
+
+    return or_(*conditions)
+
+
+async def can_see_partner(session: AsyncSession, viewer: Viewer | None, partner_id: int) -> bool:
+    if viewer is None:
+        return False
+    if viewer.sees_everything:
+        return True
+    if viewer.has(PARTNER) and viewer.partner_id == partner_id:
+        return True
+    if viewer.has(COMMUNITY_STAFF) and viewer.community_id is not None:
+        return bool(
+            await session.scalar(
+                select(PartnershipRow.id).where(
+                    PartnershipRow.partner_id == partner_id,
+                    PartnershipRow.community_id == viewer.community_id,
+                )
+            )
+        )
+    return False
+
+
+async def partner_page(engine: AsyncEngine, viewer: Viewer | None, args: PageArgs) -> Page:
+    condition = partner_visibility(viewer)
+    async with read_session(engine) as session:
+        stmt = select(PartnerRow).where(condition)
+        return await paginate(session, stmt, [OrderKey(PartnerRow.id)], args)
+
+
+async def register_partner(
+    engine: AsyncEngine,
+    viewer: Viewer | None,
+    *,
+    name: str,
+    kind: str,
+    community_id: str,
+    signed_on: date,
+    certificate_no: str | None,
+) -> PartnerRow:
+    community_pk = decode_id(community_id, "Community", field="communityId", what="community")
+    authorize(viewer, Action.MANAGE_PARTNERS, community_ids={community_pk})
+    name = text(name, "name")
+    certificate_no = text(certificate_no, "certificateNo", max_length=64, required=False)
+    calendar_date(signed_on, "signedOn")
+    if kind not in PARTNER_KINDS:
+        raise invalid("unknown partner kind", "kind")
+    async with unit_of_work(engine) as session:
+        if await session.get(CommunityRow, community_pk) is None:
+            raise not_found("community", "communityId")
+        # The same organisation may sign with several communities: one partner,
+        # one partnership per community, never two with the same community.
+        partner = await session.scalar(
+            select(PartnerRow).where(PartnerRow.name == name, PartnerRow.kind == kind)
+        )
+        if partner is None:
+            partner = PartnerRow(name=name, kind=kind)
+            session.add(partner)
+            await session.flush()
+        elif await session.scalar(
+            select(PartnershipRow.id).where(
+                PartnershipRow.partner_id == partner.id,
+                PartnershipRow.community_id == community_pk,
+            )
+        ):
+            raise invalid(f"{name} has already signed with this community", "communityId")
+        session.add(
+            PartnershipRow(
+                partner_id=partner.id,
+                community_id=community_pk,
+                signed_on=signed_on,
+                certificate_no=certificate_no,
+            )
+        )
+        await session.flush()
+        return partner
+
+
+async def partner_communities(session: AsyncSession, partner_id: int) -> set[int]:
+    rows = await session.scalars(
+        select(PartnershipRow.community_id).where(PartnershipRow.partner_id == partner_id)
+    )
+    return set(rows.all())
+
+
+async def record_service(
+    engine: AsyncEngine,
+    viewer: Viewer | None,
+    *,
+    partner_id: str,
+    hours: Decimal,
+    description: str,
+    occurred_at: datetime | None,
+    idempotency_key: str,
+) -> ContributionRow:
+    partner_pk = decode_id(partner_id, "Partner", field="partnerId", what="partner")
+    if viewer is None:
+        authorize(viewer, Action.MANAGE_PARTNERS)
+    key = idempotency.check_key(idempotency_key)
+    hundredths = centihours(hours, "hours")
+    description = text(description, "description", max_length=500)
+    instant(occurred_at, "occurredAt")
+    if occurred_at is not None and occurred_at > utcnow():
+        raise invalid("occurredAt is in the future", "occurredAt")
+    request = {
+        "partner": partner_pk,
+        "centihours": hundredths,
+        "description": description,
+        "occurredAt": occurred_at,
+    }
+    fingerprint = idempotency.fingerprint("recordService", request)
+    async with unit_of_work(engine) as session:
+        if await session.get(PartnerRow, partner_pk) is None:
+            raise not_found("partner", "partnerId")
+        communities = await partner_communities(session, partner_pk)
+        authorize(viewer, Action.MANAGE_PARTNERS, community_ids=communities)
+        earlier = await idempotency.recall(session, key, "recordService", fingerprint)
+        if earlier is not None:
+            return await session.get(ContributionRow, earlier)
+        row = ContributionRow(
+            partner_id=partner_pk,
+            kind="VOLUNTEER_SERVICE",
+            centihours=hundredths,
+            description=description,
+            occurred_at=occurred_at or utcnow(),
+        )
+        session.add(row)
+        await session.flush()
+        await idempotency.remember(session, key, "recordService", fingerprint, row.id)
+        return row

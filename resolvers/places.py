@@ -1,0 +1,79 @@
+"""Subdistricts, communities and grids: public information, managed by ADMIN."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.models import CommunityRow, GridRow, SubdistrictRow
+from db.uow import read_session, unit_of_work
+from resolvers.auth import Action, Viewer, authorize
+from resolvers.errors import invalid, not_found
+from resolvers.ids import decode_id
+from resolvers.pagination import OrderKey, Page, PageArgs, paginate
+from resolvers.validation import text
+
+MAX_GRIDS = 100
+
+
+async def create_subdistrict(
+    engine: AsyncEngine, viewer: Viewer | None, name: str, district: str
+) -> SubdistrictRow:
+    authorize(viewer, Action.MANAGE_PLACES)
+    name = text(name, "name")
+    district = text(district, "district")
+    async with unit_of_work(engine) as session:
+        taken = await session.scalar(
+            select(SubdistrictRow.id).where(
+                SubdistrictRow.district == district, SubdistrictRow.name == name
+            )
+        )
+        if taken:
+            raise invalid(f"{district} already has a subdistrict named {name}", "name")
+        row = SubdistrictRow(name=name, district=district)
+        session.add(row)
+        await session.flush()
+        return row
+
+
+async def create_community(
+    engine: AsyncEngine,
+    viewer: Viewer | None,
+    subdistrict_id: str,
+    name: str,
+    grids: list[str] | None,
+) -> CommunityRow:
+    authorize(viewer, Action.MANAGE_PLACES)
+    sub_pk = decode_id(subdistrict_id, "Subdistrict", field="subdistrictId", what="subdistrict")
+    name = text(name, "name")
+    grid_names = [text(g, f"grids.{i}") for i, g in enumerate(grids or [])]
+    if len(grid_names) > MAX_GRIDS:
+        raise invalid(f"at most {MAX_GRIDS} grids", "grids")
+    if len(set(grid_names)) != len(grid_names):
+        raise invalid("grid names must be distinct", "grids")
+    async with unit_of_work(engine) as session:
+        if await session.get(SubdistrictRow, sub_pk) is None:
+            raise not_found("subdistrict", "subdistrictId")
+        taken = await session.scalar(
+            select(CommunityRow.id).where(
+                CommunityRow.subdistrict_id == sub_pk, CommunityRow.name == name
+            )
+        )
+        if taken:
+            raise invalid(f"this subdistrict already has a community named {name}", "name")
+        row = CommunityRow(subdistrict_id=sub_pk, name=name)
+        session.add(row)
+        await session.flush()
+        session.add_all(GridRow(community_id=row.id, name=g) for g in grid_names)
+        await session.flush()
+        return row
+
+
+async def subdistrict_page(engine: AsyncEngine, args: PageArgs) -> Page:
+    async with read_session(engine) as session:
+        return await paginate(session, select(SubdistrictRow), [OrderKey(SubdistrictRow.id)], args)
+
+
+async def community_page(engine: AsyncEngine, args: PageArgs) -> Page:
+    async with read_session(engine) as session:
+        return await paginate(session, select(CommunityRow), [OrderKey(CommunityRow.id)], args)

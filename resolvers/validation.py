@@ -1,0 +1,51 @@
+"""Small input checks shared by use cases; each failure names the input field."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from resolvers.errors import invalid
+
+
+def text(
+    value: str | None, field: str, *, max_length: int = 100, required: bool = True
+) -> str | None:
+    """Trimmed text of 1..max_length printable characters (None allowed when optional)."""
+    if value is None or (not required and not value.strip()):
+        if required:
+            raise invalid(f"{field} is required", field)
+        return None
+    value = value.strip()
+    if not value:
+        raise invalid(f"{field} must not be empty", field)
+    if len(value) > max_length:
+        raise invalid(f"{field} is longer than {max_length} characters", field)
+    if not all(ch.isprintable() or ch in "\n\t" for ch in value):
+        raise invalid(f"{field} contains control characters", field)
+    return value
+
+
+def instant(value: datetime | None, field: str) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise invalid(f"{field} needs a UTC offset, e.g. 2023-06-10T09:00:00+08:00", field)
+    return value
+
+
+def calendar_date(value: date, field: str) -> date:
+    if not date(2000, 1, 1) <= value <= date(2100, 12, 31):
+        raise invalid(f"{field} is not a plausible date", field)
+    return value
+
+
+def centihours(value: Decimal, field: str) -> int:
+    """Hours with at most two decimals, more than zero and at most 24*366."""
+    try:
+        if not value.is_finite() or value != value.quantize(Decimal("0.01")):
+            raise invalid(f"{field} must have at most two decimals", field)
+    except InvalidOperation as exc:
+        raise invalid(f"{field} is not a number of hours", field) from exc
+    hundredths = int(value * 100)
+    if not 0 < hundredths <= 24 * 366 * 100:
+        raise invalid(f"{field} must be more than 0 and at most a year of hours", field)
+    return hundredths

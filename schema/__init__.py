@@ -1,0 +1,78 @@
+"""The GraphQL schema: types, inputs and the strawberry.Schema object."""
+
+from __future__ import annotations
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.extensions.disable_introspection import DisableIntrospection
+from strawberry.schema.config import StrawberryConfig
+
+from schema.extensions import ErrorCodes
+from schema.mutations import Mutation
+from schema.query import Query
+from schema.subscription import Subscription
+from schema.types.disbursements import Disbursement
+from schema.types.donations import CashCount, Donation
+from schema.types.funds import Campaign, Fund
+from schema.types.ledger import JournalEntry, LedgerAccount
+from schema.types.partners import Contribution, Partner
+from schema.types.places import Community, Grid, Subdistrict
+from schema.types.users import User
+
+MAX_DEPTH = 12
+MAX_ALIASES = 15
+MAX_TOKENS = 2000
+
+
+class JinlinSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context=None) -> None:
+        # ErrorCodes already logged what was unexpected; client errors are not news.
+        return None
+
+
+def build_schema(*, production: bool = False) -> strawberry.Schema:
+    # Factories: each request gets fresh extension instances. The parser and
+    # validation caches live at module level in strawberry, so they are still shared.
+    extensions = [
+        lambda: ErrorCodes(production=production),
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+    ]
+    if production:
+        extensions.append(DisableIntrospection)
+    return JinlinSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=[
+            Subdistrict,
+            Community,
+            Grid,
+            Partner,
+            Contribution,
+            User,
+            Fund,
+            Campaign,
+            Donation,
+            Disbursement,
+            CashCount,
+            LedgerAccount,
+            JournalEntry,
+        ],
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=production),
+    )
+
+
+def export_sdl() -> str:
+    return build_schema().as_str() + "\n"

@@ -1,0 +1,68 @@
+"""The typed per-request context: engine, settings, the signed-in viewer, DataLoaders."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from strawberry.types import Info as _Info
+
+from resolvers.auth import Viewer
+from resolvers.loaders import Loaders
+from resolvers.users import TokenKeys, viewer_from_token
+
+
+@dataclass
+class AppState:
+    """What lives as long as the process: shared by every request."""
+
+    engine: AsyncEngine
+    keys: TokenKeys
+    production: bool
+    timezone: Any
+    events: Any = None  # the change feed behind subscriptions
+
+
+@dataclass
+class Context:
+    app: AppState
+    authorization: str | None = None
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    connection_params: dict | None = None
+    _viewer: Viewer | None = None
+    _viewer_loaded: bool = False
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self.app.engine
+
+    @cached_property
+    def loaders(self) -> Loaders:
+        return Loaders(self.app.engine)
+
+    def _token(self) -> str | None:
+        header = self.authorization
+        if header is None and isinstance(self.connection_params, dict):
+            header = self.connection_params.get("Authorization") or self.connection_params.get(
+                "authorization"
+            )
+        if not isinstance(header, str):
+            return None
+        scheme, _, token = header.partition(" ")
+        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+    async def viewer(self) -> Viewer | None:
+        """The signed-in user, read once per request; None for anonymous or bad tokens."""
+        if not self._viewer_loaded:
+            token = self._token()
+            self._viewer = (
+                await viewer_from_token(self.app.engine, token, self.app.keys) if token else None
+            )
+            self._viewer_loaded = True
+        return self._viewer
+
+
+Info = _Info[Context, None]

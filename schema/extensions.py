@@ -1,0 +1,73 @@
+"""Schema extensions: error codes on GraphQL errors, and masking of the unexpected."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from ledger.errors import LedgerError
+
+log = logging.getLogger("jinlin.errors")
+
+
+class ErrorCodes(SchemaExtension):
+    """Gives every error an extensions.code. Domain refusals in queries keep their
+    message and code (UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, INVALID_INPUT, ...);
+    anything unexpected is logged with the request id and, in production, reaches
+    the client only as "Internal server error" with that id, never a stack trace."""
+
+    def __init__(self, *, production: bool = False):
+        self.production = production
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = [self._convert(e) for e in errors]
+
+    def _convert(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if isinstance(original, LedgerError):
+            extensions = {"code": original.code}
+            if original.field:
+                extensions["field"] = original.field.split(".")
+            return GraphQLError(
+                original.message,
+                error.nodes,
+                error.source,
+                error.positions,
+                error.path,
+                None,
+                extensions,
+            )
+        if original is None:
+            extensions = dict(error.extensions or {})
+            extensions.setdefault("code", "GRAPHQL_VALIDATION_FAILED")
+            return GraphQLError(
+                error.message,
+                error.nodes,
+                error.source,
+                error.positions,
+                error.path,
+                None,
+                extensions,
+            )
+        context = self.execution_context.context
+        request_id = getattr(context, "request_id", "-")
+        log.error("unexpected error in request %s at %s", request_id, error.path, exc_info=original)
+        message = (
+            "Internal server error" if self.production else f"{type(original).__name__}: {original}"
+        )
+        return GraphQLError(
+            message,
+            error.nodes,
+            error.source,
+            error.positions,
+            error.path,
+            None,
+            {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+        )

@@ -1,0 +1,133 @@
+"""The Query root."""
+
+from __future__ import annotations
+
+import strawberry
+
+from resolvers import funds as fund_cases
+from resolvers import journal, places
+from resolvers.funds_access import Scope
+from resolvers.nodes import find_node
+from resolvers.pagination import PageArgs
+from resolvers.partners import partner_page
+from schema.context import Info
+from schema.relay import Connection, Node, to_connection
+from schema.types.disbursements import Disbursement
+from schema.types.donations import CashCount, Donation
+from schema.types.funds import Campaign, Fund, PublicFundReport, fund_connection
+from schema.types.ledger import JournalEntry, JournalVerification, LedgerAccount
+from schema.types.partners import Contribution, Partner
+from schema.types.places import Community, Grid, Subdistrict
+from schema.types.users import User
+
+CONVERT = {
+    "Subdistrict": Subdistrict.of,
+    "Community": Community.of,
+    "Grid": Grid.of,
+    "Partner": Partner.of,
+    "Contribution": Contribution.of,
+    "User": User.of,
+    "Fund": Fund.of,
+    "Campaign": Campaign.of,
+    "Donation": Donation.of,
+    "Disbursement": Disbursement.of,
+    "CashCount": CashCount.of,
+    "LedgerAccount": LedgerAccount.of,
+    "JournalEntry": JournalEntry.of,
+}
+
+
+@strawberry.type(description="Everything that can be read.")
+class Query:
+    @strawberry.field(
+        description="Any object by its global ID; null when it does not exist or the viewer may not see it."
+    )
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        found = await find_node(info.context.loaders, await info.context.viewer(), id)
+        if found is None:
+            return None
+        type_name, row = found
+        return CONVERT[type_name](row)
+
+    @strawberry.field(description="The signed-in user; null for anonymous callers.")
+    async def viewer(self, info: Info) -> User | None:
+        viewer = await info.context.viewer()
+        if viewer is None:
+            return None
+        return User.of(await info.context.loaders.user.load(viewer.user_id))
+
+    @strawberry.field(description="All subdistricts (public).")
+    async def subdistricts(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Subdistrict]:
+        page = await places.subdistrict_page(
+            info.context.engine, PageArgs.of(first, after, last, before)
+        )
+        return to_connection(page, Subdistrict.of)
+
+    @strawberry.field(description="All communities (public).")
+    async def communities(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Community]:
+        page = await places.community_page(
+            info.context.engine, PageArgs.of(first, after, last, before)
+        )
+        return to_connection(page, Community.of)
+
+    @strawberry.field(description="Partners the viewer may see.")
+    async def partners(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Partner]:
+        page = await partner_page(
+            info.context.engine,
+            await info.context.viewer(),
+            PageArgs.of(first, after, last, before),
+        )
+        return to_connection(page, Partner.of)
+
+    @strawberry.field(description="Funds the viewer may see.")
+    async def funds(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Fund]:
+        return await fund_connection(info, Scope(), PageArgs.of(first, after, last, before))
+
+    @strawberry.field(description="A fund by its code; null when unknown or not visible.")
+    async def fund_by_code(self, info: Info, code: str) -> Fund | None:
+        row = await fund_cases.fund_by_code(info.context.engine, await info.context.viewer(), code)
+        return Fund.of(row) if row else None
+
+    @strawberry.field(description="Re-check a fund's hash chain and stored balances.")
+    async def verify_journal(self, info: Info, fund_id: strawberry.ID) -> JournalVerification:
+        v = await journal.verify_journal(info.context.engine, await info.context.viewer(), fund_id)
+        return JournalVerification(
+            ok=v.ok, entries_checked=v.entries_checked, first_broken_id=v.first_broken_entry_id
+        )
+
+    @strawberry.field(description="What anyone may see of a fund, with donors' names masked.")
+    async def public_fund_report(self, info: Info, code: str) -> PublicFundReport | None:
+        row = await fund_cases.public_fund(info.context.engine, code)
+        if row is None:
+            return None
+        return PublicFundReport(
+            pk=row.id, currency=row.currency, code=row.code, name=row.name, host=row.host
+        )

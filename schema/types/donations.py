@@ -1,0 +1,215 @@
+"""Donations on every channel, cash counts, and the public view of donations."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import strawberry
+
+from db.models import CashCountRow, DonationRow
+from resolvers.auth import Action
+from resolvers.donations import DonationQuery, recent_public_donations
+from resolvers.errors import invalid
+from resolvers.funds import check_access
+from resolvers.funds_access import can_see_fund
+from resolvers.ids import decode_id, to_global_id
+from resolvers.public import masked_donor
+from resolvers.validation import instant
+from schema.context import Info
+from schema.relay import Node
+from schema.types.common import Money, money
+from schema.types.funds import Campaign, Fund
+from schema.types.ledger import JournalEntry
+from schema.types.partners import Partner
+
+
+@strawberry.enum(description="How a donation was given.")
+class DonationChannel(enum.Enum):
+    ONLINE = strawberry.enum_value(
+        "ONLINE",
+        description="Paid online (mini program, WeChat Pay, Alipay); settles to the bank later.",
+    )
+    CASH = strawberry.enum_value(
+        "CASH",
+        description="Cash handed over on site, e.g. the donation box at a neighbours' festival.",
+    )
+    CHARITY_SALE = strawberry.enum_value("CHARITY_SALE", description="Proceeds of a charity sale.")
+    BANK_TRANSFER = strawberry.enum_value(
+        "BANK_TRANSFER", description="Transferred straight into the fund's bank account."
+    )
+    IN_KIND = strawberry.enum_value("IN_KIND", description="Goods, recorded at a declared value.")
+
+
+@strawberry.enum(
+    description="ONLINE donations are RECEIVED until the channel's settlement file settles them; every other channel is SETTLED when recorded."
+)
+class DonationStatus(enum.Enum):
+    RECEIVED = "RECEIVED"
+    SETTLED = "SETTLED"
+    REFUNDED = "REFUNDED"
+
+
+@strawberry.type(description="A gift to a fund, on any channel.")
+class Donation(Node):
+    row: strawberry.Private[DonationRow]
+    channel: DonationChannel = strawberry.field(description="How it was given.")
+    status: DonationStatus = strawberry.field(description="Received, settled or refunded.")
+    amount: Money = strawberry.field(description="The amount (declared value for goods).")
+    anonymous: bool = strawberry.field(description="The donor asked not to be named.")
+    external_ref: str | None = strawberry.field(
+        description="The payment channel's transaction id, for ONLINE and BANK_TRANSFER."
+    )
+    received_at: datetime = strawberry.field(description="When it was received.")
+
+    @classmethod
+    def of(cls, row: DonationRow) -> Donation:
+        return cls(
+            id=to_global_id("Donation", row.id),
+            row=row,
+            channel=DonationChannel(row.channel),
+            status=DonationStatus(row.status),
+            amount=money(row.amount_fen),
+            anonymous=row.anonymous,
+            external_ref=row.external_ref,
+            received_at=row.received_at,
+        )
+
+    @strawberry.field(description="The fund it was given to.")
+    async def fund(self, info: Info) -> Fund:
+        fund = await info.context.loaders.fund.load(self.row.fund_id)
+        check_access(await info.context.viewer(), fund, Action.READ_FUNDS)
+        return Fund.of(fund)
+
+    @strawberry.field(description="The campaign it was given to, if any.")
+    async def campaign(self, info: Info) -> Campaign | None:
+        if self.row.campaign_id is None:
+            return None
+        return Campaign.of(await info.context.loaders.campaign.load(self.row.campaign_id))
+
+    @strawberry.field(
+        description="Null when the donor asked to stay anonymous or the viewer may not see it."
+    )
+    async def donor_name(self, info: Info) -> str | None:
+        if self.row.anonymous:
+            return None
+        fund = await info.context.loaders.fund.load(self.row.fund_id)
+        viewer = await info.context.viewer()
+        own = (
+            viewer is not None
+            and viewer.partner_id is not None
+            and viewer.partner_id == self.row.partner_id
+        )
+        return self.row.donor_name if (own or can_see_fund(viewer, fund)) else None
+
+    @strawberry.field(description="The partner who gave it, if any.")
+    async def partner(self, info: Info) -> Partner | None:
+        if self.row.partner_id is None:
+            return None
+        return Partner.of(await info.context.loaders.partner.load(self.row.partner_id))
+
+    @strawberry.field(description="The entry that recorded it.")
+    async def journal_entry(self, info: Info) -> JournalEntry:
+        return JournalEntry.of(await info.context.loaders.entry.load(self.row.entry_id))
+
+
+@strawberry.input(description="Narrows a fund's donations.")
+class DonationFilter:
+    channel: DonationChannel | None = strawberry.field(
+        default=None, description="Only this channel."
+    )
+    status: DonationStatus | None = strawberry.field(default=None, description="Only this status.")
+    campaign_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only this campaign's."
+    )
+    partner_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only this partner's."
+    )
+    received_from: datetime | None = strawberry.field(
+        default=None, description="Received at or after."
+    )
+    received_to: datetime | None = strawberry.field(
+        default=None, description="Received at or before."
+    )
+
+    def to_query(self) -> DonationQuery:
+        instant(self.received_from, "filter.receivedFrom")
+        instant(self.received_to, "filter.receivedTo")
+        if self.received_from and self.received_to and self.received_to < self.received_from:
+            raise invalid("receivedTo is before receivedFrom", "filter.receivedTo")
+        return DonationQuery(
+            channel=self.channel.value if self.channel else None,
+            status=self.status.value if self.status else None,
+            campaign_id=decode_id(self.campaign_id, "Campaign", field="filter.campaignId")
+            if self.campaign_id
+            else None,
+            partner_id=decode_id(self.partner_id, "Partner", field="filter.partnerId")
+            if self.partner_id
+            else None,
+            received_from=self.received_from,
+            received_to=self.received_to,
+        )
+
+
+@strawberry.type(description="A two-person count of the cash collected offline.")
+class CashCount(Node):
+    row: strawberry.Private[CashCountRow]
+    expected: Money = strawberry.field(
+        description="Cash recorded as received (CASH and CHARITY_SALE donations) and not yet counted."
+    )
+    counted: Money = strawberry.field(description="What the counters found.")
+    variance: Money = strawberry.field(
+        description="counted - expected; a non-zero variance is posted to the over/short account."
+    )
+    counted_by: list[str] = strawberry.field(description="Who counted: at least two people.")
+    counted_at: datetime = strawberry.field(description="When.")
+
+    @classmethod
+    def of(cls, row: CashCountRow) -> CashCount:
+        return cls(
+            id=to_global_id("CashCount", row.id),
+            row=row,
+            expected=money(row.expected_fen),
+            counted=money(row.counted_fen),
+            variance=money(row.counted_fen - row.expected_fen),
+            counted_by=row.counted_by.split("\n"),
+            counted_at=row.counted_at,
+        )
+
+    @strawberry.field(description="The fund counted for.")
+    async def fund(self, info: Info) -> Fund:
+        return Fund.of(await info.context.loaders.fund.load(self.row.fund_id))
+
+
+@strawberry.type(description="A donation as the public sees it.")
+class PublicDonation:
+    donor_name: str = strawberry.field(
+        description="Masked: a person's name shows its first character and one star (张三丰 -> 张*); an organisation's its first two characters and two stars (浦发银行百花路支行 -> 浦发**); anonymous donors show as 匿名. A donation recorded with only a partner shows that partner's name, masked by the partner's kind (RESIDENT as a person)."
+    )
+    amount: Money = strawberry.field(description="The amount.")
+    channel: DonationChannel = strawberry.field(description="How it was given.")
+    received_at: datetime = strawberry.field(description="When.")
+
+
+PUBLIC_DEFAULT, PUBLIC_MAX = 20, 100
+
+
+async def public_donations(info: Info, fund_id: int, first: int | None) -> list[PublicDonation]:
+    limit = PUBLIC_DEFAULT if first is None else first
+    if not 0 <= limit <= PUBLIC_MAX:
+        raise invalid(f"first must be between 0 and {PUBLIC_MAX}", "first")
+    rows = await recent_public_donations(info.context.engine, fund_id, limit)
+    return [
+        PublicDonation(
+            donor_name=masked_donor(
+                anonymous=d.anonymous,
+                donor_name=d.donor_name,
+                partner_name=p.name if p else None,
+                partner_kind=p.kind if p else None,
+            ),
+            amount=money(d.amount_fen),
+            channel=DonationChannel(d.channel),
+            received_at=d.received_at,
+        )
+        for d, p in rows
+    ]

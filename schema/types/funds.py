@@ -1,0 +1,389 @@
+"""Funds, their balances, campaigns, statements and the public report."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from db.models import CampaignRow, FundRow
+from db.uow import read_session
+from ledger import accounts as A
+from ledger import reports
+from resolvers import funds as fund_cases
+from resolvers.auth import Action
+from resolvers.funds_access import Scope
+from resolvers.ids import to_global_id
+from resolvers.pagination import PageArgs
+from resolvers.validation import instant
+from schema.context import Info
+from schema.relay import Connection, Node, to_connection
+from schema.types.common import Money, money
+from schema.types.ledger import JournalEntry, LedgerAccount, TrialBalance, TrialBalanceLine
+
+if TYPE_CHECKING:
+    from schema.types.disbursements import Disbursement
+    from schema.types.donations import Donation, DonationFilter, PublicDonation
+    from schema.types.places import Community, Subdistrict
+
+CommunityRef = Annotated["Community", strawberry.lazy("schema.types.places")]
+SubdistrictRef = Annotated["Subdistrict", strawberry.lazy("schema.types.places")]
+DonationRef = Annotated["Donation", strawberry.lazy("schema.types.donations")]
+DonationFilterRef = Annotated["DonationFilter", strawberry.lazy("schema.types.donations")]
+PublicDonationRef = Annotated["PublicDonation", strawberry.lazy("schema.types.donations")]
+DisbursementRef = Annotated["Disbursement", strawberry.lazy("schema.types.disbursements")]
+
+
+@strawberry.enum(description="Whether a fund belongs to a community or a subdistrict.")
+class FundLevel(enum.Enum):
+    COMMUNITY = "COMMUNITY"
+    SUBDISTRICT = "SUBDISTRICT"
+
+
+@strawberry.enum(description="Whether a fund takes new money and spending.")
+class FundStatus(enum.Enum):
+    OPEN = "OPEN"
+    FROZEN = "FROZEN"
+    CLOSED = "CLOSED"
+
+
+@strawberry.type(
+    description="How the money in a fund is held right now. total = cashOnHand + bank + onlineClearing + inKind."
+)
+class FundBalances:
+    total: Money = strawberry.field(description="cashOnHand + bank + onlineClearing + inKind.")
+    cash_on_hand: Money = strawberry.field(
+        description="Cash collected offline and not yet deposited, counted or not (accounts 1001 + 1009.09)."
+    )
+    bank: Money = strawberry.field(description="Money in the host's bank account for this fund.")
+    online_clearing: Money = strawberry.field(
+        description="Online donations confirmed by the payment channel but not yet settled to the bank."
+    )
+    in_kind: Money = strawberry.field(
+        description="Declared value of goods received and not yet handed out."
+    )
+    available: Money = strawberry.field(
+        description="What may still be committed: bank + cashOnHand, less approved disbursements not yet paid. Never negative: an approval or a refund that would make it negative is INSUFFICIENT_FUNDS. Payments go out of the bank, so cash must be deposited first."
+    )
+
+
+def balances_of(by_code: dict[str, int], currency: str = "CNY") -> FundBalances:
+    p = A.positions(by_code)
+    return FundBalances(
+        total=money(p.total, currency),
+        cash_on_hand=money(p.cash_on_hand, currency),
+        bank=money(p.bank, currency),
+        online_clearing=money(p.online_clearing, currency),
+        in_kind=money(p.in_kind, currency),
+        available=money(p.available, currency),
+    )
+
+
+@strawberry.type(
+    description="""A fund's activity over calendar days, on the basis of net assets (assets less
+liabilities). Always: closing = opening + donationsOnline + donationsOffline + donationsInKind
+- refunds - disbursements - fees - otherCosts"""
+)
+class FundStatement:
+    from_: date = strawberry.field(name="from", description="First day (fund time zone).")
+    to: date = strawberry.field(description="Last day, inclusive.")
+    opening: Money = strawberry.field(description="Net assets at the start of the first day.")
+    donations_online: Money = strawberry.field(
+        description="Gross online donations recorded in the period."
+    )
+    donations_offline: Money = strawberry.field(
+        description="Gross cash, charity-sale and bank-transfer donations."
+    )
+    donations_in_kind: Money = strawberry.field(description="Declared value of goods received.")
+    refunds: Money = strawberry.field(description="Donations paid back.")
+    disbursements: Money = strawberry.field(
+        description="Project costs (5101), recognised at approval."
+    )
+    fees: Money = strawberry.field(description="Channel fees (5301).")
+    other_costs: Money = strawberry.field(
+        description="Management costs and cash over/short (5201, 5401); negative when cash was over."
+    )
+    closing: Money = strawberry.field(description="Net assets at the end of the last day.")
+
+
+def statement_of(s, currency: str = "CNY") -> FundStatement:
+    return FundStatement(
+        from_=s.from_date,
+        to=s.to_date,
+        opening=money(s.opening, currency),
+        donations_online=money(s.donations_online, currency),
+        donations_offline=money(s.donations_offline, currency),
+        donations_in_kind=money(s.donations_in_kind, currency),
+        refunds=money(s.refunds, currency),
+        disbursements=money(s.disbursements, currency),
+        fees=money(s.fees, currency),
+        other_costs=money(s.other_costs, currency),
+        closing=money(s.closing, currency),
+    )
+
+
+async def fund_statement(
+    info: Info, fund_id: int, start: date, end: date, currency: str
+) -> FundStatement:
+    fund_cases.check_period(start, end)
+    async with read_session(info.context.engine) as session:
+        s = await reports.statement(session, fund_id, start, end, info.context.app.timezone)
+    return statement_of(s, currency)
+
+
+@strawberry.type(
+    description="A community charity fund (社区慈善基金): a restricted sub-ledger of its host charity."
+)
+class Fund(Node):
+    pk: strawberry.Private[int]
+    community_id: strawberry.Private[int | None]
+    subdistrict_id: strawberry.Private[int | None]
+    currency: strawberry.Private[str]
+    code: str = strawberry.field(description="Short unique code, e.g. ETGY-2023.")
+    name: str = strawberry.field(description="Name, e.g. 儿童公园社区慈善基金.")
+    level: FundLevel = strawberry.field(description="Community or subdistrict fund.")
+    status: FundStatus = strawberry.field(description="Open, frozen or closed.")
+    host: str = strawberry.field(
+        description="The charity organisation that legally holds the fund, e.g. a city charity federation."
+    )
+    restricted_purpose: str | None = strawberry.field(
+        description="What donations to this fund may be spent on; null for unrestricted funds."
+    )
+
+    @classmethod
+    def of(cls, row: FundRow) -> Fund:
+        return cls(
+            id=to_global_id("Fund", row.id),
+            pk=row.id,
+            community_id=row.community_id,
+            subdistrict_id=row.subdistrict_id,
+            currency=row.currency,
+            code=row.code,
+            name=row.name,
+            level=FundLevel(row.level),
+            status=FundStatus(row.status),
+            host=row.host,
+            restricted_purpose=row.restricted_purpose,
+        )
+
+    @strawberry.field(description="The community of a community fund.")
+    async def community(self, info: Info) -> CommunityRef | None:
+        from schema.types.places import Community
+
+        if self.community_id is None:
+            return None
+        return Community.of(await info.context.loaders.community.load(self.community_id))
+
+    @strawberry.field(description="The subdistrict of a subdistrict fund.")
+    async def subdistrict(self, info: Info) -> SubdistrictRef | None:
+        from schema.types.places import Subdistrict
+
+        if self.subdistrict_id is None:
+            return None
+        return Subdistrict.of(await info.context.loaders.subdistrict.load(self.subdistrict_id))
+
+    @strawberry.field(description="How the money is held right now (from stored balances).")
+    async def balances(self, info: Info) -> FundBalances:
+        return balances_of(await info.context.loaders.fund_balances.load(self.pk), self.currency)
+
+    @strawberry.field(description="Balances as they stood at the end of the given instant.")
+    async def balances_at(self, info: Info, at: datetime) -> FundBalances:
+        instant(at, "at")
+        return balances_of(
+            await info.context.loaders.fund_balances_at.load((self.pk, at)), self.currency
+        )
+
+    @strawberry.field(description="Campaigns of this fund, in creation order.")
+    async def campaigns(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Campaign]:
+        page = await info.context.loaders.campaign_pages.load(
+            (self.pk, PageArgs.of(first, after, last, before))
+        )
+        return to_connection(page, Campaign.of)
+
+    @strawberry.field(description="Donations, newest first (receivedAt, then id).")
+    async def donations(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: DonationFilterRef | None = None,
+    ) -> Connection[DonationRef]:
+        from schema.types.donations import Donation
+
+        key_filter = filter.to_query() if filter is not None else None
+        page = await info.context.loaders.donation_pages.load(
+            (self.pk, PageArgs.of(first, after, last, before), key_filter)
+        )
+        return to_connection(page, Donation.of)
+
+    @strawberry.field(description="Disbursements, in request order.")
+    async def disbursements(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[DisbursementRef]:
+        from schema.types.disbursements import Disbursement
+
+        page = await info.context.loaders.disbursement_pages.load(
+            (self.pk, PageArgs.of(first, after, last, before))
+        )
+        return to_connection(page, Disbursement.of)
+
+    @strawberry.field(description="The fund's ledger accounts, by code.")
+    async def ledger_accounts(self, info: Info) -> list[LedgerAccount]:
+        return [
+            LedgerAccount.of(a) for a in await info.context.loaders.accounts_by_fund.load(self.pk)
+        ]
+
+    @strawberry.field(description="The journal, by sequence.")
+    async def journal_entries(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[JournalEntry]:
+        page = await info.context.loaders.entry_pages.load(
+            (self.pk, PageArgs.of(first, after, last, before))
+        )
+        return to_connection(page, JournalEntry.of)
+
+    @strawberry.field(description="Every account's balance at an instant (now when omitted).")
+    async def trial_balance(self, info: Info, at: datetime | None = None) -> TrialBalance:
+        instant(at, "at")
+        async with read_session(info.context.engine) as session:
+            tb = await reports.trial_balance(session, self.pk, at)
+        return TrialBalance(
+            at=tb.at,
+            lines=[
+                TrialBalanceLine(
+                    account_id=line.account_id,
+                    debit=money(line.debit_fen, self.currency),
+                    credit=money(line.credit_fen, self.currency),
+                )
+                for line in tb.lines
+            ],
+            total_debit=money(tb.total_debit, self.currency),
+            total_credit=money(tb.total_credit, self.currency),
+            balanced=tb.balanced,
+        )
+
+    @strawberry.field(description="Activity over whole days in the fund's time zone.")
+    async def statement(
+        self, info: Info, from_: Annotated[date, strawberry.argument(name="from")], to: date
+    ) -> FundStatement:
+        return await fund_statement(info, self.pk, from_, to, self.currency)
+
+
+async def fund_connection(info: Info, scope: Scope, args: PageArgs) -> Connection[Fund]:
+    page = await fund_cases.fund_page(info.context.engine, await info.context.viewer(), scope, args)
+    return to_connection(page, Fund.of)
+
+
+@strawberry.type(description="A fundraising event of a fund, e.g. the 2023 Neighbours' Festival.")
+class Campaign(Node):
+    pk: strawberry.Private[int]
+    fund_id: strawberry.Private[int]
+    goal_fen: strawberry.Private[int | None]
+    name: str = strawberry.field(description="Name, e.g. 2023邻居节.")
+    starts_at: datetime = strawberry.field(description="When donations to it open.")
+    ends_at: datetime | None = strawberry.field(description="When they close; null for open-ended.")
+
+    @classmethod
+    def of(cls, row: CampaignRow) -> Campaign:
+        return cls(
+            id=to_global_id("Campaign", row.id),
+            pk=row.id,
+            fund_id=row.fund_id,
+            goal_fen=row.goal_fen,
+            name=row.name,
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+        )
+
+    @strawberry.field(description="The fund it raises for.")
+    async def fund(self, info: Info) -> Fund:
+        from resolvers.funds import check_access
+
+        row = await info.context.loaders.fund.load(self.fund_id)
+        check_access(await info.context.viewer(), row, Action.READ_FUNDS)
+        return Fund.of(row)
+
+    @strawberry.field(description="The fundraising goal, if any.")
+    def goal(self) -> Money | None:
+        return money(self.goal_fen) if self.goal_fen is not None else None
+
+    @strawberry.field(description="Totals so far, refunded donations left out.")
+    async def progress(self, info: Info) -> CampaignProgress:
+        return await campaign_progress(info, self)
+
+
+@strawberry.type(description="Totals of the campaign's donations that are not refunded.")
+class CampaignProgress:
+    campaign: Campaign = strawberry.field(description="The campaign.")
+    online: Money = strawberry.field(description="Online donations.")
+    offline: Money = strawberry.field(description="Cash, charity-sale and bank-transfer donations.")
+    in_kind: Money = strawberry.field(description="Declared value of goods.")
+    total: Money = strawberry.field(description="online + offline + inKind.")
+    donation_count: int = strawberry.field(description="How many donations.")
+
+
+async def campaign_progress(info: Info, campaign: Campaign, loaders=None) -> CampaignProgress:
+    totals = await (loaders or info.context.loaders).campaign_progress.load(campaign.pk)
+    online, offline, in_kind = (
+        totals.get("online", 0),
+        totals.get("offline", 0),
+        totals.get("in_kind", 0),
+    )
+    return CampaignProgress(
+        campaign=campaign,
+        online=money(online),
+        offline=money(offline),
+        in_kind=money(in_kind),
+        total=money(online + offline + in_kind),
+        donation_count=totals.get("count", 0),
+    )
+
+
+@strawberry.type(description="What anyone may see of a fund, with donors' names masked.")
+class PublicFundReport:
+    pk: strawberry.Private[int]
+    currency: strawberry.Private[str]
+    code: str = strawberry.field(description="The fund's code.")
+    name: str = strawberry.field(description="The fund's name.")
+    host: str = strawberry.field(description="The charity that holds it.")
+
+    @strawberry.field(description="How the money is held right now.")
+    async def balances(self, info: Info) -> FundBalances:
+        return balances_of(await info.context.loaders.fund_balances.load(self.pk), self.currency)
+
+    @strawberry.field(description="Activity over whole days in the fund's time zone.")
+    async def statement(
+        self, info: Info, from_: Annotated[date, strawberry.argument(name="from")], to: date
+    ) -> FundStatement:
+        return await fund_statement(info, self.pk, from_, to, self.currency)
+
+    @strawberry.field(
+        description="Latest donations; donor names masked (e.g. 张*), anonymous ones shown as such."
+    )
+    async def recent_donations(
+        self, info: Info, first: int | None = None
+    ) -> list[PublicDonationRef]:
+        from schema.types.donations import public_donations
+
+        return await public_donations(info, self.pk, first)

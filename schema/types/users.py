@@ -1,0 +1,45 @@
+"""Signed-in users."""
+
+from __future__ import annotations
+
+import enum
+
+import strawberry
+
+from db.models import UserRow
+from resolvers.ids import to_global_id
+from schema.context import Info
+from schema.relay import Node
+from schema.types.partners import Partner
+
+
+@strawberry.enum(description="What a user may do.")
+class Role(enum.Enum):
+    ADMIN = "ADMIN"
+    FINANCE = "FINANCE"
+    COMMUNITY_STAFF = "COMMUNITY_STAFF"
+    PARTNER = "PARTNER"
+
+
+@strawberry.type(description="A person or account that signs in.")
+class User(Node):
+    partner_id: strawberry.Private[int | None]
+    username: str = strawberry.field(description="Sign-in name.")
+    roles: list[Role] = strawberry.field(description="Its roles.")
+
+    @classmethod
+    def of(cls, row: UserRow) -> User:
+        return cls(
+            id=to_global_id("User", row.id),
+            partner_id=row.partner_id,
+            username=row.username,
+            roles=[Role(r) for r in row.roles.split(",") if r],
+        )
+
+    @strawberry.field(
+        description="The partner this account speaks for, when it has the PARTNER role."
+    )
+    async def partner(self, info: Info) -> Partner | None:
+        if self.partner_id is None:
+            return None
+        return Partner.of(await info.context.loaders.partner.load(self.partner_id))

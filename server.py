@@ -1,0 +1,168 @@
+"""The Starlette app: /graphql (HTTP and graphql-transport-ws), /health, and the lifespan
+that owns the database engine and the live-update feed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import orjson
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from config import Settings, load_settings
+from db.engine import make_engine
+from resolvers.live import CampaignFeed
+from resolvers.users import TokenKeys
+from schema import build_schema
+from schema.context import AppState, Context
+
+log = logging.getLogger("jinlin.server")
+MAX_BODY_BYTES = 1024 * 1024
+GRAPHQL_PATH = "/graphql"
+
+
+class JinlinGraphQL(GraphQL):
+    def __init__(self, state: AppState, **kwargs: Any):
+        super().__init__(build_schema(production=state.production), **kwargs)
+        self.state = state
+
+    async def get_context(self, request, response) -> Context:
+        authorization = request.headers.get("authorization")
+        return Context(app=self.state, authorization=authorization)
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+
+class RequestGuard:
+    """Refuses, before any parsing, what /graphql never accepts: bodies over 1 MB
+    (however they are sent, chunked included), anything but POST with
+    application/json (GET queries, forms, multipart, text/plain: which also closes
+    the CSRF door). GET stays open for the GraphiQL page in development."""
+
+    def __init__(self, app, *, allow_ide: bool):
+        self.app = app
+        self.allow_ide = allow_ide
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["path"].rstrip("/") != GRAPHQL_PATH:
+            return await self.app(scope, receive, send)
+        method = scope["method"]
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        if (
+            method == "GET"
+            and self.allow_ide
+            and "text/html" in headers.get("accept", "")
+            and not scope.get("query_string")
+        ):
+            return await self.app(scope, receive, send)
+        if method != "POST":
+            return await _refuse(send, 405, "use POST with a JSON body", {"allow": "POST"})
+        content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            return await _refuse(send, 415, "Content-Type must be application/json")
+        declared = headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+            return await _refuse(send, 413, "request body is larger than 1 MB")
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            body.extend(message.get("body", b""))
+            if len(body) > MAX_BODY_BYTES:
+                return await _refuse(send, 413, "request body is larger than 1 MB")
+            if not message.get("more_body"):
+                break
+        if body.lstrip()[:1] == b"[":
+            return await _refuse(send, 400, "batched requests are not accepted: send one operation")
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": bytes(body), "more_body": False}
+            return await receive()
+
+        return await self.app(scope, replay, send)
+
+
+async def _refuse(send, status: int, message: str, extra_headers: dict | None = None) -> None:
+    payload = orjson.dumps(
+        {"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]}
+    )
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+    ]
+    headers += [(k.encode(), v.encode()) for k, v in (extra_headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+def create_app(settings: Settings | None = None) -> Any:
+    settings = settings or load_settings()
+    engine = make_engine(settings.database_url)
+    state = AppState(
+        engine=engine,
+        keys=TokenKeys(settings.secret_key, settings.token_ttl_seconds),
+        production=settings.production,
+        timezone=settings.timezone,
+        events=CampaignFeed(engine),
+    )
+    graphql = JinlinGraphQL(
+        state,
+        graphql_ide=None if settings.production else "graphiql",
+        allow_queries_via_get=False,
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        keep_alive=True,
+        keep_alive_interval=15,
+    )
+
+    async def health(_request: Request) -> Response:
+        try:
+            async with asyncio.timeout(3):
+                async with engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+        except Exception:
+            return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": engine.dialect.name})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        await state.events.start()
+        try:
+            yield
+        finally:
+            await state.events.stop()
+            await engine.dispose()
+
+    routes = [
+        Route(GRAPHQL_PATH, graphql, methods=["GET", "POST"]),
+        WebSocketRoute(GRAPHQL_PATH, graphql),
+        Route("/health", health),
+    ]
+    try:  # the pages of issue 7 mount themselves when present
+        from pages import routes as page_routes
+
+        routes += page_routes(state)
+    except ImportError:
+        pass
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.jinlin = state
+    return RequestGuard(app, allow_ide=not settings.production)
+
+
+def app_factory() -> Any:
+    """uvicorn --factory entry point."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    return create_app()

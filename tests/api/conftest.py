@@ -1,0 +1,10 @@
+import pytest
+
+from tests.api.client import make_client
+
+
+@pytest.fixture
+async def api(db_url):
+    client = make_client(db_url)
+    yield client
+    await client.close()
