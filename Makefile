@@ -1,0 +1,48 @@
+# Two commands from a fresh clone: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export JINLIN_DATABASE_URL ?= sqlite+aiosqlite:///$(CURDIR)/data/jinlin.db
+
+.PHONY: run test lint format schema bench clean browser-deps
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/jinlin migrate
+	$(BIN)/jinlin seed-demo
+	$(BIN)/jinlin serve --host 127.0.0.1 --port 8000
+
+browser-deps: $(VENV)/.installed-test
+	bash scripts/browser-deps.sh
+
+test: $(VENV)/.installed-test browser-deps
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+schema: $(VENV)/.installed
+	$(BIN)/jinlin export-schema > schema.graphql
+	$(BIN)/python ../shared/contract/check.py schema.graphql
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) data .pytest_cache
