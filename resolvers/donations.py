@@ -33,8 +33,6 @@ LANDING = {
     "BANK_TRANSFER": (A.BANK, A.INCOME_OFFLINE),
     "IN_KIND": (A.IN_KIND, A.INCOME_IN_KIND),
 }
-# Receipts may be back-dated (a box counted next day) but not by more than a year.
-MAX_BACKDATE_DAYS = 366
 
 
 @dataclass(frozen=True)
@@ -72,8 +70,6 @@ async def record_donation(
     received_at = inp.received_at or now
     if received_at > now:
         raise invalid("receivedAt is in the future", "receivedAt")
-    if (now - received_at).days > MAX_BACKDATE_DAYS:
-        raise invalid("receivedAt is more than a year ago", "receivedAt")
     if inp.channel == "ONLINE" and not ref:
         raise invalid("an ONLINE donation needs the channel's externalRef", "externalRef")
     if inp.channel == "IN_KIND" and not description:

@@ -1,0 +1,307 @@
+"""Demo data from the programme Jinlin serves: Zhongyuan District, Zhengzhou, and a
+2023 Neighbours' Festival day, posted through the same use cases as the API."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.models import SubdistrictRow
+from db.uow import read_session
+from resolvers import cash, disbursements, donations, funds, partners, places
+from resolvers.auth import Viewer
+from resolvers.ids import to_global_id
+from resolvers.users import create_user_in, viewer_of
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+DISTRICT = "中原区"
+SUBDISTRICTS = [
+    "航海西路街道",
+    "建设路街道",
+    "林山寨街道",
+    "秦岭路街道",
+    "绿东村街道",
+    "西流湖街道",
+    "桐柏路街道",
+    "须水街道",
+]
+COMMUNITIES = {
+    "建设路街道": [("民安社区", 3), ("儿童公园社区", 4), ("百花社区", 3)],
+    "林山寨街道": [("锦艺西社区", 3), ("陇南社区", 2), ("花语里社区", 2)],
+    "秦岭路街道": [("晶华城社区", 3)],
+    "航海西路街道": [("平安街社区", 2)],
+    "绿东村街道": [("河东路社区", 2)],
+}
+PARTNERS = [
+    ("郑州四六〇医院", "PUBLIC_INSTITUTION", "儿童公园社区"),
+    ("浦发银行百花路支行", "BUSINESS", "儿童公园社区"),
+    ("建设银行百花路支行", "BUSINESS", "百花社区"),
+    ("标榜美容美发学校", "SOCIAL_ORGANIZATION", "儿童公园社区"),
+    ("国网郑州供电公司", "PUBLIC_INSTITUTION", "民安社区"),
+    ("正商金城世家物业", "BUSINESS", "儿童公园社区"),
+    ("爱酷体育", "BUSINESS", "锦艺西社区"),
+]
+SYSTEM = Viewer(user_id=0, username="seed-demo", roles=frozenset({"ADMIN", "FINANCE"}))
+
+
+def _at(day: date, hh: int, mm: int) -> datetime:
+    return datetime(day.year, day.month, day.day, hh, mm, tzinfo=SHANGHAI).astimezone(UTC)
+
+
+def _money(amount: str) -> SimpleNamespace:
+    return SimpleNamespace(amount=Decimal(amount), currency="CNY")
+
+
+async def seed_demo(engine: AsyncEngine) -> str:
+    """Load the demo into an empty database; leave a non-empty one alone."""
+    async with read_session(engine) as session:
+        if await session.scalar(select(func.count()).select_from(SubdistrictRow)):
+            return "the database already holds data: demo not loaded"
+
+    communities: dict[str, int] = {}
+    for name in SUBDISTRICTS:
+        sub = await places.create_subdistrict(engine, SYSTEM, name, DISTRICT)
+        for community, grid_count in COMMUNITIES.get(name, []):
+            grids = [f"第{n}网格" for n in "一二三四五六"[:grid_count]]
+            row = await places.create_community(
+                engine, SYSTEM, to_global_id("Subdistrict", sub.id), community, grids
+            )
+            communities[community] = row.id
+    partner_ids: dict[str, int] = {}
+    for name, kind, community in PARTNERS:
+        row = await partners.register_partner(
+            engine,
+            SYSTEM,
+            name=name,
+            kind=kind,
+            community_id=to_global_id("Community", communities[community]),
+            signed_on=date(2023, 5, 20),
+            certificate_no=f"ZY-2023-{len(partner_ids) + 1:03d}",
+        )
+        partner_ids[name] = row.id
+    for name, hours, what in [
+        ("标榜美容美发学校", "6", "邻居节义剪"),
+        ("郑州四六〇医院", "8", "邻居节义诊"),
+    ]:
+        await partners.record_service(
+            engine,
+            SYSTEM,
+            partner_id=to_global_id("Partner", partner_ids[name]),
+            hours=Decimal(hours),
+            description=what,
+            occurred_at=_at(date(2023, 6, 10), 12, 0),
+            idempotency_key=f"demo-service-{name}",
+        )
+
+    etgy = await funds.open_fund(
+        engine,
+        SYSTEM,
+        code="ETGY",
+        name="儿童公园社区慈善基金",
+        level="COMMUNITY",
+        host="郑州市慈善总会",
+        community_id=to_global_id("Community", communities["儿童公园社区"]),
+        subdistrict_id=None,
+        restricted_purpose=None,
+    )
+    jsl_sub = await _subdistrict_id(engine, "建设路街道")
+    await funds.open_fund(
+        engine,
+        SYSTEM,
+        code="JSL",
+        name="建设路街道慈善基金",
+        level="SUBDISTRICT",
+        host="郑州市慈善总会",
+        community_id=None,
+        subdistrict_id=to_global_id("Subdistrict", jsl_sub),
+        restricted_purpose=None,
+    )
+    await funds.open_fund(
+        engine,
+        SYSTEM,
+        code="PGY",
+        name="蒲公英居民互助基金",
+        level="COMMUNITY",
+        host="郑州市慈善总会",
+        community_id=to_global_id("Community", communities["民安社区"]),
+        subdistrict_id=None,
+        restricted_purpose="蒲公英居民互助项目：困难居民临时救助",
+    )
+    fund_gid = to_global_id("Fund", etgy.id)
+    festival = date(2023, 6, 10)
+    campaign = await funds.create_campaign(
+        engine,
+        SYSTEM,
+        fund_id=fund_gid,
+        name="2023邻居节",
+        starts_at=_at(festival, 8, 0),
+        ends_at=_at(festival, 20, 0),
+        goal=(Decimal("20000.00"), "CNY"),
+    )
+    campaign_gid = to_global_id("Campaign", campaign.id)
+
+    async def give(n: int, channel: str, amount: str, hh: int, mm: int, **extra):
+        await donations.record_donation(
+            engine,
+            SYSTEM,
+            donations.DonationInput(
+                fund_id=fund_gid,
+                campaign_id=campaign_gid,
+                channel=channel,
+                amount=Decimal(amount),
+                currency="CNY",
+                idempotency_key=f"demo-donation-{n}",
+                received_at=_at(festival, hh, mm),
+                **extra,
+            ),
+        )
+
+    online = [
+        ("张三丰", "200.00"),
+        ("李四", "50.00"),
+        ("王芳", "100.00"),
+        (None, "20.00"),
+        ("赵敏", "66.00"),
+        ("孙小梅", "88.00"),
+        ("周杰", "500.00"),
+        (None, "10.00"),
+        ("吴刚", "30.00"),
+        ("郑爽", "120.00"),
+    ]
+    for i, (donor, amount) in enumerate(online):
+        await give(
+            i,
+            "ONLINE",
+            amount,
+            9 + i // 3,
+            5 * i,
+            donor_name=donor,
+            anonymous=donor is None,
+            external_ref=f"WX20230610{i:06d}",
+        )
+    await give(20, "CASH", "1235.50", 11, 30, anonymous=True, description="捐款箱一号")
+    await give(21, "CASH", "860.00", 14, 10, anonymous=True, description="捐款箱二号")
+    await give(
+        22,
+        "CHARITY_SALE",
+        "1456.00",
+        15,
+        0,
+        donor_name="儿童公园社区义卖摊",
+        description="手工艺品义卖",
+    )
+    await give(
+        23,
+        "BANK_TRANSFER",
+        "5000.00",
+        10,
+        0,
+        partner_id=to_global_id("Partner", partner_ids["建设银行百花路支行"]),
+        donor_name="建设银行百花路支行",
+        external_ref="CCB20230610-0001",
+    )
+    await give(
+        24,
+        "BANK_TRANSFER",
+        "3000.00",
+        10,
+        30,
+        partner_id=to_global_id("Partner", partner_ids["浦发银行百花路支行"]),
+        external_ref="SPDB20230610-0007",
+    )
+    await give(
+        25,
+        "IN_KIND",
+        "2400.00",
+        9,
+        0,
+        partner_id=to_global_id("Partner", partner_ids["正商金城世家物业"]),
+        description="米面油慰问品 60 份",
+    )
+
+    await cash.record_cash_count(
+        engine,
+        SYSTEM,
+        fund_id=fund_gid,
+        campaign_id=campaign_gid,
+        counted=_money("3550.00"),
+        counted_by=["刘晓红", "陈建国"],
+        idempotency_key="demo-count-1",
+    )
+    await cash.deposit_cash(
+        engine,
+        SYSTEM,
+        fund_id=fund_gid,
+        amount=_money("3550.00"),
+        bank_ref="DEP20230612-01",
+        idempotency_key="demo-deposit-1",
+    )
+
+    passwords = {
+        name: secrets.token_urlsafe(12)
+        for name in ("admin", "finance", "auditor", "staff", "partner")
+    }
+    await create_user_in(engine, "admin", passwords["admin"], ["ADMIN"])
+    finance = await create_user_in(engine, "finance", passwords["finance"], ["FINANCE"])
+    auditor = await create_user_in(engine, "auditor", passwords["auditor"], ["FINANCE"])
+    staff = await create_user_in(
+        engine,
+        "staff",
+        passwords["staff"],
+        ["COMMUNITY_STAFF"],
+        community_id=communities["儿童公园社区"],
+    )
+    await create_user_in(
+        engine,
+        "partner",
+        passwords["partner"],
+        ["PARTNER"],
+        partner_id=partner_ids["浦发银行百花路支行"],
+    )
+
+    request = await disbursements.request_disbursement(
+        engine,
+        viewer_of(staff),
+        fund_id=fund_gid,
+        amount=_money("1200.00"),
+        payee="儿童公园社区居委会",
+        purpose="邻居节困难家庭慰问金",
+        idempotency_key="demo-disb-1",
+    )
+    await disbursements.decide_disbursement(
+        engine,
+        viewer_of(finance),
+        "approve",
+        disbursement_id=to_global_id("Disbursement", request.id),
+        note=None,
+        idempotency_key="demo-disb-1-approve",
+    )
+    await disbursements.decide_disbursement(
+        engine,
+        viewer_of(auditor),
+        "pay",
+        disbursement_id=to_global_id("Disbursement", request.id),
+        note="PAY20230615-01",
+        idempotency_key="demo-disb-1-pay",
+    )
+
+    lines = [
+        "demo loaded: 中原区, 8 subdistricts, 9 communities, 7 partners, 3 funds, the 2023 邻居节 campaign",
+        f"campaign id for the live board: /board/{campaign_gid}",
+        "public page: /funds/ETGY",
+        "",
+        "demo users (passwords are generated now and shown only once):",
+    ]
+    lines += [f"  {name:<8} {pw}" for name, pw in passwords.items()]
+    return "\n".join(lines)
+
+
+async def _subdistrict_id(engine: AsyncEngine, name: str) -> int:
+    async with read_session(engine) as session:
+        return await session.scalar(select(SubdistrictRow.id).where(SubdistrictRow.name == name))
