@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -32,8 +33,7 @@ class Context:
     authorization: str | None = None
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
     connection_params: dict | None = None
-    _viewer: Viewer | None = None
-    _viewer_loaded: bool = False
+    _viewer_task: asyncio.Task | None = None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -55,14 +55,17 @@ class Context:
         return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
     async def viewer(self) -> Viewer | None:
-        """The signed-in user, read once per request; None for anonymous or bad tokens."""
-        if not self._viewer_loaded:
-            token = self._token()
-            self._viewer = (
-                await viewer_from_token(self.app.engine, token, self.app.keys) if token else None
-            )
-            self._viewer_loaded = True
-        return self._viewer
+        """The signed-in user, read once per request; None for anonymous or bad tokens.
+
+        Fields resolve concurrently, so the first caller starts one shared task and
+        the others await it: one user lookup, and DataLoader batches stay aligned."""
+        if self._viewer_task is None:
+            self._viewer_task = asyncio.ensure_future(self._load_viewer())
+        return await asyncio.shield(self._viewer_task)
+
+    async def _load_viewer(self) -> Viewer | None:
+        token = self._token()
+        return await viewer_from_token(self.app.engine, token, self.app.keys) if token else None
 
 
 Info = _Info[Context, None]
