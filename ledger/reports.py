@@ -82,24 +82,46 @@ async def balances_at(
 
 
 async def balance_at(session: AsyncSession, account_id: int, at: datetime) -> int:
-    """One account's balance as of `at`, from its postings (a range of one index)."""
+    """One account's balance as of `at`, from its postings.
+
+    Sums whichever side of `at` is likely shorter (judged by time, between the
+    account's first and last posting): the postings up to `at`, or the stored
+    balance less the postings after it. Both are ranges of one covering index.
+    """
+    at = _instant(at)
     conn = await session.connection()
+    p = POSTINGS
     row = (
         await conn.execute(
             select(
-                ACCOUNTS.c.id,
-                select(func.coalesce(func.sum(POSTINGS.c.normal_delta_fen), 0))
-                .where(
-                    POSTINGS.c.account_id == account_id,
-                    POSTINGS.c.effective_at <= _instant(at),
-                )
+                ACCOUNTS.c.balance_fen,
+                select(func.min(p.c.effective_at))
+                .where(p.c.account_id == account_id)
+                .scalar_subquery(),
+                select(func.max(p.c.effective_at))
+                .where(p.c.account_id == account_id)
                 .scalar_subquery(),
             ).where(ACCOUNTS.c.id == account_id)
         )
     ).first()
     if row is None:
         raise NotFound(f"account {account_id} does not exist", field="accountId")
-    return int(row[1])
+    stored, first, last = row
+    if first is None or at < first:
+        return 0
+    if at >= last:
+        return stored
+    total = func.coalesce(func.sum(p.c.normal_delta_fen), 0)
+    if at - first <= last - at:
+        return int(
+            await conn.scalar(
+                select(total).where(p.c.account_id == account_id, p.c.effective_at <= at)
+            )
+        )
+    later = await conn.scalar(
+        select(total).where(p.c.account_id == account_id, p.c.effective_at > at)
+    )
+    return stored - int(later)
 
 
 # ---------------------------------------------------------------- trial balance

@@ -96,8 +96,15 @@ class PostingRow(SQLModel, table=True):
     __tablename__ = "postings"
     __table_args__ = (
         CheckConstraint("amount_fen > 0", name="ck_posting_positive"),
-        # balance_at(account, t) sums a range of this index.
-        Index("ix_postings_account_effective", "account_id", "effective_at", "id"),
+        # balance_at(account, t) sums a range of this index; on PostgreSQL it carries the
+        # delta too, so the sum is an index-only scan that never visits the table.
+        Index(
+            "ix_postings_account_effective",
+            "account_id",
+            "effective_at",
+            "id",
+            postgresql_include=["normal_delta_fen"],
+        ),
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))

@@ -36,6 +36,14 @@ def upgrade() -> None:
 
     if op.get_bind().dialect.name != "postgresql":
         return
+    # Covering index: balance_at sums deltas without visiting the table.
+    op.drop_index("ix_postings_account_effective", table_name="postings")
+    op.create_index(
+        "ix_postings_account_effective",
+        "postings",
+        ["account_id", "effective_at", "id"],
+        postgresql_include=["normal_delta_fen"],
+    )
     # The database itself refuses to rewrite history, whatever code path asks.
     op.execute(
         """
@@ -65,6 +73,10 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
             op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
         op.execute("DROP FUNCTION IF EXISTS jinlin_journal_append_only()")
+        op.drop_index("ix_postings_account_effective", table_name="postings")
+        op.create_index(
+            "ix_postings_account_effective", "postings", ["account_id", "effective_at", "id"]
+        )
     with op.batch_alter_table("ledger_books", schema=None) as batch_op:
         batch_op.drop_column("open_from")
     if op.get_bind().dialect.name == "sqlite":

@@ -1,0 +1,294 @@
+"""Posting, refusals (each proven to write nothing), reversals; on every backend."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from db.uow import read_session, unit_of_work
+from ledger.errors import (
+    CurrencyMismatch,
+    InsufficientFunds,
+    InvalidAmount,
+    InvalidEntry,
+    InvalidState,
+    NotFound,
+    PeriodClosed,
+    UnbalancedEntry,
+)
+from ledger.reports import verify_journal
+from ledger.store import lock_book, open_book, post_entry, reverse_entry
+from ledger.tables import AccountRow, PostingRow
+from tests.ledger.conftest import T0, cr, dr, new_fund, snapshot, sums_of_postings
+
+
+async def post(engine, fund_id, postings, **kw):
+    kw.setdefault("memo", "test")
+    kw.setdefault("recorded_by", "tester")
+    async with unit_of_work(engine) as session:
+        return await post_entry(session, fund_id, postings, **kw)
+
+
+async def test_open_book_creates_the_chart_at_zero(engine, fund_id):
+    async with read_session(engine) as session:
+        rows = (
+            await session.scalars(select(AccountRow).where(AccountRow.fund_id == fund_id))
+        ).all()
+    assert len(rows) == 16
+    assert all(row.balance_fen == 0 and row.currency == "CNY" for row in rows)
+    assert {r.code for r in rows if r.guarded} == {"1001", "1002", "1009.01", "1009.09", "1201"}
+    async with unit_of_work(engine) as session:
+        with pytest.raises(InvalidState):
+            await open_book(session, fund_id)
+        with pytest.raises(NotFound):
+            await open_book(session, 999_999)
+        book = await lock_book(session, fund_id)
+        assert book.last_sequence == 0 and book.last_hash is None
+        with pytest.raises(NotFound):
+            await lock_book(session, 999_999)
+
+
+async def test_posting_updates_balances_sequence_and_chain(engine, fund_id):
+    first = await post(
+        engine,
+        fund_id,
+        [dr("1009.09", 5000), cr("4101.02", 5000)],
+        kind="donation",
+        effective_at=T0,
+        reference="BOX-1",
+    )
+    second = await post(
+        engine, fund_id, [dr("1001", 4990), dr("5401", 10), cr("1009.09", 5000)], kind="cash_count"
+    )
+    assert (first.sequence, second.sequence) == (1, 2)
+    assert first.previous_hash is None and second.previous_hash == first.hash
+    assert first.effective_at == T0 and first.reference == "BOX-1"
+    assert second.effective_at.tzinfo is not None
+    after = await snapshot(engine, fund_id)
+    assert after.entries == 2 and after.postings == 5
+    assert after.last_sequence == 2 and after.last_hash == second.hash
+    expected = {"1009.09": 0, "1001": 4990, "5401": 10, "4101.02": 5000}
+    assert {code: after.balances[code] for code in expected} == expected
+    assert sum(after.balances.values()) == 4990 + 10 + 5000  # untouched accounts are 0
+    assert await sums_of_postings(engine, fund_id) == after.balances
+    async with read_session(engine) as session:
+        deltas = (
+            await session.execute(
+                select(PostingRow.side, PostingRow.amount_fen, PostingRow.normal_delta_fen)
+                .where(PostingRow.entry_id == second.id)
+                .order_by(PostingRow.id)
+            )
+        ).all()
+        assert deltas == [("DEBIT", 4990, 4990), ("DEBIT", 10, 10), ("CREDIT", 5000, -5000)]
+        assert (await verify_journal(session, fund_id)).ok
+
+
+REFUSALS = [
+    # (postings, kwargs, error, field)
+    ([dr("1002", 100)], {}, InvalidEntry, "postings"),
+    ([dr("1002", 0), cr("4101.02", 0)], {}, InvalidAmount, "amount"),
+    ([dr("1002", -1), cr("4101.02", -1)], {}, InvalidAmount, "amount"),
+    ([dr("1002", 100), cr("4101.02", 90)], {}, UnbalancedEntry, "postings"),
+    ([dr("1002", 100), cr("9999", 100)], {}, InvalidEntry, "accountCode"),
+    ([dr("1002", 100, "USD"), cr("4101.02", 100, "USD")], {}, CurrencyMismatch, "currency"),
+    ([dr("1002", 100), cr("3101", 100)], {}, InvalidEntry, "accountCode"),
+    ([dr("3102", 100), cr("1002", 100)], {"kind": "donation"}, InvalidEntry, "accountCode"),
+    ([dr("1002", 100), cr("4101.02", 100)], {"kind": "close"}, InvalidEntry, "kind"),
+    ([dr("1002", 100), cr("4101.02", 100)], {"kind": "reversal"}, InvalidEntry, "reversesId"),
+    ([dr("1002", 100), cr("4101.02", 100)], {"kind": "bonus"}, InvalidEntry, "kind"),
+    ([dr("1002", 100), cr("4101.02", 100)], {"memo": " "}, InvalidEntry, "memo"),
+    ([dr("1002", 100), cr("4101.02", 100)], {"memo": "x" * 501}, InvalidEntry, "memo"),
+    (
+        [dr("1002", 100), cr("4101.02", 100)],
+        {"effective_at": datetime(2025, 1, 1)},
+        InvalidEntry,
+        "effectiveAt",
+    ),
+    (
+        [dr("1002", 100), cr("4101.02", 100)],
+        {"effective_at": datetime.now(UTC) + timedelta(hours=1)},
+        InvalidEntry,
+        "effectiveAt",
+    ),
+    # Guards: bank holds 1000 (see the test), cash nothing.
+    ([dr("5101", 1001), cr("1002", 1001)], {}, InsufficientFunds, "amount"),
+    ([dr("1002", 1), cr("1001", 1)], {}, InsufficientFunds, "amount"),
+    # Available is 1000 - 0: an approval of 1001 would promise money not held.
+    (
+        [dr("5101", 1001), cr("2209.01", 1001)],
+        {"keep_available": True},
+        InsufficientFunds,
+        "amount",
+    ),
+    ([dr("1002", 100), cr("4101.02", 100)], {"reverses_id": 999_999}, NotFound, "reversesId"),
+]
+
+
+async def test_refusals_write_nothing(engine, fund_id):
+    """One fund per backend, every refusal in turn (a database per case would be slow)."""
+    await post(engine, fund_id, [dr("1002", 1000), cr("4101.02", 1000)], kind="donation")
+    before = await snapshot(engine, fund_id)
+    for postings, kwargs, error, field in REFUSALS:
+        # Caught inside the unit of work, which then commits: a refusal raised after
+        # a write would leave that write behind, and the snapshot would show it.
+        async with unit_of_work(engine) as session:
+            with pytest.raises(error) as caught:
+                await post_entry(
+                    session, fund_id, postings, **({"memo": "m", "recorded_by": "u"} | kwargs)
+                )
+        assert caught.value.field == field, (postings, kwargs)
+        assert await snapshot(engine, fund_id) == before, (postings, kwargs)
+
+
+async def test_a_fund_without_a_book_is_not_found(engine):
+    async with unit_of_work(engine) as session:
+        with pytest.raises(NotFound):
+            await post_entry(
+                session, 424242, [dr("1002", 1), cr("4101.02", 1)], memo="m", recorded_by="u"
+            )
+
+
+async def test_guards_allow_reaching_exactly_zero(engine, fund_id):
+    await post(engine, fund_id, [dr("1002", 1000), cr("4101.02", 1000)])
+    await post(engine, fund_id, [dr("5101", 1000), cr("1002", 1000)])
+    assert (await snapshot(engine, fund_id)).balances["1002"] == 0
+
+
+async def test_keep_available_counts_payables(engine, fund_id):
+    await post(engine, fund_id, [dr("1002", 1000), cr("4101.02", 1000)])
+    await post(engine, fund_id, [dr("5101", 600), cr("2209.01", 600)], keep_available=True)
+    before = await snapshot(engine, fund_id)
+    async with unit_of_work(engine) as session:
+        with pytest.raises(InsufficientFunds):
+            await post_entry(
+                session,
+                fund_id,
+                [dr("5101", 401), cr("2209.01", 401)],
+                memo="m",
+                recorded_by="u",
+                keep_available=True,
+            )
+    assert await snapshot(engine, fund_id) == before
+    # Without the flag the ledger only guards accounts (the resolver decides).
+    await post(engine, fund_id, [dr("5101", 400), cr("2209.01", 400)], keep_available=True)
+    # Paying an approved item leaves available unchanged, so it is never blamed.
+    await post(engine, fund_id, [dr("2209.01", 1000), cr("1002", 1000)], keep_available=True)
+    assert (await snapshot(engine, fund_id)).balances["2209.01"] == 0
+
+
+async def test_cross_currency_account_is_refused_even_when_balanced(engine, fund_id):
+    before = await snapshot(engine, fund_id)
+    async with unit_of_work(engine) as session:
+        with pytest.raises(CurrencyMismatch):
+            await post_entry(
+                session,
+                fund_id,
+                [dr("1002", 5, "USD"), cr("1001", 5, "USD")],
+                memo="m",
+                recorded_by="u",
+            )
+    assert await snapshot(engine, fund_id) == before
+
+
+async def test_reversal_mirrors_the_entry(engine, fund_id):
+    original = await post(
+        engine, fund_id, [dr("1002", 700), dr("5301", 300), cr("4101.01", 1000)], effective_at=T0
+    )
+    async with unit_of_work(engine) as session:
+        reversal = await reverse_entry(session, original.id, memo="wrong fund", recorded_by="u")
+    assert reversal.kind == "reversal" and reversal.reverses_id == original.id
+    assert reversal.sequence == 2 and reversal.previous_hash == original.hash
+    async with read_session(engine) as session:
+        sides = (
+            await session.execute(
+                select(PostingRow.side, PostingRow.amount_fen)
+                .where(PostingRow.entry_id == reversal.id)
+                .order_by(PostingRow.id)
+            )
+        ).all()
+        assert sides == [("CREDIT", 700), ("CREDIT", 300), ("DEBIT", 1000)]
+        assert (await verify_journal(session, fund_id)).ok
+    assert set((await snapshot(engine, fund_id)).balances.values()) == {0}
+
+
+async def test_reversal_refusals_write_nothing(engine, fund_id):
+    donation = await post(engine, fund_id, [dr("1002", 1000), cr("4101.02", 1000)], effective_at=T0)
+    spent = await post(engine, fund_id, [dr("5101", 800), cr("1002", 800)])
+    async with unit_of_work(engine) as session:
+        reversal = await reverse_entry(session, spent.id, memo="undo", recorded_by="u")
+    await post(engine, fund_id, [dr("5101", 900), cr("1002", 900)])
+    before = await snapshot(engine, fund_id)
+
+    cases = [
+        (999_999, {}, NotFound),
+        (spent.id, {}, InvalidState),  # already reversed
+        (reversal.id, {}, InvalidState),  # a reversal itself
+        (donation.id, {}, InsufficientFunds),  # the money was spent since
+        (donation.id, {"effective_at": T0 - timedelta(seconds=1)}, InvalidEntry),
+        (donation.id, {"effective_at": datetime(2025, 3, 2)}, InvalidEntry),  # naive
+    ]
+    for entry_id, kwargs, error in cases:
+        async with unit_of_work(engine) as session:
+            with pytest.raises(error):
+                await reverse_entry(session, entry_id, memo="m", recorded_by="u", **kwargs)
+        assert await snapshot(engine, fund_id) == before, (entry_id, error)
+
+
+async def test_reversal_in_a_closed_period_is_refused(engine, fund_id):
+    from zoneinfo import ZoneInfo
+
+    from ledger.store import close_period
+
+    old = await post(engine, fund_id, [dr("1002", 100), cr("4101.02", 100)], effective_at=T0)
+    async with unit_of_work(engine) as session:
+        await close_period(
+            session, fund_id, T0.date(), tz=ZoneInfo("Asia/Shanghai"), recorded_by="u"
+        )
+    before = await snapshot(engine, fund_id)
+    async with unit_of_work(engine) as session:
+        with pytest.raises(PeriodClosed):
+            await reverse_entry(session, old.id, memo="m", recorded_by="u")
+    assert await snapshot(engine, fund_id) == before
+
+
+async def test_post_entry_with_reverses_id_is_checked_like_a_reversal(engine, fund_id):
+    other_fund = await new_fund(engine)
+    foreign = await post(engine, other_fund, [dr("1002", 5), cr("4101.02", 5)])
+    mine = await post(engine, fund_id, [dr("1002", 5), cr("4101.02", 5)])
+    before = await snapshot(engine, fund_id)
+    async with unit_of_work(engine) as session:
+        with pytest.raises(InvalidEntry):
+            await post_entry(
+                session,
+                fund_id,
+                [dr("4101.02", 5), cr("1002", 5)],
+                memo="m",
+                recorded_by="u",
+                kind="reversal",
+                reverses_id=foreign.id,
+            )
+    assert await snapshot(engine, fund_id) == before
+    fixed = await post(
+        engine, fund_id, [dr("4101.02", 5), cr("1002", 5)], kind="reversal", reverses_id=mine.id
+    )
+    assert fixed.reverses_id == mine.id
+    async with unit_of_work(engine) as session:
+        with pytest.raises(InvalidState):
+            await reverse_entry(session, mine.id, memo="again", recorded_by="u")
+
+
+async def test_sqlite_writes_must_be_serialized(engine, fund_id, backend):
+    """Writing from a read session on SQLite would race other writers: refused."""
+    async with read_session(engine) as session:
+        if backend == "sqlite":
+            with pytest.raises(RuntimeError, match="write=True"):
+                await post_entry(
+                    session, fund_id, [dr("1002", 1), cr("4101.02", 1)], memo="m", recorded_by="u"
+                )
+        else:
+            # PostgreSQL serializes on the row lock; any transaction may write.
+            await post_entry(
+                session, fund_id, [dr("1002", 1), cr("4101.02", 1)], memo="m", recorded_by="u"
+            )
