@@ -1,4 +1,27 @@
 #!/usr/bin/env bash
-# Installs what the browser tests need (headless Chromium and CJK fonts) when missing.
-# Filled in by the pages work (issue 7); until then there is nothing to install.
-exit 0
+# Installs what the browser tests need, only when missing: Debian's headless-capable
+# Chromium (driven by Playwright through executable_path, never `playwright install`)
+# and Noto CJK fonts, without which Chinese renders as empty boxes in screenshots.
+set -euo pipefail
+
+missing=()
+command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
+dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep -q "install ok installed" \
+  || missing+=(fonts-noto-cjk)
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null 2>&1 || { echo "browser-deps: need root to install ${missing[*]}" >&2; exit 1; }
+  SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt_install() {
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+# Only refresh the package lists when the install cannot proceed with the ones we have.
+if ! apt_install 2>/dev/null; then
+  $SUDO apt-get update -qq >/dev/null
+  apt_install
+fi
+echo "browser-deps: installed ${missing[*]}"
