@@ -321,3 +321,17 @@ class Loaders:
             return [dict(out.get(c, {})) for c in campaign_ids]
 
         return DataLoader(load_fn=load)
+
+    # --- reconciliation ----------------------------------------------------
+
+    @cached_property
+    def statement_import(self) -> DataLoader[int, Any]:
+        from db.reconciliation_models import StatementImportRow
+
+        return self.by_id(StatementImportRow)
+
+    @cached_property
+    def statement_lines_by_import(self) -> DataLoader[int, list[Any]]:
+        from db.reconciliation_models import StatementLineRow
+
+        return self.all_by(StatementLineRow, StatementLineRow.import_id, StatementLineRow.line_no)

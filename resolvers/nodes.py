@@ -57,6 +57,11 @@ async def find_node(
         async with read_session(loaders.engine) as session:
             visible = await can_see_partner(session, viewer, partner_id)
         return (type_name, row) if visible else None
+    if type_name == "StatementImport":
+        if viewer is None or not viewer.sees_everything:  # FINANCE and ADMIN only
+            return None
+        row = await loaders.statement_import.load(pk)
+        return (type_name, row) if row else None
     if type_name == "User":
         if viewer is None or not (viewer.user_id == pk or viewer.has(ADMIN)):
             return None

@@ -24,6 +24,7 @@ from schema.types.funds import Campaign, Fund
 from schema.types.ledger import JournalEntry, LedgerAccount
 from schema.types.partners import Contribution, Partner
 from schema.types.places import Community, Grid, Subdistrict
+from schema.types.reconciliation import StatementImport
 from schema.types.users import User
 
 MAX_DEPTH = 12
@@ -68,6 +69,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
             CashCount,
             LedgerAccount,
             JournalEntry,
+            StatementImport,
         ],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=production),

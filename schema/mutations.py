@@ -26,6 +26,12 @@ from schema.types.funds import Campaign, Fund, FundLevel
 from schema.types.ledger import EntrySide, JournalEntry
 from schema.types.partners import Contribution, Partner, PartnerKind
 from schema.types.places import Community, Subdistrict
+from schema.types.reconciliation import (
+    ImportStatementInput,
+    ResolveStatementLineInput,
+    StatementImport,
+    StatementLine,
+)
 from schema.types.users import User
 
 log = logging.getLogger("jinlin.mutations")
@@ -285,6 +291,12 @@ JournalEntryPayload = _payload(
     "JournalEntryPayload", "journal_entry", JournalEntry, "Result of a journal mutation."
 )
 ClosePeriodPayload = _payload("ClosePeriodPayload", "fund", Fund, "Result of closePeriod.")
+ImportStatementPayload = _payload(
+    "ImportStatementPayload", "statement_import", StatementImport, "Result of importStatement."
+)
+ResolveStatementLinePayload = _payload(
+    "ResolveStatementLinePayload", "line", StatementLine, "Result of resolveStatementLine."
+)
 
 
 def _of(convert, row):
@@ -559,3 +571,43 @@ class Mutation:
             through=input.through,
         )
         return ClosePeriodPayload(fund=_of(Fund.of, row), errors=errors)
+
+    @strawberry.mutation(
+        description="Import a settlement file or bank statement and match its lines (FINANCE, ADMIN); a settlement file's payout is booked as one entry."
+    )
+    async def import_statement(
+        self, info: Info, input: ImportStatementInput
+    ) -> ImportStatementPayload:
+        from resolvers import reconciliation
+
+        row, errors = await run(
+            reconciliation.import_statement,
+            info.context.engine,
+            await info.context.viewer(),
+            fund_id=input.fund_id,
+            source=input.source.value,
+            payout_ref=input.payout_ref,
+            csv=input.csv,
+            idempotency_key=input.idempotency_key,
+        )
+        return ImportStatementPayload(statement_import=_of(StatementImport.of, row), errors=errors)
+
+    @strawberry.mutation(
+        description="Resolve an UNMATCHED or DISCREPANCY statement line: IGNORE or SUSPENSE (FINANCE, ADMIN)."
+    )
+    async def resolve_statement_line(
+        self, info: Info, input: ResolveStatementLineInput
+    ) -> ResolveStatementLinePayload:
+        from resolvers import reconciliation
+
+        row, errors = await run(
+            reconciliation.resolve_statement_line,
+            info.context.engine,
+            await info.context.viewer(),
+            statement_import_id=input.statement_import_id,
+            line_no=input.line_no,
+            resolution=input.resolution.value,
+            note=input.note,
+            idempotency_key=input.idempotency_key,
+        )
+        return ResolveStatementLinePayload(line=_of(StatementLine.of, row), errors=errors)

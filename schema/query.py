@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 
 from resolvers import funds as fund_cases
@@ -18,6 +20,7 @@ from schema.types.funds import Campaign, Fund, PublicFundReport, fund_connection
 from schema.types.ledger import JournalEntry, JournalVerification, LedgerAccount
 from schema.types.partners import Contribution, Partner
 from schema.types.places import Community, Grid, Subdistrict
+from schema.types.reconciliation import Reconciliation, StatementImport
 from schema.types.users import User
 
 CONVERT = {
@@ -34,6 +37,7 @@ CONVERT = {
     "CashCount": CashCount.of,
     "LedgerAccount": LedgerAccount.of,
     "JournalEntry": JournalEntry.of,
+    "StatementImport": StatementImport.of,
 }
 
 
@@ -131,3 +135,14 @@ class Query:
         return PublicFundReport(
             pk=row.id, currency=row.currency, code=row.code, name=row.name, host=row.host
         )
+
+    @strawberry.field(
+        description="Whether the fund's ledger agrees with the settlement files, the cash and the bank statement, now or as at `at` (FINANCE, ADMIN)."
+    )
+    async def reconciliation(
+        self, info: Info, fund_id: strawberry.ID, at: datetime | None = None
+    ) -> Reconciliation | None:
+        from resolvers.reconciliation import reconciliation
+
+        view = await reconciliation(info.context.engine, await info.context.viewer(), fund_id, at)
+        return Reconciliation.of(view)
