@@ -80,3 +80,19 @@ def count_statements(engine: AsyncEngine) -> Iterator[StatementCounter]:
         yield counter
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", _before)
+
+
+@pytest.fixture
+async def api(db_url):
+    from tests.api.client import make_client
+
+    client = make_client(db_url)
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+async def world(api):
+    from tests.api.world import build_world
+
+    return await build_world(api)
