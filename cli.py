@@ -36,9 +36,8 @@ def _migrate(_args) -> int:
 
 
 def _seed(_args) -> int:
-    from demo import seed_demo
-
     from db.engine import make_engine
+    from demo import seed_demo
 
     async def run() -> int:
         engine = make_engine(load_settings().database_url)

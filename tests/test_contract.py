@@ -15,7 +15,9 @@ def test_schema_is_a_compatible_superset_of_the_contract(tmp_path):
     assert CHECK.exists(), f"the contract checker is missing at {CHECK}"
     sdl = tmp_path / "schema.graphql"
     sdl.write_text(export_sdl())
-    result = subprocess.run([sys.executable, str(CHECK), str(sdl)], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, str(CHECK), str(sdl)], capture_output=True, text=True, timeout=60
+    )
     breaking = [line for line in result.stdout.splitlines() if line.startswith("BREAKING")]
     assert breaking == [], "\n".join(breaking)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -105,7 +105,9 @@ async def test_a_month_reconciles(books: Books):
     before_resolving = datetime.now(UTC).isoformat()
 
     # Finance staff sort the two lines out.
-    d = await books.resolve(imp["id"], 3, "IGNORE", "channel charged 210; corrected by manual entry")
+    d = await books.resolve(
+        imp["id"], 3, "IGNORE", "channel charged 210; corrected by manual entry"
+    )
     assert d["errors"] == [] and d["line"]["status"] == "RESOLVED"
     r = await books.recon()
     assert r["balanced"] is False
