@@ -223,10 +223,10 @@ async def refund_donation(
             raise not_found("donation", "donationId")
         authorize(viewer, Action.REFUND_DONATION, community_ids={fund.community_id})
         await store.lock_book(session, fund.id)
+        await session.refresh(donation)  # the status as of the lock, not before it
         earlier = await idempotency.recall(session, key, "refundDonation", fingerprint)
         if earlier is not None:
-            return await session.get(DonationRow, earlier)
-        await session.refresh(donation)  # the status as of the lock, not before it
+            return donation
         if donation.status == "REFUNDED":
             raise UseCaseError(
                 "INVALID_STATE", "this donation was already refunded", field="donationId"

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.dataloader import DataLoader
 
@@ -148,7 +148,12 @@ class Loaders:
                     func.coalesce(func.sum(ContributionRow.value_fen), 0),
                     func.coalesce(func.sum(ContributionRow.centihours), 0),
                 )
-                .where(ContributionRow.partner_id.in_(partner_ids))
+                # A refunded donation is no longer a contribution.
+                .outerjoin(DonationRow, DonationRow.id == ContributionRow.donation_id)
+                .where(
+                    ContributionRow.partner_id.in_(partner_ids),
+                    or_(DonationRow.id.is_(None), DonationRow.status != "REFUNDED"),
+                )
                 .group_by(ContributionRow.partner_id, ContributionRow.kind)
             )
             async with read_session(self.engine) as session:

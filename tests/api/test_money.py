@@ -336,3 +336,28 @@ async def test_manual_entry_reversal_and_period_close(world):
     assert v["verifyJournal"]["ok"] and v["node"]["trialBalance"]["balanced"]
     async with unit_of_work(world.api.state.engine, write=False) as s:
         assert await s.scalar(select(func.count()).select_from(DonationRow)) == 0
+
+
+async def test_partner_totals_leave_refunded_gifts_out(world):
+    totals = "query($p:ID!){node(id:$p){... on Partner{contributionTotals{money{amount} inKind{amount}} contributions{edges{node{kind donation{status}}}}}}}"
+    kept = await world.donate("BANK_TRANSFER", "300.00", partnerId=world.partner_id)
+    goods = await world.donate("IN_KIND", "80.00", partnerId=world.partner_id)
+    refund = await world.api.data(
+        REFUND,
+        {
+            "i": {
+                "donationId": goods["donation"]["id"],
+                "reason": "退回",
+                "idempotencyKey": new_key(),
+            }
+        },
+        token=world.fin,
+    )
+    assert refund["refundDonation"]["errors"] == []
+    d = (await world.api.data(totals, {"p": world.partner_id}, token=world.partner))["node"]
+    assert d["contributionTotals"] == {"money": {"amount": "300.00"}, "inKind": {"amount": "0.00"}}
+    assert [e["node"]["donation"]["status"] for e in d["contributions"]["edges"]] == [
+        "SETTLED",
+        "REFUNDED",
+    ]
+    assert kept["errors"] == []
