@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 
 import strawberry
+from graphql import GraphQLError
 
+from ledger.errors import LedgerError
 from resolvers.errors import not_found
 from resolvers.ids import decode_id
 from resolvers.loaders import Loaders
@@ -21,10 +23,14 @@ class Subscription:
     async def campaign_progress(
         self, info: Info, campaign_id: strawberry.ID
     ) -> AsyncGenerator[CampaignProgress, None]:
-        pk = decode_id(campaign_id, "Campaign", field="campaignId", what="campaign")
-        row = await info.context.loaders.campaign.load(pk)
-        if row is None:
-            raise not_found("campaign", "campaignId")
+        try:
+            pk = decode_id(campaign_id, "Campaign", field="campaignId", what="campaign")
+            row = await info.context.loaders.campaign.load(pk)
+            if row is None:
+                raise not_found("campaign", "campaignId")
+        except LedgerError as exc:
+            # Subscription errors bypass the ErrorCodes extension: code them here.
+            raise GraphQLError(exc.message, extensions={"code": exc.code}) from None
         campaign = Campaign.of(row)
         feed = info.context.app.events
         async with feed.subscribe(pk) as changes:

@@ -149,3 +149,4 @@ async def test_token_in_connection_init_is_accepted_and_unknown_campaign_errors(
                 message["payload"] if message["type"] == "error" else message["payload"]["errors"]
             )
             assert errors[0]["message"] == "campaign not found", errors
+            assert errors[0]["extensions"]["code"] == "NOT_FOUND"
