@@ -92,6 +92,10 @@ class ScratchDatabase:
         self.url = make_url(base_url).set(database=self.name).render_as_string(False)
         self.dsn = asyncpg_dsn(base_url, self.name)
 
+    @staticmethod
+    def dsn_of(url: str) -> str:
+        return asyncpg_dsn(url)
+
     async def __aenter__(self) -> ScratchDatabase:
         conn = await asyncpg.connect(asyncpg_dsn(self.base_url), timeout=10)
         try:

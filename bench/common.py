@@ -1,0 +1,181 @@
+"""Shared by the benchmarks: the project on the import path, the server and scratch
+database helpers of the fault tests, HTTP load with latency percentiles, tables."""
+
+# ruff: noqa: E402
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# bench/ledger.py shadows the ledger package when bench/ is on the path: drop it.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
+
+import asyncio
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+import httpx
+import psutil
+from rich.console import Console
+from rich.table import Table
+
+from tests.faults.harness import (  # noqa: F401  (re-exported for the bench scripts)
+    DONATE,
+    ScratchDatabase,
+    Server,
+    create_users,
+    donation_input,
+    gql_data,
+    login,
+    open_funds,
+)
+
+DEFAULT_URL = os.environ.get(
+    "JINLIN_BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+console = Console()
+
+
+def machine() -> str:
+    mem = psutil.virtual_memory().total / 2**30
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (
+        f"{date.today()} · {platform.machine()}, {os.cpu_count()} cores, {mem:.0f} GiB, "
+        f"Python {platform.python_version()} · load average before the run {load}"
+    )
+
+
+def pct(samples: list[float], p: float) -> float:
+    if not samples:
+        return float("nan")
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+@dataclass
+class Load:
+    """What a run of requests measured: latencies in ms, errors, wall time."""
+
+    label: str
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    elapsed: float = 0.0
+    client_cpu: float = 0.0  # CPU seconds the load generator itself used
+    first_error: str = ""
+
+    @property
+    def count(self) -> int:
+        return len(self.latencies) + self.errors
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.elapsed if self.elapsed else 0.0
+
+    def row(self) -> list[str]:
+        return [
+            self.label,
+            f"{self.count:,}",
+            f"{self.rate:,.0f}",
+            f"{pct(self.latencies, 50):.1f}",
+            f"{pct(self.latencies, 95):.1f}",
+            f"{pct(self.latencies, 99):.1f}",
+            f"{self.errors}",
+        ]
+
+
+LOAD_COLUMNS = ["path", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors"]
+
+
+async def http_load(
+    label: str,
+    base_url: str,
+    token: str,
+    n: int,
+    concurrency: int,
+    body_for: Callable[[int], dict],
+    ok: Callable[[dict], bool],
+) -> Load:
+    """`concurrency` clients, each its own keep-alive HTTP/1.1 connection, share n
+    requests; body_for(i) is the JSON body of request i, ok(json) says it worked."""
+    load = Load(label)
+    todo = iter(range(n))
+    headers = {"authorization": f"Bearer {token}"}
+
+    async def client() -> None:
+        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as http:
+            for i in todo:
+                started = time.perf_counter()
+                try:
+                    r = await http.post("/graphql", json=body_for(i), headers=headers)
+                    good = r.status_code == 200 and ok(r.json())
+                    detail = r.text[:300]
+                except httpx.HTTPError as exc:
+                    good, detail = False, repr(exc)
+                if good:
+                    load.latencies.append((time.perf_counter() - started) * 1000)
+                else:
+                    load.errors += 1
+                    load.first_error = load.first_error or detail
+
+    me = psutil.Process()
+    cpu = me.cpu_times()
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    load.elapsed = time.perf_counter() - started
+    after = me.cpu_times()
+    load.client_cpu = (after.user + after.system) - (cpu.user + cpu.system)
+    return load
+
+
+async def timed_tasks(label: str, n: int, concurrency: int, one: Callable[[int], object]) -> Load:
+    """n calls of the coroutine function one(i), `concurrency` at a time, timed each."""
+    load = Load(label)
+    todo = iter(range(n))
+
+    async def worker() -> None:
+        for i in todo:
+            started = time.perf_counter()
+            try:
+                await one(i)
+            except Exception as exc:
+                load.errors += 1
+                load.first_error = load.first_error or repr(exc)
+                continue
+            load.latencies.append((time.perf_counter() - started) * 1000)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    load.elapsed = time.perf_counter() - started
+    return load
+
+
+def table(title: str, columns: list[str], rows: list[list[str]]) -> Table:
+    t = Table(title=title, title_justify="left")
+    for i, name in enumerate(columns):
+        t.add_column(name, justify="left" if i == 0 else "right")
+    for row in rows:
+        t.add_row(*row)
+    return t
+
+
+def markdown(columns: list[str], rows: list[list[str]]) -> str:
+    """The same table for docs/performance.md."""
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def ratio(value: float, baseline: float) -> str:
+    return f"{value / baseline:.0%}" if baseline else "-"
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
