@@ -178,6 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     verify = sub.add_parser("verify-journal", help="re-check hash chains and stored balances")
     verify.add_argument("fund_code", nargs="?")
     verify.set_defaults(run=_verify)
+    from resolvers.cli_reconciliation import add_commands
+
+    add_commands(sub)  # import-statement, export
     return parser
 
 

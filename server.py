@@ -19,6 +19,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from config import Settings, load_settings
 from db.engine import make_engine
+from resolvers.exports_http import routes as export_routes
 from resolvers.live import CampaignFeed
 from resolvers.users import TokenKeys
 from schema import build_schema
@@ -150,6 +151,7 @@ def create_app(settings: Settings | None = None) -> Any:
         Route(GRAPHQL_PATH, graphql, methods=["GET", "POST"]),
         WebSocketRoute(GRAPHQL_PATH, graphql),
         Route("/health", health),
+        *export_routes(state),
     ]
     try:  # the pages of issue 7 mount themselves when present
         from pages import routes as page_routes

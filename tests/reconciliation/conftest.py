@@ -119,6 +119,18 @@ class Books:
         return {a["code"]: Decimal(a["balance"]["amount"]) for a in d["node"]["ledgerAccounts"]}
 
 
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch):
+    """Test users sign in in milliseconds: password hashing is not what is tested here."""
+    from argon2 import PasswordHasher
+
+    import resolvers.users
+
+    monkeypatch.setattr(
+        resolvers.users, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    )
+
+
 @pytest.fixture
 async def api(db_url):
     client = make_client(db_url)
