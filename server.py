@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -41,6 +42,17 @@ class JinlinGraphQL(GraphQL):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    def parse_json(self, data: str | bytes) -> dict:
+        """orjson refuses invalid UTF-8 and nesting past 1024 levels (the standard
+        parser recurses until RecursionError); a body must be one JSON object."""
+        try:
+            parsed = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            raise HTTPException(400, "Unable to parse request body as JSON") from exc
+        if not isinstance(parsed, dict):
+            raise HTTPException(400, "the request body must be one JSON object")
+        return parsed
 
 
 class RequestGuard:

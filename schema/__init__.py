@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
@@ -40,11 +42,15 @@ class JinlinSchema(strawberry.Schema):
 
 def build_schema(*, production: bool = False) -> strawberry.Schema:
     # Factories: each request gets fresh extension instances. The parser and
-    # validation caches live at module level in strawberry, so they are still shared.
+    # validation caches live at module level in strawberry, so they are still
+    # shared; the limiters are copies of one instance because each new instance
+    # makes a new validation-rule class, and the validation cache keys on it.
+    depth = QueryDepthLimiter(max_depth=MAX_DEPTH)
+    aliases = MaxAliasesLimiter(max_alias_count=MAX_ALIASES)
     extensions = [
         lambda: ErrorCodes(production=production),
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: copy.copy(depth),
+        lambda: copy.copy(aliases),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
