@@ -17,6 +17,21 @@ def pytest_report_header(config):
     return f"jinlin database backends: {', '.join(backends())}"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing():
+    """Argon2 with production costs takes ~100 ms a hash; tests create many users in
+    process, so they hash with minimal costs. Subprocess servers keep the real ones."""
+    from argon2 import PasswordHasher
+
+    import resolvers.users as users
+
+    saved = users._hasher, users._DUMMY_HASH
+    users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    users._DUMMY_HASH = users._hasher.hash("not a password anyone has")
+    yield
+    users._hasher, users._DUMMY_HASH = saved
+
+
 @pytest.fixture(scope="session")
 async def _sqlite_templates(tmp_path_factory):
     return SqliteTemplates(tmp_path_factory.mktemp("sqlite"))
