@@ -20,6 +20,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from config import Settings, load_settings
 from db.engine import make_engine
+from pages import routes as page_routes
 from resolvers.exports_http import routes as export_routes
 from resolvers.live import CampaignFeed
 from resolvers.users import TokenKeys
@@ -40,8 +41,9 @@ class JinlinGraphQL(GraphQL):
         authorization = request.headers.get("authorization")
         return Context(app=self.state, authorization=authorization)
 
-    def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+    def encode_json(self, data: object) -> str:
+        # A str, not bytes: WebSocket messages must go out as text frames.
+        return orjson.dumps(data).decode()
 
     def parse_json(self, data: str | bytes) -> dict:
         """orjson refuses invalid UTF-8 and nesting past 1024 levels (the standard
@@ -165,12 +167,7 @@ def create_app(settings: Settings | None = None) -> Any:
         Route("/health", health),
         *export_routes(state),
     ]
-    try:  # the pages of issue 7 mount themselves when present
-        from pages import routes as page_routes
-
-        routes += page_routes(state)
-    except ImportError:
-        pass
+    routes += page_routes(state)
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.jinlin = state
     return RequestGuard(app, allow_ide=not settings.production)

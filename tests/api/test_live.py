@@ -48,7 +48,9 @@ async def running_server(db_url: str):
 
 async def _next(ws) -> dict:
     while True:
-        message = json.loads(await asyncio.wait_for(ws.recv(), 2))
+        frame = await asyncio.wait_for(ws.recv(), 2)
+        assert isinstance(frame, str), "graphql-transport-ws messages are text frames"
+        message = json.loads(frame)
         if message["type"] == "next":
             return message["payload"]["data"]["campaignProgress"]
         assert message["type"] in ("ping", "pong", "ka"), message
