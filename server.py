@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from typing import Any
 
@@ -176,4 +177,8 @@ def create_app(settings: Settings | None = None) -> Any:
 def app_factory() -> Any:
     """uvicorn --factory entry point."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    return create_app()
+    app = create_app()
+    # Everything built so far (schema, types, modules) lives as long as the process:
+    # keep the cyclic GC from re-scanning it on every collection.
+    gc.freeze()
+    return app

@@ -38,7 +38,10 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEn
             echo=echo,
             pool_size=pool_size,
             max_overflow=pool_size,
-            pool_pre_ping=True,
+            # No pre-ping: it costs a round trip on every checkout. After a database
+            # restart the first statement on a stale connection fails, SQLAlchemy
+            # sees the disconnect and invalidates the whole pool, and the next
+            # request gets fresh connections.
             pool_timeout=10,
             # A dead database must answer quickly rather than hang a request.
             connect_args={"timeout": 5, "command_timeout": 30},

@@ -103,7 +103,11 @@ async def record_donation(
     fingerprint = idempotency.fingerprint("recordDonation", request)
 
     async with unit_of_work(engine) as session:
-        fund = await fund_for(session, viewer, inp.fund_id, _action_for(inp.channel), lock=True)
+        # No early book lock (the hot path): post_entry takes it. Two racing requests
+        # with one key, or one externalRef, both get through the checks below, but
+        # the second then fails its insert on a unique key, rolls back whole, and the
+        # mutation layer re-runs it, when the checks find the first one's result.
+        fund = await fund_for(session, viewer, inp.fund_id, _action_for(inp.channel))
         fen = amount_in(fund, inp.amount, inp.currency, "amount")
         earlier = await idempotency.recall(session, key, "recordDonation", fingerprint)
         if earlier is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -67,13 +68,30 @@ def user_id_from_token(token: str, keys: TokenKeys) -> int | None:
         return None
 
 
+# Who a user is (roles, community, partner) is read at most every few seconds per
+# process rather than on every request: a role change takes effect within
+# VIEWER_TTL_SECONDS. The token itself is verified on every request.
+VIEWER_TTL_SECONDS = 10.0
+_VIEWER_CACHE_SIZE = 4096
+_viewers: dict[tuple[str, int], tuple[float, Viewer | None]] = {}
+
+
 async def viewer_from_token(engine: AsyncEngine, token: str, keys: TokenKeys) -> Viewer | None:
     user_id = user_id_from_token(token, keys)
     if user_id is None:
         return None
+    now = time.monotonic()
+    key = (engine.url.render_as_string(), user_id)
+    cached = _viewers.get(key)
+    if cached is not None and now - cached[0] < VIEWER_TTL_SECONDS:
+        return cached[1]
     async with read_session(engine) as session:
         user = await session.get(UserRow, user_id)
-    return viewer_of(user) if user else None
+    viewer = viewer_of(user) if user else None
+    if len(_viewers) >= _VIEWER_CACHE_SIZE:
+        _viewers.clear()
+    _viewers[key] = (now, viewer)
+    return viewer
 
 
 async def login(engine: AsyncEngine, username: str, password: str, keys: TokenKeys):
