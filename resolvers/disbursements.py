@@ -11,13 +11,17 @@ from ledger import accounts as A
 from ledger import idempotency, store
 from ledger.entries import PostingSpec
 from resolvers.auth import Action, Viewer, authorize
-from resolvers.errors import UseCaseError, not_found
-from resolvers.funds import amount_in, fund_for, require_open
-from resolvers.funds_access import can_see_fund
+from resolvers.errors import UseCaseError
+from resolvers.funds import amount_in, fund_for, owning_fund, require_open
 from resolvers.ids import decode_id
 from resolvers.validation import text
 
 # Status moves only forward, along these edges.
+# What approval and payment post: Dr 5101 / Cr 2209.01, then Dr 2209.01 / Cr 1002.
+POSTS = {
+    "approve": (A.PROJECT_COSTS, A.PAYABLE, "disbursement_approval"),
+    "pay": (A.PAYABLE, A.BANK, "disbursement_payment"),
+}
 NEXT = {
     "approve": ("REQUESTED", "APPROVED"),
     "reject": ("REQUESTED", "REJECTED"),
@@ -72,11 +76,14 @@ async def _locked_disbursement(
 ) -> tuple[DisbursementRow, FundRow]:
     pk = decode_id(disbursement_id, "Disbursement", field="disbursementId", what="disbursement")
     row = await session.get(DisbursementRow, pk)
-    fund = await session.get(FundRow, row.fund_id) if row else None
-    if row is None or not can_see_fund(viewer, fund):
-        raise not_found("disbursement", "disbursementId")
-    authorize(viewer, Action.DECIDE_DISBURSEMENT, community_ids={fund.community_id})
-    await store.lock_book(session, fund.id)
+    fund = await owning_fund(
+        session,
+        viewer,
+        row,
+        Action.DECIDE_DISBURSEMENT,
+        what="disbursement",
+        field="disbursementId",
+    )
     await session.refresh(row)  # the status as of the lock
     return row, fund
 
@@ -119,35 +126,28 @@ async def decide_disbursement(
         if decision != "reject":
             require_open(fund)
         now = utcnow()
-        if decision == "approve":
+        if decision in POSTS:
+            debit, credit, kind = POSTS[decision]
             entry = await store.post_entry(
                 session,
                 fund.id,
                 [
-                    PostingSpec(A.PROJECT_COSTS, "DEBIT", row.amount_fen, fund.currency),
-                    PostingSpec(A.PAYABLE, "CREDIT", row.amount_fen, fund.currency),
+                    PostingSpec(debit, "DEBIT", row.amount_fen, fund.currency),
+                    PostingSpec(credit, "CREDIT", row.amount_fen, fund.currency),
                 ],
-                memo=f"disbursement {row.id} approved: {row.payee}, {row.purpose}"[:500],
+                memo=f"disbursement {row.id} {after.lower()}: {row.payee}, {row.purpose}"[:500],
                 recorded_by=viewer.username,
-                kind="disbursement_approval",
-                keep_available=True,
+                kind=kind,
+                # The payment's bank reference, for matching the bank statement line.
+                reference=note if decision == "pay" else None,
+                # Approval commits money; payment only settles what approval committed.
+                keep_available=decision == "approve",
             )
-            row.approve_entry_id = entry.id
-            row.approved_by = viewer.username
-        elif decision == "pay":
-            entry = await store.post_entry(
-                session,
-                fund.id,
-                [
-                    PostingSpec(A.PAYABLE, "DEBIT", row.amount_fen, fund.currency),
-                    PostingSpec(A.BANK, "CREDIT", row.amount_fen, fund.currency),
-                ],
-                memo=f"disbursement {row.id} paid to {row.payee}"[:500],
-                recorded_by=viewer.username,
-                kind="disbursement_payment",
-                reference=note,
-            )
-            row.pay_entry_id = entry.id
+            if decision == "approve":
+                row.approve_entry_id = entry.id
+                row.approved_by = viewer.username
+            else:
+                row.pay_entry_id = entry.id
         row.status = after
         row.decided_at = now
         if note:

@@ -18,8 +18,7 @@ from ledger.entries import PostingSpec
 from ledger.errors import IdempotencyConflict
 from resolvers.auth import Action, Viewer, authorize
 from resolvers.errors import UseCaseError, invalid, not_found
-from resolvers.funds import amount_in, fund_for, require_open
-from resolvers.funds_access import can_see_fund
+from resolvers.funds import amount_in, fund_for, owning_fund, require_open
 from resolvers.ids import decode_id
 from resolvers.validation import instant, text
 
@@ -222,11 +221,9 @@ async def refund_donation(
     fingerprint = idempotency.fingerprint("refundDonation", {"donation": pk, "reason": reason})
     async with unit_of_work(engine) as session:
         donation = await session.get(DonationRow, pk)
-        fund = await session.get(FundRow, donation.fund_id) if donation else None
-        if donation is None or not can_see_fund(viewer, fund):
-            raise not_found("donation", "donationId")
-        authorize(viewer, Action.REFUND_DONATION, community_ids={fund.community_id})
-        await store.lock_book(session, fund.id)
+        fund = await owning_fund(
+            session, viewer, donation, Action.REFUND_DONATION, what="donation", field="donationId"
+        )
         await session.refresh(donation)  # the status as of the lock, not before it
         earlier = await idempotency.recall(session, key, "refundDonation", fingerprint)
         if earlier is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -45,6 +46,26 @@ async def fund_for(
     authorize(viewer, action, community_ids={fund.community_id} if fund.community_id else set())
     if lock:
         await store.lock_book(session, fund.id)
+    return fund
+
+
+async def owning_fund(
+    session: AsyncSession,
+    viewer: Viewer | None,
+    row: Any,
+    action: Action,
+    *,
+    what: str,
+    field: str,
+) -> FundRow:
+    """The fund of a row that belongs to one (a donation, an entry, a disbursement, a
+    statement import), with fund_for's checks: a missing row and a row of a fund the
+    viewer may not see are the same NOT_FOUND. The fund's book is locked."""
+    fund = await session.get(FundRow, row.fund_id) if row is not None else None
+    if row is None or not can_see_fund(viewer, fund):
+        raise not_found(what, field)
+    authorize(viewer, action, community_ids={fund.community_id} if fund.community_id else set())
+    await store.lock_book(session, fund.id)
     return fund
 
 

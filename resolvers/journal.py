@@ -13,8 +13,7 @@ from ledger.entries import PostingSpec
 from ledger.tables import EntryRow
 from resolvers.auth import Action, Viewer, authorize
 from resolvers.errors import invalid, not_found
-from resolvers.funds import amount_in, check_access, fund_for
-from resolvers.funds_access import can_see_fund
+from resolvers.funds import amount_in, check_access, fund_for, owning_fund
 from resolvers.ids import decode_id
 from resolvers.validation import instant, text
 
@@ -86,11 +85,9 @@ async def reverse_journal_entry(
     fingerprint = idempotency.fingerprint("reverseJournalEntry", {"entry": pk, "reason": reason})
     async with unit_of_work(engine) as session:
         entry = await session.get(EntryRow, pk)
-        fund = await session.get(FundRow, entry.fund_id) if entry else None
-        if entry is None or not can_see_fund(viewer, fund):
-            raise not_found("journal entry", "entryId")
-        authorize(viewer, Action.POST_MANUAL_ENTRY, community_ids={fund.community_id})
-        await store.lock_book(session, fund.id)
+        await owning_fund(
+            session, viewer, entry, Action.POST_MANUAL_ENTRY, what="journal entry", field="entryId"
+        )
         earlier = await idempotency.recall(session, key, "reverseJournalEntry", fingerprint)
         if earlier is not None:
             return await session.get(EntryRow, earlier)

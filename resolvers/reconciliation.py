@@ -37,8 +37,8 @@ from reconciliation.statement_files import (
 )
 from resolvers.auth import Action, Viewer, authorize
 from resolvers.errors import UseCaseError, invalid, not_found
-from resolvers.funds import fund_for
-from resolvers.ids import decode_id, to_global_id
+from resolvers.funds import fund_for, owning_fund
+from resolvers.ids import decode_id
 from resolvers.validation import instant, text
 
 SOURCES = ("PAYMENT_CHANNEL", "BANK")
@@ -463,10 +463,13 @@ async def resolve_statement_line(
     fingerprint = idempotency.fingerprint("resolveStatementLine", request)
     async with unit_of_work(engine) as session:
         imported = await session.get(StatementImportRow, pk)
-        if imported is None:
-            raise not_found("statement import", "statementImportId")
-        fund = await fund_for(
-            session, viewer, to_global_id("Fund", imported.fund_id), Action.RECONCILE, lock=True
+        fund = await owning_fund(
+            session,
+            viewer,
+            imported,
+            Action.RECONCILE,
+            what="statement import",
+            field="statementImportId",
         )
         earlier = await idempotency.recall(session, key, "resolveStatementLine", fingerprint)
         if earlier is not None:
