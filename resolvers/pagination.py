@@ -80,11 +80,17 @@ def decode_cursor(cursor: str, order: Sequence[OrderKey], field: str) -> list[An
         raise invalid("not a cursor of this list", field)
     out = []
     for value, key in zip(values, order, strict=True):
-        python_type = getattr(key.column.type, "python_type", None)
+        # A cursor is client input: each value must have its column's type exactly.
+        python_type = key.column.type.python_type
         try:
-            if python_type is datetime and isinstance(value, str):
-                value = datetime.fromisoformat(value)
-            elif python_type is int and not isinstance(value, int):
+            if python_type is datetime:
+                value = datetime.fromisoformat(value) if isinstance(value, str) else None
+                if value is None or value.tzinfo is None:
+                    raise TypeError
+            elif python_type is int:
+                if not isinstance(value, int) or isinstance(value, bool) or abs(value) >= 2**63:
+                    raise TypeError
+            elif not isinstance(value, python_type):
                 raise TypeError
         except (TypeError, ValueError) as exc:
             raise invalid("not a cursor of this list", field) from exc
