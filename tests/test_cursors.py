@@ -38,7 +38,7 @@ def _raw(values) -> str:
                 st.one_of(
                     st.none(),
                     st.booleans(),
-                    st.integers(),
+                    st.integers(-(2**63), 2**63 - 1),
                     st.floats(allow_nan=False),
                     st.text(max_size=30),
                 ),
