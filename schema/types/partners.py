@@ -11,6 +11,7 @@ import strawberry
 
 from db.models import ContributionRow, PartnerRow, PartnershipRow
 from resolvers.auth import Action, authorize
+from resolvers.funds_access import can_see_donation
 from resolvers.ids import to_global_id
 from resolvers.pagination import Page, PageArgs
 from resolvers.partners import partner_visibility
@@ -114,7 +115,14 @@ class Contribution(Node):
         from schema.types.donations import Donation
 
         row = await info.context.loaders.donation.load(self.donation_id)
-        return Donation.of(row) if row else None
+        if row is None:
+            return None
+        # Staff of one community may see a partner who also gave to another
+        # community's fund: that donation stays out of sight.
+        fund = await info.context.loaders.fund.load(row.fund_id)
+        if not can_see_donation(await info.context.viewer(), row, fund):
+            return None
+        return Donation.of(row)
 
 
 @strawberry.type(description="What a partner has given in all.")

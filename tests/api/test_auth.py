@@ -180,3 +180,28 @@ async def test_approval_needs_finance_and_someone_else(world):
     )
     assert again["rejectDisbursement"]["errors"][0]["code"] == "INVALID_STATE"
     assert (await world.balances())["bank"] == "700.00"
+
+
+async def test_staff_does_not_see_a_partners_gift_to_another_community(world):
+    api = world.api
+    # The partner signs with the other community too, and gives to that community's fund.
+    await api.data(
+        'mutation($c:ID!){registerPartner(input:{name:"浦发银行百花路支行",kind:BUSINESS,communityId:$c,signedOn:"2023-06-01"}){errors{code}}}',
+        {"c": world.other_community},
+        token=world.admin,
+    )
+    gift = await world.donate(
+        "BANK_TRANSFER",
+        "700.00",
+        fund=world.other_fund,
+        partnerId=world.partner_id,
+        externalRef="SPDB-9",
+    )
+    assert gift["errors"] == []
+    q = "query($p:ID!){node(id:$p){... on Partner{contributions{edges{node{value{amount} donation{externalRef}}}}}}}"
+    staff_view = await api.data(q, {"p": world.partner_id}, token=world.staff)
+    assert [e["node"]["donation"] for e in staff_view["node"]["contributions"]["edges"]] == [None]
+    own_view = await api.data(q, {"p": world.partner_id}, token=world.partner)
+    assert [e["node"]["donation"] for e in own_view["node"]["contributions"]["edges"]] == [
+        {"externalRef": "SPDB-9"}
+    ]
