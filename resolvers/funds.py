@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from db.models import CampaignRow, CommunityRow, FundRow, SubdistrictRow
 from db.uow import read_session, unit_of_work
+from ledger import accounts as A
 from ledger import store
+from ledger.accounts import positions as store_positions
 from ledger.errors import CurrencyMismatch
 from ledger.money import SUPPORTED_CURRENCIES, to_fen
 from resolvers.auth import Action, Viewer, authorize
@@ -209,3 +211,35 @@ def check_access(viewer: Viewer | None, fund: FundRow, action: Action) -> None:
             raise AccessDenied("UNAUTHENTICATED")
         raise not_found("fund")
     authorize(viewer, action, community_ids={fund.community_id} if fund.community_id else set())
+
+
+# OPEN <-> FROZEN; either may be CLOSED, for good, once nothing is left in the fund.
+STATUS_MOVES = {("OPEN", "FROZEN"), ("FROZEN", "OPEN"), ("OPEN", "CLOSED"), ("FROZEN", "CLOSED")}
+
+
+async def change_fund_status(
+    engine: AsyncEngine, viewer: Viewer | None, *, fund_id: str, status: str, reason: str
+) -> FundRow:
+    """Freeze, reopen or close a fund (ADMIN). A frozen or closed fund takes no new
+    donations or spending; a fund is closed only when it holds nothing and owes nothing."""
+    authorize(viewer, Action.OPEN_FUND)
+    reason = text(reason, "reason", max_length=500)
+    async with unit_of_work(engine) as session:
+        fund = await fund_for(session, viewer, fund_id, Action.OPEN_FUND, lock=True)
+        if (fund.status, status) not in STATUS_MOVES:
+            raise UseCaseError(
+                "INVALID_STATE", f"a {fund.status} fund cannot become {status}", field="status"
+            )
+        if status == "CLOSED":
+            balances = await store.account_balances(session, fund.id)
+            held = store_positions(balances)
+            if held.total or balances.get(A.PAYABLE, 0) or balances.get(A.SUSPENSE, 0):
+                raise UseCaseError(
+                    "INVALID_STATE",
+                    "a fund is closed only when it holds nothing and owes nothing",
+                    field="status",
+                )
+        fund.status = status
+        session.add(fund)
+        await session.flush()
+        return fund

@@ -22,7 +22,7 @@ from schema.errors import UserError, user_error
 from schema.types.common import MoneyInput
 from schema.types.disbursements import Disbursement
 from schema.types.donations import CashCount, Donation, DonationChannel
-from schema.types.funds import Campaign, Fund, FundLevel
+from schema.types.funds import Campaign, Fund, FundLevel, FundStatus
 from schema.types.ledger import EntrySide, JournalEntry
 from schema.types.partners import Contribution, Partner, PartnerKind
 from schema.types.places import Community, Subdistrict
@@ -118,6 +118,15 @@ class OpenFundInput:
     restricted_purpose: str | None = strawberry.field(
         default=None, description="Purpose a restricted fund is held for."
     )
+
+
+@strawberry.input(description="Freezing, reopening or closing a fund (ADMIN).")
+class ChangeFundStatusInput:
+    fund_id: strawberry.ID = strawberry.field(description="The fund.")
+    status: FundStatus = strawberry.field(
+        description="OPEN, FROZEN or CLOSED; CLOSED is final and needs an empty fund."
+    )
+    reason: str = strawberry.field(description="Why, for the record.")
 
 
 @strawberry.input(description="A new campaign of a fund.")
@@ -268,6 +277,9 @@ RegisterPartnerPayload = _payload(
 RecordServicePayload = _payload(
     "RecordServicePayload", "contribution", Contribution, "Result of recordService."
 )
+ChangeFundStatusPayload = _payload(
+    "ChangeFundStatusPayload", "fund", Fund, "Result of changeFundStatus."
+)
 OpenFundPayload = _payload("OpenFundPayload", "fund", Fund, "Result of openFund.")
 CreateCampaignPayload = _payload(
     "CreateCampaignPayload", "campaign", Campaign, "Result of createCampaign."
@@ -393,6 +405,22 @@ class Mutation:
             restricted_purpose=input.restricted_purpose,
         )
         return OpenFundPayload(fund=_of(Fund.of, row), errors=errors)
+
+    @strawberry.mutation(
+        description="Freeze, reopen or close a fund (ADMIN). A frozen or closed fund refuses new donations and spending."
+    )
+    async def change_fund_status(
+        self, info: Info, input: ChangeFundStatusInput
+    ) -> ChangeFundStatusPayload:
+        row, errors = await run(
+            funds.change_fund_status,
+            info.context.engine,
+            await info.context.viewer(),
+            fund_id=input.fund_id,
+            status=input.status.value,
+            reason=input.reason,
+        )
+        return ChangeFundStatusPayload(fund=_of(Fund.of, row), errors=errors)
 
     @strawberry.mutation(description="Create a campaign of a fund.")
     async def create_campaign(

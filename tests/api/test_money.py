@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
-from db.models import DonationRow, FundRow
+from db.models import DonationRow
 from db.uow import unit_of_work
 from ledger.tables import EntryRow
 from tests.api.client import new_key
-from tests.api.world import RECORD, pk
+from tests.api.world import RECORD
 
 REFUND = "mutation($i:RefundDonationInput!){refundDonation(input:$i){donation{status} errors{code message field}}}"
 ZERO = "0.00"
@@ -191,11 +191,57 @@ async def test_online_callback_retried_with_a_fresh_key_returns_the_same_donatio
     assert (await world.balances())["onlineClearing"] == "20.00"
 
 
-async def test_frozen_fund_refuses_new_money(world):
-    async with unit_of_work(world.api.state.engine) as s:
-        await s.execute(update(FundRow).where(FundRow.id == pk(world.fund)).values(status="FROZEN"))
-    d = await world.donate("CASH")
-    assert d["errors"][0]["code"] == "FUND_NOT_OPEN"
+async def test_frozen_fund_refuses_new_money_and_closing_needs_an_empty_fund(world):
+    api = world.api
+    change = "mutation($i:ChangeFundStatusInput!){changeFundStatus(input:$i){fund{status} errors{code field}}}"
+    await world.donate("CASH", "10.00")
+    by_finance = await api.data(
+        change, {"i": {"fundId": world.fund, "status": "FROZEN", "reason": "审计"}}, token=world.fin
+    )
+    assert by_finance["changeFundStatus"]["errors"] == [{"code": "FORBIDDEN", "field": None}]
+    frozen = await api.data(
+        change,
+        {"i": {"fundId": world.fund, "status": "FROZEN", "reason": "审计"}},
+        token=world.admin,
+    )
+    assert frozen["changeFundStatus"] == {"fund": {"status": "FROZEN"}, "errors": []}
+    before = await entry_count(world)
+    refused = await world.donate("CASH")
+    assert refused["errors"][0]["code"] == "FUND_NOT_OPEN"
+    req = await api.data(
+        'mutation($f:ID!){requestDisbursement(input:{fundId:$f,amount:{amount:"1.00",currency:"CNY"},payee:"p",purpose:"q",idempotencyKey:"fz"}){errors{code}}}',
+        {"f": world.fund},
+        token=world.staff,
+    )
+    assert req["requestDisbursement"]["errors"][0]["code"] == "FUND_NOT_OPEN"
+    assert await entry_count(world) == before
+    not_empty = await api.data(
+        change,
+        {"i": {"fundId": world.fund, "status": "CLOSED", "reason": "结束"}},
+        token=world.admin,
+    )
+    assert not_empty["changeFundStatus"]["errors"] == [
+        {"code": "INVALID_STATE", "field": ["input", "status"]}
+    ]
+    empty = await api.data(
+        change,
+        {"i": {"fundId": world.other_fund, "status": "CLOSED", "reason": "结束"}},
+        token=world.admin,
+    )
+    assert empty["changeFundStatus"]["fund"] == {"status": "CLOSED"}
+    final = await api.data(
+        change,
+        {"i": {"fundId": world.other_fund, "status": "OPEN", "reason": "重开"}},
+        token=world.admin,
+    )
+    assert final["changeFundStatus"]["errors"][0]["code"] == "INVALID_STATE"
+    reopened = await api.data(
+        change,
+        {"i": {"fundId": world.fund, "status": "OPEN", "reason": "审计完毕"}},
+        token=world.admin,
+    )
+    assert reopened["changeFundStatus"]["fund"] == {"status": "OPEN"}
+    assert (await world.donate("CASH"))["errors"] == []
 
 
 async def test_cash_count_and_deposit(world):
