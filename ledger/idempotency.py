@@ -13,10 +13,11 @@ import hashlib
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import IdempotencyRow
+from db.types import utcnow
 from ledger.errors import IdempotencyConflict, InvalidEntry
 
 MAX_KEY_LENGTH = 200
@@ -41,10 +42,14 @@ def check_key(key: str) -> str:
     return key
 
 
+# Core statements, not ORM objects: these run on every money write.
+_RECALL = select(IdempotencyRow.operation, IdempotencyRow.fingerprint, IdempotencyRow.result_id)
+
+
 async def recall(session: AsyncSession, key: str, operation: str, print_: str) -> int | None:
     """The id the key produced before, None if the key is new; a conflict if it was
     used for another request."""
-    row = await session.scalar(select(IdempotencyRow).where(IdempotencyRow.key == key))
+    row = (await session.execute(_RECALL.where(IdempotencyRow.key == key))).first()
     if row is None:
         return None
     if row.operation != operation or row.fingerprint != print_:
@@ -58,7 +63,12 @@ async def recall(session: AsyncSession, key: str, operation: str, print_: str) -
 async def remember(
     session: AsyncSession, key: str, operation: str, print_: str, result_id: int
 ) -> None:
-    session.add(
-        IdempotencyRow(key=key, operation=operation, fingerprint=print_, result_id=result_id)
+    await session.execute(
+        insert(IdempotencyRow).values(
+            key=key,
+            operation=operation,
+            fingerprint=print_,
+            result_id=result_id,
+            created_at=utcnow(),
+        )
     )
-    await session.flush()

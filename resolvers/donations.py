@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from db.models import CampaignRow, ContributionRow, DonationRow, FundRow, PartnerRow
@@ -114,18 +114,20 @@ async def record_donation(
         if inp.channel == "ONLINE":
             # Payment callbacks are retried with fresh keys: the channel's reference
             # is the real identity of an online payment.
-            existing = await session.scalar(
-                select(DonationRow).where(
-                    DonationRow.fund_id == fund.id, DonationRow.online_ref == ref
+            existing = (
+                await session.execute(
+                    select(DonationRow.id, DonationRow.amount_fen).where(
+                        DonationRow.fund_id == fund.id, DonationRow.online_ref == ref
+                    )
                 )
-            )
+            ).first()
             if existing is not None:
                 if existing.amount_fen != fen:
                     raise IdempotencyConflict(
                         f"externalRef {ref} was recorded with another amount", field="externalRef"
                     )
                 await idempotency.remember(session, key, "recordDonation", fingerprint, existing.id)
-                return existing
+                return await session.get(DonationRow, existing.id)
         require_open(fund)
         if campaign_pk is not None:
             await _check_campaign(session, fund, campaign_pk, received_at)
@@ -146,7 +148,7 @@ async def record_donation(
             effective_at=received_at,
             reference=ref,
         )
-        row = DonationRow(
+        values = dict(
             fund_id=fund.id,
             campaign_id=campaign_pk,
             channel=inp.channel,
@@ -161,23 +163,27 @@ async def record_donation(
             received_at=received_at,
             entry_id=entry.id,
             recorded_by=viewer.username,
+            created_at=utcnow(),
         )
-        session.add(row)
-        await session.flush()
+        # Core inserts on the hot path: no unit-of-work flush for rows written once.
+        donation_id = await session.scalar(
+            insert(DonationRow).values(values).returning(DonationRow.id)
+        )
         if partner_pk is not None:
-            session.add(
-                ContributionRow(
+            await session.execute(
+                insert(ContributionRow).values(
                     partner_id=partner_pk,
                     kind="IN_KIND" if inp.channel == "IN_KIND" else "MONEY",
                     value_fen=fen,
                     currency=fund.currency,
                     description=description or memo,
                     occurred_at=received_at,
-                    donation_id=row.id,
+                    donation_id=donation_id,
+                    created_at=utcnow(),
                 )
             )
-        await idempotency.remember(session, key, "recordDonation", fingerprint, row.id)
-        return row
+        await idempotency.remember(session, key, "recordDonation", fingerprint, donation_id)
+        return DonationRow(id=donation_id, **values)
 
 
 async def _check_campaign(
