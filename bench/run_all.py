@@ -15,6 +15,7 @@ sys.path.append(str(Path(__file__).resolve().parent))  # the sibling bench scrip
 import dashboard
 import donations
 import memory
+import wrk_donations
 
 
 async def main() -> None:
@@ -27,6 +28,7 @@ async def main() -> None:
     sections = []
     for title, rows in await donations.main(["-n", n]):
         sections.append((title, [*LOAD_COLUMNS, "vs SQL", "vs use case"], rows))
+    sections += await wrk_donations.main(["--seconds", "5" if args.quick else "15"])
     sections += await dashboard.main(["-n", "200" if args.quick else "1000"])
     sections.append(await memory.main(["-n", str(args.memory_n or mem_n)]))
     print(f"\n## Results ({header})")
