@@ -184,6 +184,13 @@ async def trial_balance(
     ).all()
     if not rows:
         raise NotFound(f"fund {fund_id} has no book", field="fundId")
+    return build_trial_balance(at, rows)
+
+
+def build_trial_balance(at: datetime | None, rows) -> TrialBalance:
+    """The trial balance of accounts given as (id, code, name, type, normal side,
+    balance signed by the normal side) rows, ordered by code. Pure, so callers that
+    already hold balances (a DataLoader for many funds) need no query of their own."""
     lines = []
     for account_id, code, name, type_, normal_side, signed in rows:
         # Positive is the normal side's kind of balance; a contra balance goes on the other.

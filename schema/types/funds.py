@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from db.models import CampaignRow, FundRow
+from db.types import utcnow
 from db.uow import read_session
 from ledger import accounts as A
 from ledger import reports
@@ -266,8 +267,19 @@ class Fund(Node):
     @strawberry.field(description="Every account's balance at an instant (now when omitted).")
     async def trial_balance(self, info: Info, at: datetime | None = None) -> TrialBalance:
         instant(at, "at")
-        async with read_session(info.context.engine) as session:
-            tb = await reports.trial_balance(session, self.pk, at)
+        loaders = info.context.loaders
+        accounts = await loaders.accounts_by_fund.load(self.pk)
+        if at is None:
+            balances = await loaders.fund_balances.load(self.pk)
+        else:
+            balances = await loaders.fund_balances_at.load((self.pk, at))
+        tb = reports.build_trial_balance(
+            at or utcnow(),
+            [
+                (a.id, a.code, a.name, a.type, a.normal_side, balances.get(a.code, 0))
+                for a in accounts
+            ],
+        )
         return TrialBalance(
             at=tb.at,
             lines=[

@@ -9,7 +9,7 @@ from tests.conftest import count_statements
 DASHBOARD = """{ funds(first: 100) { edges { node { code balances { total { amount } available { amount } }
   community { name subdistrict { name } }
   donations(first: 10) { edges { node { amount { amount } donorName partner { name } campaign { name progress { total { amount } } } } } }
-  ledgerAccounts { code balance { amount } } } } } }"""
+  ledgerAccounts { code balance { amount } } trialBalance { at balanced totalDebit { amount } } } } } }"""
 PLACES = """{ communities(first: 100) { edges { node { name subdistrict { name } grids { name }
   partners(first: 10) { edges { node { name partnerships { community { name } } contributionTotals { volunteerHours }
   contributions(first: 5) { edges { node { kind hours } } } } } } } } } }"""
