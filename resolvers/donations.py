@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from db.models import CampaignRow, ContributionRow, DonationRow, FundRow, PartnerRow
@@ -32,6 +32,15 @@ LANDING = {
     "BANK_TRANSFER": (A.BANK, A.INCOME_OFFLINE),
     "IN_KIND": (A.IN_KIND, A.INCOME_IN_KIND),
 }
+
+
+# Hot-path statements on the tables, built once (see ledger/idempotency.py).
+_DONATIONS = DonationRow.__table__
+_BY_ONLINE_REF = select(_DONATIONS.c.id, _DONATIONS.c.amount_fen).where(
+    _DONATIONS.c.fund_id == bindparam("fund_id"), _DONATIONS.c.online_ref == bindparam("ref")
+)
+_INSERT_DONATION = insert(_DONATIONS).returning(_DONATIONS.c.id)
+_INSERT_CONTRIBUTION = insert(ContributionRow.__table__)
 
 
 @dataclass(frozen=True)
@@ -115,11 +124,7 @@ async def record_donation(
             # Payment callbacks are retried with fresh keys: the channel's reference
             # is the real identity of an online payment.
             existing = (
-                await session.execute(
-                    select(DonationRow.id, DonationRow.amount_fen).where(
-                        DonationRow.fund_id == fund.id, DonationRow.online_ref == ref
-                    )
-                )
+                await session.execute(_BY_ONLINE_REF, {"fund_id": fund.id, "ref": ref})
             ).first()
             if existing is not None:
                 if existing.amount_fen != fen:
@@ -166,12 +171,11 @@ async def record_donation(
             created_at=utcnow(),
         )
         # Core inserts on the hot path: no unit-of-work flush for rows written once.
-        donation_id = await session.scalar(
-            insert(DonationRow).values(values).returning(DonationRow.id)
-        )
+        donation_id = await session.scalar(_INSERT_DONATION, values)
         if partner_pk is not None:
             await session.execute(
-                insert(ContributionRow).values(
+                _INSERT_CONTRIBUTION,
+                dict(
                     partner_id=partner_pk,
                     kind="IN_KIND" if inp.channel == "IN_KIND" else "MONEY",
                     value_fen=fen,
@@ -179,8 +183,9 @@ async def record_donation(
                     description=description or memo,
                     occurred_at=received_at,
                     donation_id=donation_id,
+                    centihours=None,
                     created_at=utcnow(),
-                )
+                ),
             )
         await idempotency.remember(session, key, "recordDonation", fingerprint, donation_id)
         return DonationRow(id=donation_id, **values)
