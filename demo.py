@@ -233,6 +233,7 @@ async def seed_demo(engine: AsyncEngine) -> str:
         counted=_money("3550.00"),
         counted_by=["刘晓红", "陈建国"],
         idempotency_key="demo-count-1",
+        at=_at(festival, 20, 30),
     )
     await cash.deposit_cash(
         engine,
@@ -241,6 +242,7 @@ async def seed_demo(engine: AsyncEngine) -> str:
         amount=_money("3550.00"),
         bank_ref="DEP20230612-01",
         idempotency_key="demo-deposit-1",
+        at=_at(date(2023, 6, 12), 10, 0),
     )
 
     passwords = {
@@ -273,6 +275,7 @@ async def seed_demo(engine: AsyncEngine) -> str:
         payee="儿童公园社区居委会",
         purpose="邻居节困难家庭慰问金",
         idempotency_key="demo-disb-1",
+        at=_at(date(2023, 6, 13), 9, 0),
     )
     await disbursements.decide_disbursement(
         engine,
@@ -281,6 +284,7 @@ async def seed_demo(engine: AsyncEngine) -> str:
         disbursement_id=to_global_id("Disbursement", request.id),
         note=None,
         idempotency_key="demo-disb-1-approve",
+        at=_at(date(2023, 6, 14), 15, 0),
     )
     await disbursements.decide_disbursement(
         engine,
@@ -289,6 +293,7 @@ async def seed_demo(engine: AsyncEngine) -> str:
         disbursement_id=to_global_id("Disbursement", request.id),
         note="PAY20230615-01",
         idempotency_key="demo-disb-1-pay",
+        at=_at(date(2023, 6, 15), 10, 0),
     )
 
     lines = [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.models import CampaignRow, CashCountRow
@@ -27,6 +29,7 @@ async def record_cash_count(
     counted,
     counted_by: list[str],
     idempotency_key: str,
+    at: datetime | None = None,
 ) -> CashCountRow:
     authorize(viewer, Action.HANDLE_CASH)
     key = idempotency.check_key(idempotency_key)
@@ -71,7 +74,8 @@ async def record_cash_count(
             postings.append(PostingSpec(A.OVER_SHORT, "DEBIT", -variance, fund.currency))
         elif variance > 0:
             postings.append(PostingSpec(A.OVER_SHORT, "CREDIT", variance, fund.currency))
-        now = utcnow()
+        # `at` back-dates a count for back-office callers (the demo); the API has no such input.
+        now = at or utcnow()
         entry = await store.post_entry(
             session,
             fund.id,
@@ -104,6 +108,7 @@ async def deposit_cash(
     amount,
     bank_ref: str | None,
     idempotency_key: str,
+    at: datetime | None = None,
 ):
     authorize(viewer, Action.HANDLE_CASH)
     key = idempotency.check_key(idempotency_key)
@@ -132,6 +137,7 @@ async def deposit_cash(
             recorded_by=viewer.username,
             kind="deposit",
             reference=bank_ref,
+            effective_at=at,
         )
         await idempotency.remember(session, key, "depositCash", fingerprint, entry.id)
         return entry

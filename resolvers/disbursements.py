@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from db.models import DisbursementRow, FundRow
@@ -38,6 +40,7 @@ async def request_disbursement(
     payee: str,
     purpose: str,
     idempotency_key: str,
+    at: datetime | None = None,
 ) -> DisbursementRow:
     authorize(viewer, Action.REQUEST_DISBURSEMENT)
     key = idempotency.check_key(idempotency_key)
@@ -63,7 +66,7 @@ async def request_disbursement(
             payee=payee,
             purpose=purpose,
             requested_by=viewer.username,
-            requested_at=utcnow(),
+            requested_at=at or utcnow(),
         )
         session.add(row)
         await session.flush()
@@ -96,8 +99,10 @@ async def decide_disbursement(
     disbursement_id: str,
     note: str | None,
     idempotency_key: str,
+    at: datetime | None = None,
 ) -> DisbursementRow:
-    """approve, reject or pay, each one step forward and refused otherwise."""
+    """approve, reject or pay, each one step forward and refused otherwise. `at`
+    back-dates the decision for back-office callers (the demo); the API has no such input."""
     authorize(viewer, Action.DECIDE_DISBURSEMENT)
     key = idempotency.check_key(idempotency_key)
     note = text(note, "note", max_length=500, required=False)
@@ -125,7 +130,7 @@ async def decide_disbursement(
             )
         if decision != "reject":
             require_open(fund)
-        now = utcnow()
+        now = at or utcnow()
         if decision in POSTS:
             debit, credit, kind = POSTS[decision]
             entry = await store.post_entry(
@@ -138,6 +143,7 @@ async def decide_disbursement(
                 memo=f"disbursement {row.id} {after.lower()}: {row.payee}, {row.purpose}"[:500],
                 recorded_by=viewer.username,
                 kind=kind,
+                effective_at=at,
                 # The payment's bank reference, for matching the bank statement line.
                 reference=note if decision == "pay" else None,
                 # Approval commits money; payment only settles what approval committed.
