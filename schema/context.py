@@ -59,9 +59,12 @@ class Context:
 
         Fields resolve concurrently, so the first caller starts one shared task and
         the others await it: one user lookup, and DataLoader batches stay aligned."""
-        if self._viewer_task is None:
-            self._viewer_task = asyncio.ensure_future(self._load_viewer())
-        return await asyncio.shield(self._viewer_task)
+        task = self._viewer_task
+        if task is None:
+            task = self._viewer_task = asyncio.ensure_future(self._load_viewer())
+        elif task.done():  # the common case, asked once per field: no new future
+            return task.result()
+        return await asyncio.shield(task)
 
     async def _load_viewer(self) -> Viewer | None:
         token = self._token()
