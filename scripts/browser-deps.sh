@@ -12,7 +12,12 @@ dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep -q "install ok in
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null 2>&1 || { echo "browser-deps: need root to install ${missing[*]}" >&2; exit 1; }
+  if ! command -v sudo >/dev/null 2>&1; then
+    echo "browser-deps: need root to install ${missing[*]}" >&2
+    # Locally the browser tests then skip; CI must have them.
+    [ -n "${CI:-}" ] && exit 1
+    exit 0
+  fi
   SUDO="sudo"
 fi
 export DEBIAN_FRONTEND=noninteractive
