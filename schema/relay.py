@@ -7,7 +7,7 @@ from typing import Any, Generic, TypeVar
 
 import strawberry
 
-from resolvers.pagination import Page
+from resolvers.pagination import Page, PageArgs
 
 T = TypeVar("T")
 
@@ -48,3 +48,11 @@ def to_connection(page: Page, convert: Callable[[Any], T]) -> Connection[T]:
         ),
         edges=edges,
     )
+
+
+async def child_connection(
+    loader: Any, parent: Any, convert: Callable[[Any], T], args: PageArgs, *extra: Any
+) -> Connection[T]:
+    """One page of a parent's children, through a paging DataLoader keyed
+    (parent, PageArgs, *extra): what every nested connection field does."""
+    return to_connection(await loader.load((parent, args, *extra)), convert)

@@ -20,7 +20,7 @@ from resolvers.ids import to_global_id
 from resolvers.pagination import PageArgs
 from resolvers.validation import instant
 from schema.context import Info
-from schema.relay import Connection, Node, to_connection
+from schema.relay import Connection, Node, child_connection, to_connection
 from schema.types.common import Money, money
 from schema.types.ledger import JournalEntry, LedgerAccount, TrialBalance, TrialBalanceLine
 
@@ -205,10 +205,12 @@ class Fund(Node):
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Campaign]:
-        page = await info.context.loaders.campaign_pages.load(
-            (self.pk, PageArgs.of(first, after, last, before))
+        return await child_connection(
+            info.context.loaders.campaign_pages,
+            self.pk,
+            Campaign.of,
+            PageArgs.of(first, after, last, before),
         )
-        return to_connection(page, Campaign.of)
 
     @strawberry.field(description="Donations, newest first (receivedAt, then id).")
     async def donations(
@@ -223,10 +225,10 @@ class Fund(Node):
         from schema.types.donations import Donation
 
         key_filter = filter.to_query() if filter is not None else None
-        page = await info.context.loaders.donation_pages.load(
-            (self.pk, PageArgs.of(first, after, last, before), key_filter)
+        args = PageArgs.of(first, after, last, before)
+        return await child_connection(
+            info.context.loaders.donation_pages, self.pk, Donation.of, args, key_filter
         )
-        return to_connection(page, Donation.of)
 
     @strawberry.field(description="Disbursements, in request order.")
     async def disbursements(
@@ -239,10 +241,12 @@ class Fund(Node):
     ) -> Connection[DisbursementRef]:
         from schema.types.disbursements import Disbursement
 
-        page = await info.context.loaders.disbursement_pages.load(
-            (self.pk, PageArgs.of(first, after, last, before))
+        return await child_connection(
+            info.context.loaders.disbursement_pages,
+            self.pk,
+            Disbursement.of,
+            PageArgs.of(first, after, last, before),
         )
-        return to_connection(page, Disbursement.of)
 
     @strawberry.field(description="The fund's ledger accounts, by code.")
     async def ledger_accounts(self, info: Info) -> list[LedgerAccount]:
@@ -259,10 +263,12 @@ class Fund(Node):
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[JournalEntry]:
-        page = await info.context.loaders.entry_pages.load(
-            (self.pk, PageArgs.of(first, after, last, before))
+        return await child_connection(
+            info.context.loaders.entry_pages,
+            self.pk,
+            JournalEntry.of,
+            PageArgs.of(first, after, last, before),
         )
-        return to_connection(page, JournalEntry.of)
 
     @strawberry.field(description="Every account's balance at an instant (now when omitted).")
     async def trial_balance(self, info: Info, at: datetime | None = None) -> TrialBalance:

@@ -12,7 +12,7 @@ from ledger.tables import AccountRow, EntryRow, PostingRow
 from resolvers.ids import to_global_id
 from resolvers.pagination import PageArgs
 from schema.context import Info
-from schema.relay import Connection, Node, to_connection
+from schema.relay import Connection, Node, child_connection
 from schema.types.common import Money, money
 
 if TYPE_CHECKING:
@@ -91,10 +91,12 @@ class LedgerAccount(Node):
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Posting]:
-        page = await info.context.loaders.posting_pages.load(
-            (self.pk, PageArgs.of(first, after, last, before))
+        return await child_connection(
+            info.context.loaders.posting_pages,
+            self.pk,
+            Posting.of,
+            PageArgs.of(first, after, last, before),
         )
-        return to_connection(page, Posting.of)
 
 
 @strawberry.type(description="One line of a journal entry: an amount on one side of one account.")

@@ -16,7 +16,7 @@ from resolvers.ids import to_global_id
 from resolvers.pagination import Page, PageArgs
 from resolvers.partners import partner_visibility
 from schema.context import Info
-from schema.relay import Connection, Node, to_connection
+from schema.relay import Connection, Node, child_connection, to_connection
 from schema.types.common import Money, money
 from schema.types.places import Community
 
@@ -159,8 +159,9 @@ class Partner(Node):
         before: str | None = None,
     ) -> Connection[Contribution]:
         args = PageArgs.of(first, after, last, before)
-        page = await info.context.loaders.contribution_pages.load((self.pk, args))
-        return to_connection(page, Contribution.of)
+        return await child_connection(
+            info.context.loaders.contribution_pages, self.pk, Contribution.of, args
+        )
 
     @strawberry.field(description="Totals of money, goods and hours given.")
     async def contribution_totals(self, info: Info) -> ContributionTotals:

@@ -11,7 +11,7 @@ from resolvers import funds_access
 from resolvers.ids import to_global_id
 from resolvers.pagination import PageArgs
 from schema.context import Info
-from schema.relay import Connection, Node, to_connection
+from schema.relay import Connection, Node, child_connection
 
 if TYPE_CHECKING:
     from schema.types.funds import Fund
@@ -43,8 +43,9 @@ class Subdistrict(Node):
         before: str | None = None,
     ) -> Connection[Community]:
         args = PageArgs.of(first, after, last, before)
-        page = await info.context.loaders.community_pages.load((self.pk, args))
-        return to_connection(page, Community.of)
+        return await child_connection(
+            info.context.loaders.community_pages, self.pk, Community.of, args
+        )
 
     @strawberry.field(
         description="Subdistrict-level funds (not public: needs a signed-in role that may read funds)."
