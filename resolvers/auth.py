@@ -118,9 +118,3 @@ def allowed(viewer: Viewer | None, action: Action, **scope) -> bool:
     except AccessDenied:
         return False
     return True
-
-
-def require_signed_in(viewer: Viewer | None) -> Viewer:
-    if viewer is None:
-        raise AccessDenied("UNAUTHENTICATED")
-    return viewer

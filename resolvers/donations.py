@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from db.models import CampaignRow, ContributionRow, DonationRow, FundRow, PartnerRow
 from db.types import utcnow
-from db.uow import unit_of_work
+from db.uow import read_session, unit_of_work
 from ledger import accounts as A
 from ledger import idempotency, store
 from ledger.entries import PostingSpec
@@ -303,7 +303,5 @@ async def recent_public_donations(engine: AsyncEngine, fund_id: int, limit: int)
         .order_by(DonationRow.received_at.desc(), DonationRow.id.desc())
         .limit(limit)
     )
-    from db.uow import read_session
-
     async with read_session(engine) as session:
         return list((await session.execute(stmt)).all())

@@ -31,6 +31,7 @@ from db.uow import read_session
 from ledger import reports
 from ledger.tables import AccountRow, EntryRow, PostingRow
 from resolvers.pagination import OrderKey, Page, PageArgs, paginate_many
+from resolvers.partners import visible_partnerships
 
 
 def BY_ID(model):
@@ -128,7 +129,14 @@ class Loaders:
 
     @cached_property
     def partnership_pages_by_community(self) -> DataLoader[tuple, Page]:
-        return self.pages_by(PartnershipRow, PartnershipRow.community_id, BY_ID(PartnershipRow))
+        """Keys are (community id, PageArgs, viewer): only partners the viewer may see,
+        filtered in SQL so that pages keep their size."""
+        return self.pages_by(
+            PartnershipRow,
+            PartnershipRow.community_id,
+            BY_ID(PartnershipRow),
+            where=visible_partnerships,
+        )
 
     @cached_property
     def contribution(self) -> DataLoader[int, ContributionRow | None]:

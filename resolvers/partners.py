@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import false, select, true
+from sqlalchemy import false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from db.models import CommunityRow, ContributionRow, PartnerRow, PartnershipRow
@@ -45,9 +45,16 @@ def partner_visibility(viewer: Viewer | None):
         conditions.append(PartnerRow.id == viewer.partner_id)
     if not conditions:
         return false()
-    from sqlalchemy import or_
-
     return or_(*conditions)
+
+
+def visible_partnerships(viewer: Viewer | None) -> list:
+    """SQL conditions on PartnershipRow keeping the partnerships of partners the
+    viewer may see (none for those who see everything)."""
+    condition = partner_visibility(viewer)
+    if viewer.sees_everything:
+        return []
+    return [PartnershipRow.partner_id.in_(select(PartnerRow.id).where(condition))]
 
 
 async def can_see_partner(session: AsyncSession, viewer: Viewer | None, partner_id: int) -> bool:

@@ -315,10 +315,6 @@ def _of(convert, row):
     return convert(row) if row is not None else None
 
 
-def _money(m: MoneyInput | None):
-    return m
-
-
 @strawberry.type(description="Everything that changes state.")
 class Mutation:
     @strawberry.mutation(description="Sign in; returns a bearer token.")

@@ -14,7 +14,6 @@ from resolvers.auth import Action, authorize
 from resolvers.funds_access import can_see_donation
 from resolvers.ids import to_global_id
 from resolvers.pagination import Page, PageArgs
-from resolvers.partners import partner_visibility
 from schema.context import Info
 from schema.relay import Connection, Node, child_connection, to_connection
 from schema.types.common import Money, money
@@ -176,20 +175,8 @@ class Partner(Node):
 async def community_partners(info: Info, community_id: int, args: PageArgs) -> Connection[Partner]:
     viewer = await info.context.viewer()
     authorize(viewer, Action.READ_PARTNERS)
-    partner_visibility(viewer)
     page: Page = await info.context.loaders.partnership_pages_by_community.load(
-        (community_id, args)
+        (community_id, args, viewer)
     )
     partners = await info.context.loaders.partner.load_many([r.partner_id for r in page.rows])
-    visible = {p.id for p in partners if p is not None}
-    if not viewer.sees_everything and viewer.community_id != community_id:
-        visible = {p for p in visible if p == viewer.partner_id}
-    by_id = {p.id: p for p in partners if p is not None}
-    keep = [i for i, r in enumerate(page.rows) if r.partner_id in visible]
-    filtered = Page(
-        rows=[by_id[page.rows[i].partner_id] for i in keep],
-        cursors=[page.cursors[i] for i in keep],
-        has_next=page.has_next,
-        has_previous=page.has_previous,
-    )
-    return to_connection(filtered, Partner.of)
+    return to_connection(Page(partners, page.cursors, page.has_next, page.has_previous), Partner.of)

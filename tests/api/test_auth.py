@@ -205,3 +205,28 @@ async def test_staff_does_not_see_a_partners_gift_to_another_community(world):
     assert [e["node"]["donation"] for e in own_view["node"]["contributions"]["edges"]] == [
         {"externalRef": "SPDB-9"}
     ]
+
+
+async def test_a_communitys_partner_list_shows_the_viewer_only_partners_it_may_see(world):
+    api = world.api
+    q = "query($c:ID!){node(id:$c){... on Community{partners(first:1){pageInfo{hasNextPage} edges{node{name}}}}}}"
+    # 爱酷体育 signs with the staff's community too; the other community now has two partners.
+    await api.data(
+        'mutation($c:ID!){registerPartner(input:{name:"爱酷体育",kind:BUSINESS,communityId:$c,signedOn:"2023-06-01"}){errors{code}}}',
+        {"c": world.community},
+        token=world.admin,
+    )
+    await api.data(
+        'mutation($c:ID!){registerPartner(input:{name:"正商金城世家物业",kind:BUSINESS,communityId:$c,signedOn:"2023-06-01"}){errors{code}}}',
+        {"c": world.other_community},
+        token=world.admin,
+    )
+    staff = (await api.data(q, {"c": world.other_community}, token=world.staff))["node"]["partners"]
+    # One visible partner fills the page of one, and nothing visible follows it.
+    assert staff == {"pageInfo": {"hasNextPage": False}, "edges": [{"node": {"name": "爱酷体育"}}]}
+    fin = (await api.data(q, {"c": world.other_community}, token=world.fin))["node"]["partners"]
+    assert fin["pageInfo"]["hasNextPage"] and len(fin["edges"]) == 1
+    partner = (await api.data(q, {"c": world.other_community}, token=world.partner))["node"][
+        "partners"
+    ]
+    assert partner["edges"] == []
