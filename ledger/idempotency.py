@@ -10,6 +10,7 @@ IntegrityError on commit, and the retried unit of work then recalls it.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -54,15 +55,21 @@ _REMEMBER = insert(_KEYS)
 async def recall(session: AsyncSession, key: str, operation: str, print_: str) -> int | None:
     """The id the key produced before, None if the key is new; a conflict if it was
     used for another request."""
-    row = (await session.execute(_RECALL, {"key": key})).first()
-    if row is None:
+    return judge((await session.execute(_RECALL, {"key": key})).first(), operation, print_)
+
+
+def judge(stored: Sequence | None, operation: str, print_: str) -> int | None:
+    """What a stored key (operation, fingerprint, result id), or None, says of a request:
+    its earlier result, None if the key is new, a conflict if it was another request."""
+    if stored is None:
         return None
-    if row.operation != operation or row.fingerprint != print_:
+    stored_operation, stored_print, result_id = stored
+    if stored_operation != operation or stored_print != print_:
         raise IdempotencyConflict(
             "this idempotencyKey was already used for a different request",
             field="idempotencyKey",
         )
-    return row.result_id
+    return result_id
 
 
 async def remember(

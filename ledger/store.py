@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from db.driver import pg_driver
 from db.engine import WRITE_OPTION
 from db.models import FundRow
 from db.types import utcnow
@@ -248,7 +249,7 @@ async def close_period(
     that has not ended yet.
     """
     conn = await _write_connection(session)
-    head = await _lock_head(conn, fund_id)
+    head = await _lock_head(conn, await pg_driver(session), fund_id)
     if head.closed_through is not None and through <= head.closed_through:
         raise InvalidState(
             f"the books are already closed through {head.closed_through}", field="through"
@@ -327,19 +328,18 @@ async def _post(
     recorded_at = utcnow()
     effective_at = _effective_instant(effective_at, recorded_at)
     conn = await _write_connection(session)
+    # PostgreSQL: the write path goes straight to the driver, inside the same
+    # transaction, as a lock, one read and one write (the hot path of every mutation).
+    driver = await pg_driver(session)
 
     # Statement 1: the lock. Everything read after it is current for this fund.
-    head = await _lock_head(conn, fund_id)
+    head = await _lock_head(conn, driver, fund_id)
     if head.open_from is not None and effective_at < head.open_from:
         raise PeriodClosed(
             f"the books are closed through {head.closed_through}", field="effectiveAt"
         )
     if reverses_id is not None:
         await _check_reversible(conn, fund_id, reverses_id, head, effective_at)
-
-    # PostgreSQL: the rest goes straight to the driver, inside the same transaction,
-    # as one read and one write (the write path is the hot path of every mutation).
-    driver = await _pg_driver(conn) if conn.dialect.name == "postgresql" else None
 
     # Statement 2: the fund's accounts (16 rows), with their balances.
     accounts = await _read_accounts(conn, driver, fund_id)
@@ -505,16 +505,10 @@ async def _write_pg(
     return row["id"]
 
 
-async def _pg_driver(conn: AsyncConnection):
-    """The asyncpg connection under the session, already inside its transaction (the
-    lock statement, issued through SQLAlchemy, began it)."""
-    raw = await conn.get_raw_connection()
-    driver = raw.driver_connection
-    if not driver.is_in_transaction():  # pragma: no cover - would mean autocommit writes
-        raise RuntimeError("the ledger must write inside the unit of work's transaction")
-    return driver
-
-
+_PG_LOCK_HEAD = (
+    "SELECT currency, restricted, last_sequence, last_hash, closed_through, open_from"
+    " FROM ledger_books WHERE fund_id = $1 FOR UPDATE"
+)
 _PG_READ_ACCOUNTS = (
     "SELECT id, code, type, normal_side, currency, guarded, balance_fen"
     " FROM ledger_accounts WHERE fund_id = $1"
@@ -567,21 +561,24 @@ async def _write_connection(session: AsyncSession) -> AsyncConnection:
     return conn
 
 
-async def _lock_head(conn: AsyncConnection, fund_id: int) -> _Head:
-    row = (
-        await conn.execute(
-            select(
-                BOOKS.c.currency,
-                BOOKS.c.restricted,
-                BOOKS.c.last_sequence,
-                BOOKS.c.last_hash,
-                BOOKS.c.closed_through,
-                BOOKS.c.open_from,
+async def _lock_head(conn: AsyncConnection, driver, fund_id: int) -> _Head:
+    if driver is not None:
+        row = await driver.fetchrow(_PG_LOCK_HEAD, fund_id)
+    else:
+        row = (
+            await conn.execute(
+                select(
+                    BOOKS.c.currency,
+                    BOOKS.c.restricted,
+                    BOOKS.c.last_sequence,
+                    BOOKS.c.last_hash,
+                    BOOKS.c.closed_through,
+                    BOOKS.c.open_from,
+                )
+                .where(BOOKS.c.fund_id == fund_id)
+                .with_for_update()
             )
-            .where(BOOKS.c.fund_id == fund_id)
-            .with_for_update()
-        )
-    ).first()
+        ).first()
     if row is None:
         raise NotFound(f"fund {fund_id} has no book", field="fundId")
     return _Head(*row)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from db.models import CampaignRow, ContributionRow, DonationRow, FundRow, PartnerRow
@@ -16,9 +16,10 @@ from ledger import accounts as A
 from ledger import idempotency, store
 from ledger.entries import PostingSpec
 from ledger.errors import IdempotencyConflict
+from resolvers import donation_rows
 from resolvers.auth import Action, Viewer, authorize
 from resolvers.errors import UseCaseError, invalid, not_found
-from resolvers.funds import amount_in, fund_for, owning_fund, require_open
+from resolvers.funds import amount_in, checked_fund, owning_fund, require_open
 from resolvers.ids import decode_id
 from resolvers.validation import instant, text
 
@@ -34,12 +35,6 @@ LANDING = {
 }
 
 
-# Hot-path statements on the tables, built once (see ledger/idempotency.py).
-_DONATIONS = DonationRow.__table__
-_BY_ONLINE_REF = select(_DONATIONS.c.id, _DONATIONS.c.amount_fen).where(
-    _DONATIONS.c.fund_id == bindparam("fund_id"), _DONATIONS.c.online_ref == bindparam("ref")
-)
-_INSERT_DONATION = insert(_DONATIONS).returning(_DONATIONS.c.id)
 _INSERT_CONTRIBUTION = insert(ContributionRow.__table__)
 
 
@@ -110,29 +105,31 @@ async def record_donation(
     }
     fingerprint = idempotency.fingerprint("recordDonation", request)
 
+    action = _action_for(inp.channel)
+    fund_pk = decode_id(inp.fund_id, "Fund", field="fundId", what="fund")
+    online_ref = ref if inp.channel == "ONLINE" else None
+
     async with unit_of_work(engine) as session:
         # No early book lock (the hot path): post_entry takes it. Two racing requests
         # with one key, or one externalRef, both get through the checks below, but
         # the second then fails its insert on a unique key, rolls back whole, and the
         # mutation layer re-runs it, when the checks find the first one's result.
-        fund = await fund_for(session, viewer, inp.fund_id, _action_for(inp.channel))
+        before = await donation_rows.read_before(session, fund_pk, key, online_ref)
+        fund = checked_fund(viewer, before.fund, action)
         fen = amount_in(fund, inp.amount, inp.currency, "amount")
-        earlier = await idempotency.recall(session, key, "recordDonation", fingerprint)
+        earlier = idempotency.judge(before.key, "recordDonation", fingerprint)
         if earlier is not None:
             return await session.get(DonationRow, earlier)
-        if inp.channel == "ONLINE":
+        if before.online is not None:
             # Payment callbacks are retried with fresh keys: the channel's reference
             # is the real identity of an online payment.
-            existing = (
-                await session.execute(_BY_ONLINE_REF, {"fund_id": fund.id, "ref": ref})
-            ).first()
-            if existing is not None:
-                if existing.amount_fen != fen:
-                    raise IdempotencyConflict(
-                        f"externalRef {ref} was recorded with another amount", field="externalRef"
-                    )
-                await idempotency.remember(session, key, "recordDonation", fingerprint, existing.id)
-                return await session.get(DonationRow, existing.id)
+            existing_id, existing_fen = before.online
+            if existing_fen != fen:
+                raise IdempotencyConflict(
+                    f"externalRef {ref} was recorded with another amount", field="externalRef"
+                )
+            await idempotency.remember(session, key, "recordDonation", fingerprint, existing_id)
+            return await session.get(DonationRow, existing_id)
         require_open(fund)
         if campaign_pk is not None:
             await _check_campaign(session, fund, campaign_pk, received_at)
@@ -163,15 +160,16 @@ async def record_donation(
             anonymous=anonymous,
             partner_id=partner_pk,
             external_ref=ref,
-            online_ref=ref if inp.channel == "ONLINE" else None,
+            online_ref=online_ref,
             description=description,
             received_at=received_at,
             entry_id=entry.id,
             recorded_by=viewer.username,
             created_at=utcnow(),
         )
-        # Core inserts on the hot path: no unit-of-work flush for rows written once.
-        donation_id = await session.scalar(_INSERT_DONATION, values)
+        donation_id = await donation_rows.insert_donation(
+            session, values, key=key, operation="recordDonation", fingerprint=fingerprint
+        )
         if partner_pk is not None:
             await session.execute(
                 _INSERT_CONTRIBUTION,
@@ -187,7 +185,6 @@ async def record_donation(
                     created_at=utcnow(),
                 ),
             )
-        await idempotency.remember(session, key, "recordDonation", fingerprint, donation_id)
         return DonationRow(id=donation_id, **values)
 
 

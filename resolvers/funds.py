@@ -42,12 +42,19 @@ async def fund_for(
     """
     authorize(viewer, action)  # role check first: UNAUTHENTICATED / FORBIDDEN
     pk = decode_id(fund_id, "Fund", field=field, what="fund")
-    fund = await session.get(FundRow, pk)
+    fund = checked_fund(viewer, await session.get(FundRow, pk), action, field)
+    if lock:
+        await store.lock_book(session, fund.id)
+    return fund
+
+
+def checked_fund(viewer: Viewer | None, fund, action: Action, field: str = "fundId"):
+    """The fund (a FundRow or anything with its id, community_id), if the viewer may take
+    `action` on it; a fund the viewer may not see is NOT_FOUND, as if it did not exist."""
+    authorize(viewer, action)  # role check first: UNAUTHENTICATED / FORBIDDEN
     if not can_see_fund(viewer, fund):
         raise not_found("fund", field)
     authorize(viewer, action, community_ids={fund.community_id} if fund.community_id else set())
-    if lock:
-        await store.lock_book(session, fund.id)
     return fund
 
 

@@ -13,8 +13,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import strawberry
-from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from db.driver import TRANSIENT_ERRORS, is_transient
 from ledger.errors import LedgerError
 from resolvers import cash, disbursements, donations, funds, journal, partners, places, users
 from schema.context import Info
@@ -45,20 +45,12 @@ async def run(call, *args, **kwargs):
             return await call(*args, **kwargs), []
         except LedgerError as exc:
             return None, [user_error(exc)]
-        except (IntegrityError, DBAPIError) as exc:
-            if attempt == ATTEMPTS - 1 or not _transient(exc):
+        except TRANSIENT_ERRORS as exc:
+            if attempt == ATTEMPTS - 1 or not is_transient(exc):
                 raise
-            log.info("retrying after a transient conflict: %s", type(exc.orig).__name__)
+            orig = getattr(exc, "orig", exc)
+            log.info("retrying after a transient conflict: %s", type(orig).__name__)
     raise AssertionError("unreachable")
-
-
-def _transient(exc: Exception) -> bool:
-    if isinstance(exc, IntegrityError):
-        return True
-    code = getattr(getattr(exc, "orig", None), "sqlstate", None) or getattr(
-        getattr(getattr(exc, "orig", None), "__cause__", None), "sqlstate", None
-    )
-    return code in ("40001", "40P01")  # serialization failure, deadlock
 
 
 # ---------------------------------------------------------------- inputs
