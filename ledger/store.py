@@ -249,7 +249,7 @@ async def close_period(
     that has not ended yet.
     """
     conn = await _write_connection(session)
-    head = await _lock_head(conn, await pg_driver(session), fund_id)
+    head, _ = await _lock(conn, await pg_driver(session), fund_id)
     if head.closed_through is not None and through <= head.closed_through:
         raise InvalidState(
             f"the books are already closed through {head.closed_through}", field="through"
@@ -332,8 +332,9 @@ async def _post(
     # transaction, as a lock, one read and one write (the hot path of every mutation).
     driver = await pg_driver(session)
 
-    # Statement 1: the lock. Everything read after it is current for this fund.
-    head = await _lock_head(conn, driver, fund_id)
+    # The lock, then the fund's accounts (16 rows) with their balances: everything
+    # read after the lock is current for this fund. One round trip on PostgreSQL.
+    head, accounts = await _lock(conn, driver, fund_id)
     if head.open_from is not None and effective_at < head.open_from:
         raise PeriodClosed(
             f"the books are closed through {head.closed_through}", field="effectiveAt"
@@ -341,8 +342,6 @@ async def _post(
     if reverses_id is not None:
         await _check_reversible(conn, fund_id, reverses_id, head, effective_at)
 
-    # Statement 2: the fund's accounts (16 rows), with their balances.
-    accounts = await _read_accounts(conn, driver, fund_id)
     deltas: dict[str, int] = defaultdict(int)
     posting_rows: list[dict] = []
     for posting in postings:
@@ -428,24 +427,6 @@ async def _post(
     return EntryRow(id=entry_id, **values)
 
 
-async def _read_accounts(conn: AsyncConnection, driver, fund_id: int) -> dict[str, _Account]:
-    if driver is not None:
-        rows = await driver.fetch(_PG_READ_ACCOUNTS, fund_id)
-    else:
-        rows = await conn.execute(
-            select(
-                ACCOUNTS.c.id,
-                ACCOUNTS.c.code,
-                ACCOUNTS.c.type,
-                ACCOUNTS.c.normal_side,
-                ACCOUNTS.c.currency,
-                ACCOUNTS.c.guarded,
-                ACCOUNTS.c.balance_fen,
-            ).where(ACCOUNTS.c.fund_id == fund_id)
-        )
-    return {row[1]: _Account(*row) for row in rows}
-
-
 async def _write_portable(
     conn: AsyncConnection,
     values: dict,
@@ -505,14 +486,9 @@ async def _write_pg(
     return row["id"]
 
 
-_PG_LOCK_HEAD = (
-    "SELECT currency, restricted, last_sequence, last_hash, closed_through, open_from"
-    " FROM ledger_books WHERE fund_id = $1 FOR UPDATE"
-)
-_PG_READ_ACCOUNTS = (
-    "SELECT id, code, type, normal_side, currency, guarded, balance_fen"
-    " FROM ledger_accounts WHERE fund_id = $1"
-)
+# ledger_lock_book (migration 0004): the lock, then the accounts as of after it.
+_PG_LOCK = "SELECT * FROM ledger_lock_book($1)"
+
 
 # Postings keep their order (ids follow WITH ORDINALITY): the hash covers posting order.
 _PG_WRITE = """
@@ -561,27 +537,41 @@ async def _write_connection(session: AsyncSession) -> AsyncConnection:
     return conn
 
 
-async def _lock_head(conn: AsyncConnection, driver, fund_id: int) -> _Head:
+async def _lock(conn: AsyncConnection, driver, fund_id: int) -> tuple[_Head, dict[str, _Account]]:
+    """Take the fund's book lock; its head and its accounts as of after the lock."""
     if driver is not None:
-        row = await driver.fetchrow(_PG_LOCK_HEAD, fund_id)
-    else:
-        row = (
-            await conn.execute(
-                select(
-                    BOOKS.c.currency,
-                    BOOKS.c.restricted,
-                    BOOKS.c.last_sequence,
-                    BOOKS.c.last_hash,
-                    BOOKS.c.closed_through,
-                    BOOKS.c.open_from,
-                )
-                .where(BOOKS.c.fund_id == fund_id)
-                .with_for_update()
+        rows = await driver.fetch(_PG_LOCK, fund_id)
+        if not rows:
+            raise NotFound(f"fund {fund_id} has no book", field="fundId")
+        return _Head(*rows[0][:6]), {row[7]: _Account(*row[6:]) for row in rows}
+    row = (
+        await conn.execute(
+            select(
+                BOOKS.c.currency,
+                BOOKS.c.restricted,
+                BOOKS.c.last_sequence,
+                BOOKS.c.last_hash,
+                BOOKS.c.closed_through,
+                BOOKS.c.open_from,
             )
-        ).first()
+            .where(BOOKS.c.fund_id == fund_id)
+            .with_for_update()
+        )
+    ).first()
     if row is None:
         raise NotFound(f"fund {fund_id} has no book", field="fundId")
-    return _Head(*row)
+    accounts = await conn.execute(
+        select(
+            ACCOUNTS.c.id,
+            ACCOUNTS.c.code,
+            ACCOUNTS.c.type,
+            ACCOUNTS.c.normal_side,
+            ACCOUNTS.c.currency,
+            ACCOUNTS.c.guarded,
+            ACCOUNTS.c.balance_fen,
+        ).where(ACCOUNTS.c.fund_id == fund_id)
+    )
+    return _Head(*row), {account[1]: _Account(*account) for account in accounts}
 
 
 async def _check_reversible(

@@ -9,7 +9,7 @@ from datetime import timedelta
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import URL, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from db.models import CommunityRow, PartnerRow, UserRow
@@ -54,7 +54,17 @@ def issue_token(user: UserRow, keys: TokenKeys) -> str:
 
 
 def user_id_from_token(token: str, keys: TokenKeys) -> int | None:
-    """The user a token speaks for, or None when it is bad, expired or forged."""
+    """The user a token speaks for, or None when it is bad, expired or forged.
+
+    A token's signature is checked once per process; the verified token (the exact
+    string, under the same secret) is remembered with its expiry, which is checked on
+    every use. Bad tokens are not remembered, so garbage cannot fill the cache.
+    """
+    cache_key = (keys.secret, token)
+    known = _verified.get(cache_key)
+    if known is not None:
+        user_id, expires = known
+        return user_id if time.time() < expires else None
     try:
         claims = jwt.decode(
             token,
@@ -63,17 +73,26 @@ def user_id_from_token(token: str, keys: TokenKeys) -> int | None:
             issuer="jinlin",
             options={"require": ["exp", "sub", "iss"]},
         )
-        return int(claims["sub"])
+        user_id = int(claims["sub"])
+        expires = float(claims["exp"])
     except (jwt.PyJWTError, ValueError, TypeError):
         return None
+    if len(_verified) >= _TOKEN_CACHE_SIZE:
+        _verified.clear()
+    _verified[cache_key] = (user_id, expires)
+    return user_id
+
+
+_TOKEN_CACHE_SIZE = 4096
+_verified: dict[tuple[str, str], tuple[int, float]] = {}
 
 
 # Who a user is (roles, community, partner) is read at most every few seconds per
 # process rather than on every request: a role change takes effect within
-# VIEWER_TTL_SECONDS. The token itself is verified on every request.
+# VIEWER_TTL_SECONDS. The token's expiry is checked on every request.
 VIEWER_TTL_SECONDS = 10.0
 _VIEWER_CACHE_SIZE = 4096
-_viewers: dict[tuple[str, int], tuple[float, Viewer | None]] = {}
+_viewers: dict[tuple[URL, int], tuple[float, Viewer | None]] = {}
 
 
 async def viewer_from_token(engine: AsyncEngine, token: str, keys: TokenKeys) -> Viewer | None:
@@ -81,7 +100,7 @@ async def viewer_from_token(engine: AsyncEngine, token: str, keys: TokenKeys) ->
     if user_id is None:
         return None
     now = time.monotonic()
-    key = (engine.url.render_as_string(), user_id)
+    key = (engine.url, user_id)
     cached = _viewers.get(key)
     if cached is not None and now - cached[0] < VIEWER_TTL_SECONDS:
         return cached[1]
