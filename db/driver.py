@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 # Conflicts a re-run of the whole unit of work resolves: a unique key claimed by a
 # concurrent request (class 23: integrity), a serialization failure, a deadlock.
 _TRANSIENT_STATES = ("40001", "40P01")
+_DRIVER = "jinlin.pg_driver"
 
 
 async def pg_driver(session: AsyncSession) -> asyncpg.Connection | None:
@@ -27,6 +28,13 @@ async def pg_driver(session: AsyncSession) -> asyncpg.Connection | None:
     it sends. A unit of work whose first statement goes straight to the driver asks the
     adapter to begin it, so that the session's commit or rollback is what ends it.
     """
+    # Remembered per session transaction: the same transaction means the same connection.
+    transaction = session.sync_session.get_transaction()
+    known = session.info.get(_DRIVER)
+    if known is not None and transaction is not None and known[0] is transaction:
+        return known[1]
+    if session.bind is not None and session.bind.dialect.name != "postgresql":
+        return None
     conn = await session.connection()
     if conn.dialect.name != "postgresql":
         return None
@@ -37,6 +45,7 @@ async def pg_driver(session: AsyncSession) -> asyncpg.Connection | None:
     driver = raw.driver_connection
     if not driver.is_in_transaction():  # pragma: no cover - would mean autocommit writes
         raise RuntimeError("hot-path statements must run inside the unit of work's transaction")
+    session.info[_DRIVER] = (session.sync_session.get_transaction(), driver)
     return driver
 
 

@@ -39,7 +39,7 @@ from ledger.accounts import (
     normal_delta,
     positions,
 )
-from ledger.entries import PostingSpec, entry_hash, validate_draft
+from ledger.entries import PostedEntry, PostingSpec, entry_hash, validate_draft
 from ledger.errors import (
     CurrencyMismatch,
     InsufficientFunds,
@@ -158,7 +158,7 @@ async def post_entry(
     reference: str | None = None,
     reverses_id: int | None = None,
     keep_available: bool = False,
-) -> EntryRow:
+) -> PostedEntry:
     """Write one balanced entry, its postings, the new balances and the book head.
 
     Refused (nothing written): malformed draft, unknown account code, currency other
@@ -192,7 +192,7 @@ async def reverse_entry(
     memo: str,
     recorded_by: str,
     effective_at: datetime | None = None,
-) -> EntryRow:
+) -> PostedEntry:
     """Post the mirror image of an entry (sides swapped), linked to it.
 
     Refused: unknown entry (NotFound); a closing entry, an entry that is itself a
@@ -238,7 +238,7 @@ async def close_period(
     *,
     tz: ZoneInfo,
     recorded_by: str,
-) -> EntryRow | None:
+) -> PostedEntry | None:
     """Close the fund's books through the end of `through` (a day in tz).
 
     Posts a kind="close" entry at the last instant of that day moving every income
@@ -322,7 +322,7 @@ async def _post(
     reference: str | None,
     reverses_id: int | None,
     keep_available: bool,
-) -> EntryRow:
+) -> PostedEntry:
     postings = tuple(postings)
     validate_draft(postings, memo=memo, recorded_by=recorded_by, kind=kind, reference=reference)
     recorded_at = utcnow()
@@ -424,7 +424,7 @@ async def _post(
         entry_id = await _write_pg(driver, values, posting_rows, moves, head.last_sequence)
     else:
         entry_id = await _write_portable(conn, values, posting_rows, moves, head.last_sequence)
-    return EntryRow(id=entry_id, **values)
+    return PostedEntry(id=entry_id, **values)
 
 
 async def _write_portable(

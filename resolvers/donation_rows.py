@@ -9,6 +9,7 @@ PostgreSQL both go straight to the driver; on SQLite they run through SQLAlchemy
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +28,31 @@ class FundFacts:
     status: str
     currency: str
     community_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedDonation:
+    """A donation as just written: the columns of its row (a DonationRow read back has
+    the same attributes). A plain value, cheaper to build than an ORM row."""
+
+    id: int
+    fund_id: int
+    campaign_id: int | None
+    channel: str
+    status: str
+    amount_fen: int
+    donor_name: str | None
+    anonymous: bool
+    partner_id: int | None
+    external_ref: str | None
+    online_ref: str | None
+    description: str | None
+    received_at: datetime
+    entry_id: int
+    recorded_by: str
+    created_at: datetime
+    refund_entry_id: int | None = None
+    settled_entry_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

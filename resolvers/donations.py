@@ -60,7 +60,7 @@ def _action_for(channel: str) -> Action:
 
 async def record_donation(
     engine: AsyncEngine, viewer: Viewer | None, inp: DonationInput
-) -> DonationRow:
+) -> DonationRow | donation_rows.RecordedDonation:
     if inp.channel not in CHANNELS:
         raise invalid("unknown channel", "channel")
     authorize(viewer, _action_for(inp.channel))
@@ -185,7 +185,7 @@ async def record_donation(
                     created_at=utcnow(),
                 ),
             )
-        return DonationRow(id=donation_id, **values)
+        return donation_rows.RecordedDonation(id=donation_id, **values)
 
 
 async def _check_campaign(

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from db.models import FundRow
 from db.uow import read_session, unit_of_work
 from ledger import idempotency, reports, store
-from ledger.entries import PostingSpec
+from ledger.entries import PostedEntry, PostingSpec
 from ledger.tables import EntryRow
 from resolvers.auth import Action, Viewer, authorize
 from resolvers.errors import invalid, not_found
@@ -29,7 +29,7 @@ async def post_journal_entry(
     effective_at: datetime | None,
     postings: list,
     idempotency_key: str,
-) -> EntryRow:
+) -> EntryRow | PostedEntry:
     authorize(viewer, Action.POST_MANUAL_ENTRY)
     key = idempotency.check_key(idempotency_key)
     memo = text(memo, "memo", max_length=500)
@@ -77,7 +77,7 @@ async def post_journal_entry(
 
 async def reverse_journal_entry(
     engine: AsyncEngine, viewer: Viewer | None, *, entry_id: str, reason: str, idempotency_key: str
-) -> EntryRow:
+) -> EntryRow | PostedEntry:
     authorize(viewer, Action.POST_MANUAL_ENTRY)
     key = idempotency.check_key(idempotency_key)
     pk = decode_id(entry_id, "JournalEntry", field="entryId", what="journal entry")

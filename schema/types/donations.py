@@ -9,6 +9,7 @@ import strawberry
 
 from db.models import CashCountRow, DonationRow
 from resolvers.auth import Action
+from resolvers.donation_rows import RecordedDonation
 from resolvers.donations import DonationQuery, recent_public_donations
 from resolvers.errors import invalid
 from resolvers.funds import check_access
@@ -52,7 +53,7 @@ class DonationStatus(enum.Enum):
 
 @strawberry.type(description="A gift to a fund, on any channel.")
 class Donation(Node):
-    row: strawberry.Private[DonationRow]
+    row: strawberry.Private[DonationRow | RecordedDonation]
     channel: DonationChannel = strawberry.field(description="How it was given.")
     status: DonationStatus = strawberry.field(description="Received, settled or refunded.")
     amount: Money = strawberry.field(description="The amount (declared value for goods).")
@@ -63,7 +64,7 @@ class Donation(Node):
     received_at: datetime = strawberry.field(description="When it was received.")
 
     @classmethod
-    def of(cls, row: DonationRow) -> Donation:
+    def of(cls, row: DonationRow | RecordedDonation) -> Donation:
         return cls(
             id=to_global_id("Donation", row.id),
             row=row,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from ledger.entries import PostedEntry
 from ledger.tables import AccountRow, EntryRow, PostingRow
 from resolvers.ids import to_global_id
 from resolvers.pagination import PageArgs
@@ -146,7 +147,7 @@ class JournalEntry(Node):
     )
 
     @classmethod
-    def of(cls, row: EntryRow) -> JournalEntry:
+    def of(cls, row: EntryRow | PostedEntry) -> JournalEntry:
         return cls(
             id=to_global_id("JournalEntry", row.id),
             pk=row.id,
