@@ -5,6 +5,8 @@ JINLIN_SECRET_KEY    key that signs bearer tokens; required when JINLIN_ENV=prod
 JINLIN_ENV           development (default) or production
 JINLIN_TOKEN_TTL     token lifetime in seconds (default 12 hours)
 JINLIN_TIMEZONE      the funds' calendar time zone (default Asia/Shanghai)
+JINLIN_DB_WRITERS    PostgreSQL write transactions one worker process runs at a time;
+                     the rest queue in the process (default 2; see db/engine.py)
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class Settings:
     env: str
     token_ttl_seconds: int
     timezone: ZoneInfo
+    db_writers: int = 2
 
     @property
     def production(self) -> bool:
@@ -65,10 +68,17 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         ttl = int(environ.get("JINLIN_TOKEN_TTL", str(12 * 3600)))
     except ValueError as exc:
         raise ConfigError("JINLIN_TOKEN_TTL must be a whole number of seconds") from exc
+    try:
+        writers = int(environ.get("JINLIN_DB_WRITERS", "2"))
+        if writers < 1:
+            raise ValueError
+    except ValueError as exc:
+        raise ConfigError("JINLIN_DB_WRITERS must be a whole number of at least 1") from exc
     return Settings(
         database_url=environ.get("JINLIN_DATABASE_URL", DEFAULT_DATABASE_URL),
         secret_key=secret,
         env=env,
         token_ttl_seconds=ttl,
         timezone=ZoneInfo(environ.get("JINLIN_TIMEZONE", "Asia/Shanghai")),
+        db_writers=writers,
     )

@@ -127,7 +127,7 @@ async def _refuse(send, status: int, message: str, extra_headers: dict | None = 
 
 def create_app(settings: Settings | None = None) -> Any:
     settings = settings or load_settings()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, writers=settings.db_writers)
     state = AppState(
         engine=engine,
         keys=TokenKeys(settings.secret_key, settings.token_ttl_seconds),

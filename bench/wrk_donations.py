@@ -92,8 +92,8 @@ async def run(url: str, workers: int, funds_count: int, seconds: int, connection
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     return {
         "req/s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "p50": re.search(r"50%\s+(\S+)", out).group(1),
-        "p99": re.search(r"99%\s+(\S+)", out).group(1),
+        "p50": re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1),
+        "p99": re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1),
         "requests": requests,
         "donations stored": stored,
     }

@@ -2,26 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from db.engine import WRITE_OPTION, is_sqlite, write_lock
+from db.engine import WRITE_OPTION, is_sqlite, write_gate
+
+GATE_TIMEOUT = 10.0  # seconds, as the pool's checkout timeout
 
 
 @asynccontextmanager
 async def unit_of_work(engine: AsyncEngine, *, write: bool = True) -> AsyncIterator[AsyncSession]:
     """Yield a session inside one transaction; commit on success, roll back on error.
 
-    On SQLite a writing unit of work is serialized in-process and begins IMMEDIATE,
-    so writers queue instead of failing half-way with "database is locked".
+    A writing unit of work first passes the engine's write gate (db/engine.py): on
+    SQLite one writer at a time, beginning IMMEDIATE, so writers queue instead of
+    failing half-way with "database is locked"; on PostgreSQL a few at a time.
     """
+    gate = write_gate(engine) if write else None
+    if gate is not None:
+        # PostgreSQL: bounded like a pool checkout, so that behind writers stuck on a
+        # dead database a request fails after GATE_TIMEOUT seconds instead of queueing
+        # for ever. SQLite: writers wait their turn, as busy_timeout lets them.
+        async with asyncio.timeout(None if is_sqlite(engine) else GATE_TIMEOUT):
+            await gate.acquire()
     session = AsyncSession(engine, expire_on_commit=False, autoflush=False)
-    lock = write_lock(engine) if (write and is_sqlite(engine)) else None
     try:
-        if lock is not None:
-            await lock.acquire()
         await session.connection(execution_options={WRITE_OPTION: write})
         yield session
         await session.commit()
@@ -30,8 +38,8 @@ async def unit_of_work(engine: AsyncEngine, *, write: bool = True) -> AsyncItera
         raise
     finally:
         await session.close()
-        if lock is not None:
-            lock.release()
+        if gate is not None:
+            gate.release()
 
 
 @asynccontextmanager

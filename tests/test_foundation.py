@@ -19,6 +19,11 @@ def test_production_refuses_to_start_without_a_secret_key():
     with pytest.raises(ConfigError):
         load_settings({"JINLIN_ENV": "staging"})
     assert load_settings({"JINLIN_ENV": "production", "JINLIN_SECRET_KEY": "k" * 40}).production
+    for bad in ("0", "-1", "two"):
+        with pytest.raises(ConfigError, match="JINLIN_DB_WRITERS"):
+            load_settings({"JINLIN_DB_WRITERS": bad})
+    assert load_settings({"JINLIN_DB_WRITERS": "5"}).db_writers == 5
+    assert load_settings({}).db_writers == 2
 
 
 def test_cli_refuses_bad_arguments(capsys, monkeypatch):

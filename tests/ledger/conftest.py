@@ -87,7 +87,8 @@ async def pg_engine(_postgres_templates):
     if _postgres_templates is None:
         pytest.skip("PostgreSQL not configured (set JINLIN_TEST_DATABASE_URL)")
     url, name = await _postgres_templates.fresh()
-    engine = make_engine(url, pool_size=40)
+    # Sixty writers racing in one process: admit them all, so the race is real.
+    engine = make_engine(url, pool_size=40, writers=100)
     yield engine
     await engine.dispose()
     await _postgres_templates.drop(name)

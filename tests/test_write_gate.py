@@ -1,0 +1,71 @@
+"""The write gate: how many write units of work one process runs at a time."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import text
+
+import db.uow
+from db.engine import make_engine
+from db.uow import read_session, unit_of_work
+
+
+async def _peak_concurrency(engine, writers: int, *, write: bool) -> int:
+    running = peak = 0
+
+    async def one() -> None:
+        nonlocal running, peak
+        async with unit_of_work(engine, write=write) as session:
+            running += 1
+            peak = max(peak, running)
+            await session.execute(text("SELECT 1"))
+            await asyncio.sleep(0.05)  # hold the slot while the others arrive
+            running -= 1
+
+    await asyncio.gather(*(one() for _ in range(3 * writers)))
+    return peak
+
+
+async def test_writes_pass_the_gate_a_few_at_a_time(db_url, backend):
+    engine = make_engine(db_url, writers=3)
+    try:
+        expected = 1 if backend == "sqlite" else 3  # SQLite: one writer, whatever is asked
+        assert await _peak_concurrency(engine, 3, write=True) == expected
+        # Reads never wait at the gate.
+        assert await _peak_concurrency(engine, 3, write=False) == 9
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def pg_url(_postgres_templates):
+    """A fresh migrated PostgreSQL database; skipped only when none is configured."""
+    if _postgres_templates is None:
+        pytest.skip("PostgreSQL not configured (set JINLIN_TEST_DATABASE_URL)")
+    url, name = await _postgres_templates.fresh()
+    yield url
+    await _postgres_templates.drop(name)
+
+
+async def test_a_postgres_writer_that_cannot_get_in_fails_after_the_timeout(pg_url, monkeypatch):
+    # SQLite writers wait their turn without a timeout, as busy_timeout lets them.
+    monkeypatch.setattr(db.uow, "GATE_TIMEOUT", 0.2)
+    engine = make_engine(pg_url, writers=1)
+    try:
+        async with unit_of_work(engine):
+            with pytest.raises(TimeoutError):
+                async with unit_of_work(engine):
+                    pass
+            async with read_session(engine) as session:  # reads still get through
+                assert await session.scalar(text("SELECT 1")) == 1
+        async with unit_of_work(engine) as session:  # the slot was given back
+            assert await session.scalar(text("SELECT 2")) == 2
+    finally:
+        await engine.dispose()
+
+
+def test_writers_must_be_positive():
+    with pytest.raises(ValueError):
+        make_engine("sqlite+aiosqlite:///:memory:", writers=0)
