@@ -97,6 +97,48 @@ def count_statements(engine: AsyncEngine) -> Iterator[StatementCounter]:
         event.remove(engine.sync_engine, "before_cursor_execute", _before)
 
 
+@contextmanager
+def count_round_trips(engine: AsyncEngine) -> Iterator[StatementCounter]:
+    """Count every statement sent to the database while the block runs, BEGIN and
+    COMMIT included, also those the hot path sends straight to asyncpg (on
+    PostgreSQL an asyncpg query logger on each connection checked out)."""
+    counter = StatementCounter()
+    if engine.dialect.name != "postgresql":
+
+        def _before(conn, cursor, statement, parameters, context, executemany):
+            counter.statements.append(statement)
+
+        def _commit(conn):
+            counter.statements.append("COMMIT")
+
+        event.listen(engine.sync_engine, "before_cursor_execute", _before)
+        event.listen(engine.sync_engine, "commit", _commit)
+        try:
+            yield counter
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", _before)
+            event.remove(engine.sync_engine, "commit", _commit)
+        return
+
+    def _log(record) -> None:
+        counter.statements.append(record.query)
+
+    def _checkout(dbapi_connection, record, proxy):
+        dbapi_connection.driver_connection.add_query_logger(_log)
+
+    def _checkin(dbapi_connection, record):
+        if dbapi_connection is not None:
+            dbapi_connection.driver_connection.remove_query_logger(_log)
+
+    event.listen(engine.sync_engine, "checkout", _checkout)
+    event.listen(engine.sync_engine, "checkin", _checkin)
+    try:
+        yield counter
+    finally:
+        event.remove(engine.sync_engine, "checkout", _checkout)
+        event.remove(engine.sync_engine, "checkin", _checkin)
+
+
 @pytest.fixture
 async def api(db_url):
     from tests.api.client import make_client
