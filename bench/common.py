@@ -13,9 +13,14 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
 import asyncio
+import json
 import os
 import platform
+import re
+import shutil
 import statistics
+import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -155,6 +160,97 @@ async def timed_tasks(label: str, n: int, concurrency: int, one: Callable[[int],
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     load.elapsed = time.perf_counter() - started
     return load
+
+
+# Each wrk thread numbers its own requests: thread id + start time + counter keeps keys
+# and refs unique. A response counts as good only when its payload's errors are empty.
+WRK_LUA = r"""
+local threads = {}
+local counter, errors = 0, 0
+local funds = %(funds)s
+setup = function(t) t:set("id", #threads); t:set("errors", 0); table.insert(threads, t) end
+init = function() prefix = tostring(id) .. "-" .. tostring(os.time()) .. "-" .. tostring(math.random(1e9)) end
+request = function()
+  counter = counter + 1
+  local key = prefix .. "-" .. counter
+  local fund = funds[(counter %% #funds) + 1]
+  local body = '{"query":"mutation($i:RecordDonationInput!){recordDonation(input:$i){donation{id status} errors{code}}}",'
+    .. '"variables":{"i":{"fundId":"' .. fund .. '","channel":"ONLINE","amount":{"amount":"1.00","currency":"CNY"},'
+    .. '"donorName":"wrk","externalRef":"wrk-' .. key .. '","idempotencyKey":"wrk-' .. key .. '"}}}'
+  return wrk.format("POST", "/graphql", {["Content-Type"]="application/json", ["Authorization"]="Bearer %(token)s"}, body)
+end
+response = function(status, headers, body)
+  if status ~= 200 or not string.find(body, '"errors":[]', 1, true) then
+    errors = errors + 1
+    wrk.thread:set("errors", errors)
+  end
+end
+done = function(summary, latency, requests)
+  local bad = 0
+  for _, t in ipairs(threads) do bad = bad + t:get("errors") end
+  local e = summary.errors
+  io.write(string.format("JINLIN %%d %%d %%d %%d %%d %%d\n", summary.requests, bad + e.connect + e.read + e.write + e.timeout,
+    summary.duration, latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+end
+"""
+
+
+@dataclass
+class WrkRun:
+    """One wrk run: rate and latency percentiles (ms) as wrk measured them."""
+
+    label: str
+    requests: int
+    errors: int
+    seconds: float
+    p50: float
+    p95: float
+    p99: float
+
+    @property
+    def rate(self) -> float:
+        return (self.requests - self.errors) / self.seconds if self.seconds else 0.0
+
+    def row(self) -> list[str]:
+        return [
+            self.label,
+            f"{self.requests:,}",
+            f"{self.rate:,.0f}",
+            f"{self.p50:.1f}",
+            f"{self.p95:.1f}",
+            f"{self.p99:.1f}",
+            f"{self.errors}",
+        ]
+
+
+def have_wrk() -> bool:
+    return shutil.which("wrk") is not None
+
+
+async def wrk_load(
+    label: str, base_url: str, token: str, funds: list[str], seconds: float, connections: int
+) -> WrkRun:
+    """recordDonation (ONLINE, 1.00 CNY) round-robin over `funds` from `connections`
+    keep-alive connections for `seconds`, driven by wrk (C: it barely competes with the
+    server for the cores, unlike a Python load generator)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(
+            WRK_LUA % {"funds": "{" + ",".join(json.dumps(f) for f in funds) + "}", "token": token}
+        )
+        script.flush()
+        out = await asyncio.to_thread(
+            subprocess.run,
+            ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "-s", script.name, base_url],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+            check=True,
+        )
+    match = re.search(r"^JINLIN (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)$", out.stdout, re.M)
+    if match is None:
+        raise RuntimeError(f"wrk printed no summary:\n{out.stdout}\n{out.stderr}")
+    requests, errors, duration_us, p50, p95, p99 = map(int, match.groups())
+    return WrkRun(label, requests, errors, duration_us / 1e6, p50 / 1000, p95 / 1000, p99 / 1000)
 
 
 def table(title: str, columns: list[str], rows: list[list[str]]) -> Table:
