@@ -20,7 +20,7 @@ from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from config import Settings, load_settings
-from db.engine import make_engine
+from db.engine import make_engine, operating_warnings
 from pages import routes as page_routes
 from resolvers.exports_http import routes as export_routes
 from resolvers.live import CampaignFeed
@@ -155,6 +155,8 @@ def create_app(settings: Settings | None = None) -> Any:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app):
+        for warning in await operating_warnings(engine):
+            log.warning(warning)
         await state.events.start()
         try:
             yield

@@ -223,6 +223,21 @@ class WrkRun:
         ]
 
 
+async def analyze(db_url: str) -> None:
+    """ANALYZE the scratch database, as autovacuum would within a minute of the first
+    rows. This machine's PostgreSQL runs with autovacuum off (conf.d/90-ci.conf): without
+    statistics, plans cached while the tables were empty stay, and one of them (the
+    ONLINE externalRef lookup) then scans a fund's donations on every request, so the
+    rate falls as the run goes on. ANALYZE also invalidates those cached plans."""
+    import asyncpg
+
+    conn = await asyncpg.connect(ScratchDatabase.dsn_of(db_url))
+    try:
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+
+
 def have_wrk() -> bool:
     return shutil.which("wrk") is not None
 

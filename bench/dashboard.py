@@ -22,6 +22,7 @@ from common import (
     LOAD_COLUMNS,
     ScratchDatabase,
     Server,
+    analyze,
     console,
     create_users,
     donation_input,
@@ -113,6 +114,7 @@ async def main(argv: list[str] | None = None) -> list[tuple[str, list[str], list
                 admin = await login(http, "admin")
                 fin = await login(http, "fin")
                 await populate(http, admin, fin, 20)
+            await analyze(db.url)  # see common.analyze
             counts = [(k, await statements_per_request(db.url, fin, k)) for k in (5, 20)]
 
             def ok(body: dict) -> bool:

@@ -34,6 +34,7 @@ from common import (
     Load,
     ScratchDatabase,
     Server,
+    analyze,
     console,
     create_users,
     donation_input,
@@ -84,6 +85,7 @@ async def http_phase(
             # wrk (C) barely competes with the server for the cores; it runs for a
             # time rather than a count of requests.
             await wrk_load("warm", server.base_url, fin, funds, 2, 8)
+            await analyze(db_url)
             load = await wrk_load(
                 f"{label} (wrk, {seconds:g} s)", server.base_url, fin, funds, seconds, c
             )
@@ -95,6 +97,7 @@ async def http_phase(
 
         # Warm every worker's pools, caches and JIT-free paths outside the timing.
         await http_load("warm", server.base_url, fin, 4 * c, c, lambda i: body(i, "w"), _ok)
+        await analyze(db_url)
         load = await http_load(
             f"{label} (httpx)", server.base_url, fin, n, c, lambda i: body(i, "h"), _ok
         )

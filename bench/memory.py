@@ -19,6 +19,7 @@ from common import (
     DONATE,
     ScratchDatabase,
     Server,
+    analyze,
     console,
     create_users,
     donation_input,
@@ -74,6 +75,8 @@ async def main(argv: list[str] | None = None) -> tuple[str, list[str], list[list
                     "mem", server.base_url, fin, step, args.c, lambda i, k=k: body(k * step + i), ok
                 )
                 errors += load.errors
+                if k == 0:
+                    await analyze(db.url)  # see common.analyze
                 rss = worker.memory_info().rss
                 rows.append([f"{(k + 1) * step:,}", f"{rss / MB:.0f}", f"{peak / MB:.0f}"])
             sampler.cancel()

@@ -22,6 +22,7 @@ from common import (  # first: the project on the path
     ScratchDatabase,
     Server,
     WrkRun,
+    analyze,
     console,
     create_users,
     have_wrk,
@@ -97,6 +98,7 @@ async def scenario(url: str, workers: int, n_funds: int, seconds: float, cs, rep
                 funds = await open_funds(http, admin, n_funds)
             # Warm both workers' pools and caches outside the figures.
             await wrk_load("warm", server.base_url, fin, funds, 2, 8)
+            await analyze(db.url)
             stored_before = await _stored(server, fin)
             acknowledged = in_flight = 0
             for c in cs:

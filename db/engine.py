@@ -90,3 +90,26 @@ def write_gate(engine: AsyncEngine) -> asyncio.Lock | asyncio.Semaphore:
     """What a write unit of work holds while it runs: a lock on SQLite, a semaphore of
     `writers` slots on PostgreSQL."""
     return _write_gates[engine.sync_engine]
+
+
+async def operating_warnings(engine: AsyncEngine) -> list[str]:
+    """What in the database's own settings will hurt this service, for the log at start.
+
+    PostgreSQL with autovacuum off never gathers statistics: query plans cached while
+    the tables were still empty stay in use, and one of them (the ONLINE externalRef
+    lookup) then reads a fund's donations on every request, ever slower as they grow.
+    A database that cannot be reached is not a warning here (/health reports it).
+    """
+    if engine.dialect.name != "postgresql":
+        return []
+    try:
+        async with engine.connect() as conn:
+            autovacuum = (await conn.exec_driver_sql("SHOW autovacuum")).scalar()
+    except Exception:
+        return []
+    if autovacuum != "on":
+        return [
+            "PostgreSQL runs with autovacuum off: table statistics go stale and plans made "
+            "on empty tables stay; turn it on, or run ANALYZE regularly"
+        ]
+    return []

@@ -1,4 +1,5 @@
-"""The write gate: how many write units of work one process runs at a time."""
+"""The engine: the write gate (how many write units of work one process runs at a
+time) and the warnings about the database's own settings logged at start."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 import db.uow
-from db.engine import make_engine
+from db.engine import make_engine, operating_warnings
 from db.uow import read_session, unit_of_work
 
 
@@ -69,3 +70,26 @@ async def test_a_postgres_writer_that_cannot_get_in_fails_after_the_timeout(pg_u
 def test_writers_must_be_positive():
     with pytest.raises(ValueError):
         make_engine("sqlite+aiosqlite:///:memory:", writers=0)
+
+
+async def test_autovacuum_off_is_reported_at_start(db_url, backend):
+    engine = make_engine(db_url)
+    try:
+        warnings = await operating_warnings(engine)
+        if backend == "sqlite":
+            assert warnings == []
+        else:
+            async with engine.connect() as conn:
+                autovacuum = (await conn.exec_driver_sql("SHOW autovacuum")).scalar()
+            assert bool(warnings) == (autovacuum != "on"), (autovacuum, warnings)
+            assert all("autovacuum" in w for w in warnings)
+    finally:
+        await engine.dispose()
+
+
+async def test_an_unreachable_database_is_not_a_start_warning():
+    engine = make_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    try:
+        assert await operating_warnings(engine) == []
+    finally:
+        await engine.dispose()
