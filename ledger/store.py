@@ -4,10 +4,11 @@ Every write to a fund goes through one lock, the fund's book row (ledger_books),
 taken before anything of the fund is read for a decision. It serializes the
 fund's gapless sequence, its hash chain, its balances and its guards, and since
 it is always the first and only lock a ledger write takes, writers cannot
-deadlock. On PostgreSQL it is SELECT ... FOR UPDATE; under READ COMMITTED each
-later statement sees everything the previous holder committed. On SQLite the
-unit of work already serializes writers (in-process lock + BEGIN IMMEDIATE), and
-the ledger refuses to write outside such a unit of work rather than rely on luck.
+deadlock. On PostgreSQL it is SELECT ... FOR UPDATE, taken by ledger_lock_book
+(migration 0004), which then reads the accounts in a statement of its own: under
+READ COMMITTED each later statement sees everything the previous holder committed. On
+SQLite the unit of work already serializes writers (in-process lock + BEGIN IMMEDIATE),
+and the ledger refuses to write outside such a unit of work rather than rely on luck.
 
 Nothing here commits: every function writes inside the caller's transaction, and
 every refusal is raised before the first write, so a caller that catches one is

@@ -111,13 +111,8 @@ def count_round_trips(engine: AsyncEngine) -> Iterator[StatementCounter]:
         def _commit(conn):
             counter.statements.append("COMMIT")
 
-        event.listen(engine.sync_engine, "before_cursor_execute", _before)
-        event.listen(engine.sync_engine, "commit", _commit)
-        try:
+        with _listening(engine, before_cursor_execute=_before, commit=_commit):
             yield counter
-        finally:
-            event.remove(engine.sync_engine, "before_cursor_execute", _before)
-            event.remove(engine.sync_engine, "commit", _commit)
         return
 
     def _log(record) -> None:
@@ -130,13 +125,20 @@ def count_round_trips(engine: AsyncEngine) -> Iterator[StatementCounter]:
         if dbapi_connection is not None:
             dbapi_connection.driver_connection.remove_query_logger(_log)
 
-    event.listen(engine.sync_engine, "checkout", _checkout)
-    event.listen(engine.sync_engine, "checkin", _checkin)
-    try:
+    with _listening(engine, checkout=_checkout, checkin=_checkin):
         yield counter
+
+
+@contextmanager
+def _listening(engine: AsyncEngine, **listeners) -> Iterator[None]:
+    """The engine's events (name=function) listened to while the block runs."""
+    for name, fn in listeners.items():
+        event.listen(engine.sync_engine, name, fn)
+    try:
+        yield
     finally:
-        event.remove(engine.sync_engine, "checkout", _checkout)
-        event.remove(engine.sync_engine, "checkin", _checkin)
+        for name, fn in listeners.items():
+            event.remove(engine.sync_engine, name, fn)
 
 
 @pytest.fixture
