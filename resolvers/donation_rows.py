@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.driver import HotStatement, pg_driver
-from db.models import DonationRow
+from db.models import DonationRow, FundRow
 from ledger import idempotency
+from resolvers.errors import UseCaseError
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +108,8 @@ _DONATION_COLUMNS = (
 )
 _N = len(_DONATION_COLUMNS)
 # The donation and the key that names it, in one round trip (the key's created_at is
-# the donation's, the last column).
+# the donation's, the last column), and the fund's status as of now: this statement
+# runs under the book lock, which a freeze or close holds while it changes the status.
 _PG_INSERT = f"""
 WITH donation AS (
     INSERT INTO donations ({", ".join(_DONATION_COLUMNS)})
@@ -117,20 +119,31 @@ WITH donation AS (
     INSERT INTO idempotency_keys (key, operation, fingerprint, result_id, created_at)
     SELECT ${_N + 1}, ${_N + 2}, ${_N + 3}, donation.id, ${_N} FROM donation
 )
-SELECT id FROM donation
+SELECT donation.id, funds.status FROM donation JOIN funds ON funds.id = $1
 """
 _INSERT_DONATION = insert(DonationRow.__table__).returning(DonationRow.__table__.c.id)
+_FUND_STATUS = select(FundRow.__table__.c.status).where(FundRow.__table__.c.id == bindparam("id"))
 
 
 async def insert_donation(
     session: AsyncSession, values: dict, *, key: str, operation: str, fingerprint: str
 ) -> int:
-    """Store the donation and remember the key with its id; the new donation's id."""
+    """Store the donation and remember the key with its id; the new donation's id.
+
+    Called after the ledger entry, under the fund's book lock. The fund's status was
+    checked before the lock, so it is checked again here: a fund frozen or closed in
+    between refuses the donation (FUND_NOT_OPEN), and the unit of work rolls back the
+    entry with it. (A closed fund must hold nothing.)
+    """
     driver = await pg_driver(session)
     if driver is not None:
-        return await driver.fetchval(
+        donation_id, status = await driver.fetchrow(
             _PG_INSERT, *(values[c] for c in _DONATION_COLUMNS), key, operation, fingerprint
         )
-    donation_id = await session.scalar(_INSERT_DONATION, values)
-    await idempotency.remember(session, key, operation, fingerprint, donation_id)
+    else:
+        donation_id = await session.scalar(_INSERT_DONATION, values)
+        await idempotency.remember(session, key, operation, fingerprint, donation_id)
+        status = await session.scalar(_FUND_STATUS, {"id": values["fund_id"]})
+    if status != "OPEN":
+        raise UseCaseError("FUND_NOT_OPEN", f"the fund became {status} meanwhile", field="fundId")
     return donation_id

@@ -38,14 +38,22 @@ async def fund_for(
     """The fund behind a global ID, after checking the viewer may take `action` on it.
 
     A fund the viewer may not see is NOT_FOUND, as if it did not exist; with
-    lock=True the fund's book is locked for the rest of the transaction.
+    lock=True the fund's book is locked for the rest of the transaction, and the fund
+    returned is as of after the lock.
     """
     authorize(viewer, action)  # role check first: UNAUTHENTICATED / FORBIDDEN
     pk = decode_id(fund_id, "Fund", field=field, what="fund")
     fund = checked_fund(viewer, await session.get(FundRow, pk), action, field)
     if lock:
-        await store.lock_book(session, fund.id)
+        await _lock_and_reread(session, fund)
     return fund
+
+
+async def _lock_and_reread(session: AsyncSession, fund: FundRow) -> None:
+    """Lock the fund's book, then read the fund again: its status was read before the
+    lock, and a freeze or close commits under that same lock."""
+    await store.lock_book(session, fund.id)
+    await session.refresh(fund)
 
 
 def checked_fund(viewer: Viewer | None, fund, action: Action, field: str = "fundId"):
@@ -74,7 +82,7 @@ async def owning_fund(
     if row is None or not can_see_fund(viewer, fund):
         raise not_found(what, field)
     authorize(viewer, action, community_ids={fund.community_id} if fund.community_id else set())
-    await store.lock_book(session, fund.id)
+    await _lock_and_reread(session, fund)
     return fund
 
 
