@@ -93,3 +93,36 @@ async def test_an_unreachable_database_is_not_a_start_warning():
         assert await operating_warnings(engine) == []
     finally:
         await engine.dispose()
+
+
+async def test_a_writer_cancelled_while_waiting_gives_no_slot_away(db_url):
+    """A request cancelled at the gate (its client went away) must not release a slot
+    it never held, nor keep one."""
+    engine = make_engine(db_url, writers=1)
+    try:
+        holding = asyncio.Event()
+        release = asyncio.Event()
+
+        async def holder() -> None:
+            async with unit_of_work(engine):
+                holding.set()
+                await release.wait()
+
+        first = asyncio.create_task(holder())
+        await holding.wait()
+        waiting = asyncio.create_task(_write_once(engine))
+        await asyncio.sleep(0.05)  # it is now queued at the gate (or, on SQLite, the lock)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        release.set()
+        await first
+        # Exactly one slot again: two writers in a row still run one at a time.
+        assert await _peak_concurrency(engine, 1, write=True) == 1
+    finally:
+        await engine.dispose()
+
+
+async def _write_once(engine) -> None:
+    async with unit_of_work(engine) as session:
+        await session.execute(text("SELECT 1"))
