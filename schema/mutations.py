@@ -449,7 +449,8 @@ class Mutation:
         )
         if row is not None:
             await info.context.app.events.publish(row.campaign_id)
-        return RecordDonationPayload(donation=_of(Donation.of, row), errors=errors)
+        # The use case checked that the viewer may see the fund.
+        return RecordDonationPayload(donation=_of(Donation.in_visible_fund, row), errors=errors)
 
     @strawberry.mutation(description="Pay a donation back from where the money is now (once).")
     async def refund_donation(
@@ -465,7 +466,7 @@ class Mutation:
         )
         if row is not None:
             await info.context.app.events.publish(row.campaign_id)
-        return RefundDonationPayload(donation=_of(Donation.of, row), errors=errors)
+        return RefundDonationPayload(donation=_of(Donation.in_visible_fund, row), errors=errors)
 
     @strawberry.mutation(description="Deposit counted cash in the bank.")
     async def deposit_cash(self, info: Info, input: DepositCashInput) -> DepositCashPayload:

@@ -227,7 +227,7 @@ class Fund(Node):
         key_filter = filter.to_query() if filter is not None else None
         args = PageArgs.of(first, after, last, before)
         return await child_connection(
-            info.context.loaders.donation_pages, self.pk, Donation.of, args, key_filter
+            info.context.loaders.donation_pages, self.pk, Donation.in_visible_fund, args, key_filter
         )
 
     @strawberry.field(description="Disbursements, in request order.")
