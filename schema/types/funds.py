@@ -20,7 +20,7 @@ from resolvers.ids import to_global_id
 from resolvers.pagination import PageArgs
 from resolvers.validation import instant
 from schema.context import Info
-from schema.relay import Connection, Node, child_connection, to_connection
+from schema.relay import Connection, Node, child_connection, selects, to_connection
 from schema.types.common import Money, money
 from schema.types.ledger import JournalEntry, LedgerAccount, TrialBalance, TrialBalanceLine
 
@@ -226,9 +226,12 @@ class Fund(Node):
 
         key_filter = filter.to_query() if filter is not None else None
         args = PageArgs.of(first, after, last, before)
-        return await child_connection(
+        connection = await child_connection(
             info.context.loaders.donation_pages, self.pk, Donation.in_visible_fund, args, key_filter
         )
+        if selects(info, "edges", "node", "campaign"):
+            await Donation.preload_campaigns(info, [edge.node for edge in connection.edges])
+        return connection
 
     @strawberry.field(description="Disbursements, in request order.")
     async def disbursements(

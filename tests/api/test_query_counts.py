@@ -130,3 +130,26 @@ async def test_record_donation_sends_a_fixed_short_list_of_statements(world, bac
     assert again == first
     writes = [s for s in counter.statements if s.lstrip().upper().startswith(("INSERT", "UPDATE"))]
     assert writes == [], writes
+
+
+async def test_a_page_of_donations_reads_its_campaigns_in_one_batch(world):
+    """Fund.donations looks ahead: when campaigns are asked for (through a fragment too),
+    it reads them for the whole page in one statement; when not, it reads none."""
+    for _ in range(3):
+        assert (await world.donate("CASH", campaignId=world.campaign))["errors"] == []
+    await world.donate("CASH")  # one without a campaign
+    plain = "query($f:ID!){node(id:$f){... on Fund{donations(first:10){edges{node{id}}}}}}"
+    with_campaign = (
+        "query($f:ID!){node(id:$f){... on Fund{donations(first:10){edges{node{id ...D}}}}}}"
+        " fragment D on Donation { campaign { id name } }"
+    )
+    engine = world.api.state.engine
+    await world.api.data(plain, {"f": world.fund}, token=world.fin)  # warm the viewer
+    with count_statements(engine) as without:
+        await world.api.data(plain, {"f": world.fund}, token=world.fin)
+    with count_statements(engine) as counted:
+        data = await world.api.data(with_campaign, {"f": world.fund}, token=world.fin)
+    assert counted.count == without.count + 1, counted.statements
+    campaigns = [e["node"]["campaign"] for e in data["node"]["donations"]["edges"]]
+    assert campaigns.count(None) == 1
+    assert {c["id"] for c in campaigns if c} == {world.campaign}
