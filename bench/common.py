@@ -242,16 +242,52 @@ def have_wrk() -> bool:
     return shutil.which("wrk") is not None
 
 
+# One fixed request, repeated; good when the answer carries no "errors" at all.
+WRK_FIXED_LUA = r"""
+local threads = {}
+local errors = 0
+setup = function(t) t:set("errors", 0); table.insert(threads, t) end
+request = function()
+  return wrk.format("POST", "/graphql", {["Content-Type"]="application/json", ["Authorization"]="Bearer %(token)s"}, %(body)s)
+end
+response = function(status, headers, body)
+  if status ~= 200 or string.find(body, '"errors"', 1, true) then
+    errors = errors + 1
+    wrk.thread:set("errors", errors)
+  end
+end
+done = function(summary, latency, requests)
+  local bad = 0
+  for _, t in ipairs(threads) do bad = bad + t:get("errors") end
+  local e = summary.errors
+  io.write(string.format("JINLIN %%d %%d %%d %%d %%d %%d\n", summary.requests, bad + e.connect + e.read + e.write + e.timeout,
+    summary.duration, latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+end
+"""
+
+
+async def wrk_fixed(
+    label: str, base_url: str, token: str, body: dict, seconds: float, connections: int
+) -> WrkRun:
+    """The same GraphQL request from `connections` keep-alive connections for `seconds`,
+    driven by wrk."""
+    script = WRK_FIXED_LUA % {"token": token, "body": json.dumps(json.dumps(body))}
+    return await _run_wrk(label, base_url, script, seconds, connections)
+
+
 async def wrk_load(
     label: str, base_url: str, token: str, funds: list[str], seconds: float, connections: int
 ) -> WrkRun:
     """recordDonation (ONLINE, 1.00 CNY) round-robin over `funds` from `connections`
     keep-alive connections for `seconds`, driven by wrk (C: it barely competes with the
     server for the cores, unlike a Python load generator)."""
+    script = WRK_LUA % {"funds": "{" + ",".join(json.dumps(f) for f in funds) + "}", "token": token}
+    return await _run_wrk(label, base_url, script, seconds, connections)
+
+
+async def _run_wrk(label: str, base_url: str, lua: str, seconds: float, connections: int) -> WrkRun:
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
-        script.write(
-            WRK_LUA % {"funds": "{" + ",".join(json.dumps(f) for f in funds) + "}", "token": token}
-        )
+        script.write(lua)
         script.flush()
         out = await asyncio.to_thread(
             subprocess.run,
