@@ -126,3 +126,31 @@ async def test_a_writer_cancelled_while_waiting_gives_no_slot_away(db_url):
 async def _write_once(engine) -> None:
     async with unit_of_work(engine) as session:
         await session.execute(text("SELECT 1"))
+
+
+async def test_raw_statements_commit_and_roll_back_with_the_unit_of_work(pg_url):
+    """The hot path's first statement may go straight to asyncpg: the unit of work's
+    transaction must still be the one it runs in, committed or rolled back as one."""
+    from db.driver import pg_driver
+
+    engine = make_engine(pg_url)
+    insert = (
+        "INSERT INTO idempotency_keys (key, operation, fingerprint, result_id, created_at)"
+        " VALUES ($1, 'test', 'f', 1, now())"
+    )
+    try:
+        async with unit_of_work(engine) as session:
+            driver = await pg_driver(session)
+            assert await pg_driver(session) is driver  # remembered for the transaction
+            await driver.execute(insert, "kept")
+        with pytest.raises(RuntimeError):
+            async with unit_of_work(engine) as session:
+                await (await pg_driver(session)).execute(insert, "dropped")
+                raise RuntimeError("refused after the raw write")
+        async with read_session(engine) as session:
+            keys = (
+                await session.execute(text("SELECT key FROM idempotency_keys ORDER BY key"))
+            ).scalars()
+            assert list(keys) == ["kept"]
+    finally:
+        await engine.dispose()
