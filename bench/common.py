@@ -162,9 +162,28 @@ async def timed_tasks(label: str, n: int, concurrency: int, one: Callable[[int],
     return load
 
 
+# Both scripts below end with this: bad responses counted per thread (a script defines
+# good(body)), and one summary line that _run_wrk parses.
+_WRK_REPORT = r"""
+response = function(status, headers, body)
+  if status ~= 200 or not good(body) then
+    errors = errors + 1
+    wrk.thread:set("errors", errors)
+  end
+end
+done = function(summary, latency, requests)
+  local bad = 0
+  for _, t in ipairs(threads) do bad = bad + t:get("errors") end
+  local e = summary.errors
+  io.write(string.format("JINLIN %d %d %d %d %d %d\n", summary.requests, bad + e.connect + e.read + e.write + e.timeout,
+    summary.duration, latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+end
+"""
+
 # Each wrk thread numbers its own requests: thread id + start time + counter keeps keys
 # and refs unique. A response counts as good only when its payload's errors are empty.
-WRK_LUA = r"""
+WRK_LUA = (
+    r"""
 local threads = {}
 local counter, errors = 0, 0
 local funds = %(funds)s
@@ -179,20 +198,10 @@ request = function()
     .. '"donorName":"wrk","externalRef":"wrk-' .. key .. '","idempotencyKey":"wrk-' .. key .. '"}}}'
   return wrk.format("POST", "/graphql", {["Content-Type"]="application/json", ["Authorization"]="Bearer %(token)s"}, body)
 end
-response = function(status, headers, body)
-  if status ~= 200 or not string.find(body, '"errors":[]', 1, true) then
-    errors = errors + 1
-    wrk.thread:set("errors", errors)
-  end
-end
-done = function(summary, latency, requests)
-  local bad = 0
-  for _, t in ipairs(threads) do bad = bad + t:get("errors") end
-  local e = summary.errors
-  io.write(string.format("JINLIN %%d %%d %%d %%d %%d %%d\n", summary.requests, bad + e.connect + e.read + e.write + e.timeout,
-    summary.duration, latency:percentile(50), latency:percentile(95), latency:percentile(99)))
-end
+good = function(body) return string.find(body, '"errors":[]', 1, true) ~= nil end
 """
+    + "%(report)s"
+)
 
 
 @dataclass
@@ -243,27 +252,18 @@ def have_wrk() -> bool:
 
 
 # One fixed request, repeated; good when the answer carries no "errors" at all.
-WRK_FIXED_LUA = r"""
+WRK_FIXED_LUA = (
+    r"""
 local threads = {}
 local errors = 0
 setup = function(t) t:set("errors", 0); table.insert(threads, t) end
 request = function()
   return wrk.format("POST", "/graphql", {["Content-Type"]="application/json", ["Authorization"]="Bearer %(token)s"}, %(body)s)
 end
-response = function(status, headers, body)
-  if status ~= 200 or string.find(body, '"errors"', 1, true) then
-    errors = errors + 1
-    wrk.thread:set("errors", errors)
-  end
-end
-done = function(summary, latency, requests)
-  local bad = 0
-  for _, t in ipairs(threads) do bad = bad + t:get("errors") end
-  local e = summary.errors
-  io.write(string.format("JINLIN %%d %%d %%d %%d %%d %%d\n", summary.requests, bad + e.connect + e.read + e.write + e.timeout,
-    summary.duration, latency:percentile(50), latency:percentile(95), latency:percentile(99)))
-end
+good = function(body) return string.find(body, '"errors"', 1, true) == nil end
 """
+    + "%(report)s"
+)
 
 
 async def wrk_fixed(
@@ -271,7 +271,11 @@ async def wrk_fixed(
 ) -> WrkRun:
     """The same GraphQL request from `connections` keep-alive connections for `seconds`,
     driven by wrk."""
-    script = WRK_FIXED_LUA % {"token": token, "body": json.dumps(json.dumps(body))}
+    script = WRK_FIXED_LUA % {
+        "token": token,
+        "body": json.dumps(json.dumps(body)),
+        "report": _WRK_REPORT,
+    }
     return await _run_wrk(label, base_url, script, seconds, connections)
 
 
@@ -281,7 +285,8 @@ async def wrk_load(
     """recordDonation (ONLINE, 1.00 CNY) round-robin over `funds` from `connections`
     keep-alive connections for `seconds`, driven by wrk (C: it barely competes with the
     server for the cores, unlike a Python load generator)."""
-    script = WRK_LUA % {"funds": "{" + ",".join(json.dumps(f) for f in funds) + "}", "token": token}
+    funds_lua = "{" + ",".join(json.dumps(f) for f in funds) + "}"
+    script = WRK_LUA % {"funds": funds_lua, "token": token, "report": _WRK_REPORT}
     return await _run_wrk(label, base_url, script, seconds, connections)
 
 

@@ -74,7 +74,7 @@ def user_id_from_token(token: str, keys: TokenKeys) -> int | None:
             options={"require": ["exp", "sub", "iss"]},
         )
         user_id = int(claims["sub"])
-        expires = float(claims["exp"])
+        expires = int(claims["exp"])  # NumericDate: whole seconds since the epoch
     except (jwt.PyJWTError, ValueError, TypeError):
         return None
     if len(_verified) >= _TOKEN_CACHE_SIZE:
@@ -84,7 +84,7 @@ def user_id_from_token(token: str, keys: TokenKeys) -> int | None:
 
 
 _TOKEN_CACHE_SIZE = 4096
-_verified: dict[tuple[str, str], tuple[int, float]] = {}
+_verified: dict[tuple[str, str], tuple[int, int]] = {}
 
 
 # Who a user is (roles, community, partner) is read at most every few seconds per
