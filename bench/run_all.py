@@ -29,7 +29,9 @@ async def main() -> None:
     for title, rows in await donations.main(["-n", n]):
         sections.append((title, [*LOAD_COLUMNS, "vs SQL", "vs use case"], rows))
     sections += await wrk_donations.main(["--seconds", "5" if args.quick else "15"])
-    sections += await dashboard.main(["-n", "200" if args.quick else "1000"])
+    sections += await dashboard.main(
+        ["-n", "200", "--seconds", "5"] if args.quick else ["-n", "1000", "--seconds", "15"]
+    )
     sections.append(await memory.main(["-n", str(args.memory_n or mem_n)]))
     print(f"\n## Results ({header})")
     for title, columns, rows in sections:
