@@ -5,9 +5,10 @@ plain asyncpg SQL (run by hand or by `make bench`; not a test).
 
 For each scenario (spread over 20 funds; all into ONE fund) on a scratch database:
 1. `jinlin serve --workers W`, then C keep-alive connections send recordDonation
-   mutations (ONLINE, each with its own idempotency key and externalRef): from wrk for
-   --http-seconds when it is installed (a C load generator, which leaves the two cores
-   to the server and PostgreSQL), else N requests from httpx clients in this process.
+   mutations (ONLINE, each with its own idempotency key and externalRef): N requests from
+   httpx clients in this process (which competes with the server for the two cores),
+   then, when wrk is installed, wrk for --http-seconds (a C load generator: the fairer
+   figure for the server).
 2. The same N donations through the use case in-process (resolvers.donations.
    record_donation: idempotency, donation row, ledger entry; no HTTP, no GraphQL).
 3. The same N entries through the ledger API alone (ledger.store.post_entry).
@@ -71,7 +72,10 @@ def _ok(body: dict) -> bool:
 
 async def http_phase(
     db_url: str, n: int, c: int, workers: int, n_funds: int, tag: str, seconds: float
-):
+) -> tuple[list, list[str], list[str]]:
+    """The HTTP rows: N requests from C httpx clients in this process (the issue's
+    fixed count), then, when wrk is installed, a timed wrk run (a C load generator,
+    which leaves the two cores to the server and PostgreSQL)."""
     with Server(db_url, workers=workers) as server:
         await server.start_ready(60)
         async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
@@ -81,15 +85,6 @@ async def http_phase(
         rng = random.Random(1)
         targets = [funds[rng.randrange(n_funds)] for _ in range(n + 4 * c)]
         label = f"HTTP, {workers} workers"
-        if have_wrk():
-            # wrk (C) barely competes with the server for the cores; it runs for a
-            # time rather than a count of requests.
-            await wrk_load("warm", server.base_url, fin, funds, 2, 8)
-            await analyze(db_url)
-            load = await wrk_load(
-                f"{label} (wrk, {seconds:g} s)", server.base_url, fin, funds, seconds, c
-            )
-            return load, funds, targets
 
         def body(i: int, prefix: str) -> dict:
             inp = donation_input(targets[i], f"{prefix}{i}", _amount(i))
@@ -98,10 +93,24 @@ async def http_phase(
         # Warm every worker's pools, caches and JIT-free paths outside the timing.
         await http_load("warm", server.base_url, fin, 4 * c, c, lambda i: body(i, "w"), _ok)
         await analyze(db_url)
-        load = await http_load(
-            f"{label} (httpx)", server.base_url, fin, n, c, lambda i: body(i, "h"), _ok
-        )
-    return load, funds, targets
+        loads: list = [
+            await http_load(
+                f"{label} (httpx, this process)",
+                server.base_url,
+                fin,
+                n,
+                c,
+                lambda i: body(i, "h"),
+                _ok,
+            )
+        ]
+        if have_wrk():
+            loads.append(
+                await wrk_load(
+                    f"{label} (wrk, {seconds:g} s)", server.base_url, fin, funds, seconds, c
+                )
+            )
+    return loads, funds, targets
 
 
 async def use_case_phase(db_url: str, n: int, c: int, targets: list[str]) -> Load:
@@ -249,20 +258,21 @@ async def scenario(
         # the server's write gate admits (2 workers x 2): whichever is faster is the floor.
         sql = await sql_phase(db.url, n, c, targets, f"plain asyncpg SQL, {c} connections")
         few = await sql_phase(db.url, n, 4, targets, "plain asyncpg SQL, 4 connections")
-        return [http, use_case, ledger, sql, few]
+        return [*http, use_case, ledger, sql, few]
 
 
-def report(title: str, loads: list[Load]) -> tuple[str, list[list[str]]]:
-    floor = max(ld.rate for ld in loads[3:])  # the faster plain-SQL run
+def report(title: str, loads: list) -> tuple[str, list[list[str]]]:
+    """Rows: the HTTP runs, the use case, the ledger API, the two plain-SQL floors."""
+    use_case = next(ld for ld in loads if ld.label.startswith("use case"))
+    floor = max(ld.rate for ld in loads if ld.label.startswith("plain"))  # the faster one
     columns = [*LOAD_COLUMNS, "vs SQL", "vs use case"]
-    rows = [[*ld.row(), ratio(ld.rate, floor), ratio(ld.rate, loads[1].rate)] for ld in loads]
+    rows = [[*ld.row(), ratio(ld.rate, floor), ratio(ld.rate, use_case.rate)] for ld in loads]
     console.print(table(title, columns, rows))
     http = loads[0]
-    if isinstance(http, Load):
-        console.print(
-            f"  load generator (this process) used {http.client_cpu:.1f} CPU s of the HTTP "
-            f"run's {http.elapsed:.1f} s"
-        )
+    console.print(
+        f"  the httpx load generator (this process) used {http.client_cpu:.1f} CPU s of its "
+        f"run's {http.elapsed:.1f} s, on the same two cores as the server"
+    )
     for ld in loads:
         if getattr(ld, "first_error", ""):
             console.print(f"  {ld.label}: {ld.errors} errors, first: {ld.first_error}")
