@@ -13,6 +13,7 @@ import asyncpg
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
 
 # Conflicts a re-run of the whole unit of work resolves: a unique key claimed by a
@@ -91,3 +92,32 @@ class HotStatement:
             return tuple(row) if row is not None else None
         row = (await session.execute(self.text, params)).first()
         return tuple(row) if row is not None else None
+
+
+# What a request meets when the database cannot serve it now (down, restarting, or
+# every connection and write slot busy past its timeout): worth a retry later with the
+# same idempotency key, unlike a bug.
+_UNAVAILABLE_DRIVER_ERRORS = (
+    asyncpg.PostgresConnectionError,  # SQLSTATE class 08
+    asyncpg.CannotConnectNowError,  # the server is starting or shutting down
+    asyncpg.AdminShutdownError,
+    asyncpg.ConnectionDoesNotExistError,
+    ConnectionError,  # refused, reset
+    TimeoutError,  # connect timeout, pool checkout, write gate
+)
+
+
+def is_unavailable(exc: BaseException | None) -> bool:
+    """True when `exc` (or what it wraps) says the database cannot serve the request now."""
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(exc, _UNAVAILABLE_DRIVER_ERRORS) or isinstance(exc, SQLAlchemyTimeout):
+            return True
+        # A pooled connection the restart killed; other interface errors are bugs.
+        if isinstance(exc, asyncpg.InterfaceError) and "connection is closed" in str(exc):
+            return True
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            return True
+        exc = getattr(exc, "orig", None) or exc.__cause__
+        seen += 1
+    return False

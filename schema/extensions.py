@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from db.driver import is_unavailable
 from ledger.errors import LedgerError
 
 log = logging.getLogger("jinlin.errors")
@@ -15,9 +16,11 @@ log = logging.getLogger("jinlin.errors")
 
 class ErrorCodes(SchemaExtension):
     """Gives every error an extensions.code. Domain refusals in queries keep their
-    message and code (UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, INVALID_INPUT, ...);
-    anything unexpected is logged with the request id and, in production, reaches
-    the client only as "Internal server error" with that id, never a stack trace."""
+    message and code (UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, INVALID_INPUT, ...). A
+    database that cannot serve the request now (down, restarting, saturated past its
+    timeouts) is DATABASE_UNAVAILABLE. Anything else unexpected is logged with the
+    request id and, in production, reaches the client only as "Internal server error"
+    with that id, never a stack trace."""
 
     def __init__(self, *, production: bool = False):
         self.production = production
@@ -58,6 +61,19 @@ class ErrorCodes(SchemaExtension):
             )
         context = self.execution_context.context
         request_id = getattr(context, "request_id", "-")
+        if is_unavailable(original):
+            # Not a bug: the database is down, restarting or saturated. Say so, so that
+            # clients retry later with the same idempotency key.
+            log.warning("database unavailable in request %s: %r", request_id, original)
+            return GraphQLError(
+                "The database is unavailable right now; retry later with the same idempotency key.",
+                error.nodes,
+                error.source,
+                error.positions,
+                error.path,
+                None,
+                {"code": "DATABASE_UNAVAILABLE", "requestId": request_id},
+            )
         log.error("unexpected error in request %s at %s", request_id, error.path, exc_info=original)
         message = (
             "Internal server error" if self.production else f"{type(original).__name__}: {original}"

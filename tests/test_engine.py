@@ -154,3 +154,33 @@ async def test_raw_statements_commit_and_roll_back_with_the_unit_of_work(pg_url)
             assert list(keys) == ["kept"]
     finally:
         await engine.dispose()
+
+
+def test_what_counts_as_the_database_being_unavailable():
+    import asyncpg
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    from db.driver import is_unavailable
+
+    down = [
+        TimeoutError(),  # connect timeout, write gate
+        PoolTimeout("QueuePool limit reached"),
+        ConnectionRefusedError(111, "refused"),
+        asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
+        asyncpg.CannotConnectNowError("the database system is starting up"),
+        asyncpg.InterfaceError("cannot call Connection.fetchrow(): connection is closed"),
+        DBAPIError("SELECT 1", {}, ConnectionResetError(), connection_invalidated=True),
+    ]
+    wrapped = RuntimeError("while recording")
+    wrapped.__cause__ = ConnectionResetError()
+    down.append(wrapped)
+    bugs = [
+        ValueError("bad"),
+        asyncpg.InterfaceError("cannot perform operation: another operation is in progress"),
+        asyncpg.UniqueViolationError("duplicate key"),
+        DBAPIError("SELECT 1", {}, ValueError("bad"), connection_invalidated=False),
+        None,
+    ]
+    assert [is_unavailable(e) for e in down] == [True] * len(down)
+    assert [is_unavailable(e) for e in bugs] == [False] * len(bugs)
