@@ -153,3 +153,15 @@ async def test_a_page_of_donations_reads_its_campaigns_in_one_batch(world):
     campaigns = [e["node"]["campaign"] for e in data["node"]["donations"]["edges"]]
     assert campaigns.count(None) == 1
     assert {c["id"] for c in campaigns if c} == {world.campaign}
+
+
+async def test_donation_fields_outside_a_fund_list_still_load_what_they_need(world):
+    """Reached by node(id) rather than through its fund's list, a donation's campaign and
+    donor name take the awaited path: the campaign is loaded, the donor name checked."""
+    gift = await world.donate("CASH", campaignId=world.campaign, donorName="赵六")
+    q = "query($d:ID!){node(id:$d){... on Donation{donorName campaign{id}}}}"
+    node = (await world.api.data(q, {"d": gift["donation"]["id"]}, token=world.fin))["node"]
+    assert node == {"donorName": "赵六", "campaign": {"id": world.campaign}}
+    # Staff of another community may not see the fund: the donation is not there at all.
+    other = await world.api.data(q, {"d": gift["donation"]["id"]}, token=world.other_staff)
+    assert other["node"] is None
