@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from db.engine import DEFAULT_PG_WRITERS
+
 ROOT = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("JINLIN_DATA_DIR", ROOT / "data"))
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{DATA_DIR / 'jinlin.db'}"
@@ -33,7 +35,7 @@ class Settings:
     env: str
     token_ttl_seconds: int
     timezone: ZoneInfo
-    db_writers: int = 2
+    db_writers: int = DEFAULT_PG_WRITERS
 
     @property
     def production(self) -> bool:
@@ -69,7 +71,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     except ValueError as exc:
         raise ConfigError("JINLIN_TOKEN_TTL must be a whole number of seconds") from exc
     try:
-        writers = int(environ.get("JINLIN_DB_WRITERS", "2"))
+        writers = int(environ.get("JINLIN_DB_WRITERS", DEFAULT_PG_WRITERS))
         if writers < 1:
             raise ValueError
     except ValueError as exc:

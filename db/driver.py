@@ -98,10 +98,9 @@ class HotStatement:
 # every connection and write slot busy past its timeout): worth a retry later with the
 # same idempotency key, unlike a bug.
 _UNAVAILABLE_DRIVER_ERRORS = (
-    asyncpg.PostgresConnectionError,  # SQLSTATE class 08
+    asyncpg.PostgresConnectionError,  # SQLSTATE class 08, "connection does not exist" too
     asyncpg.CannotConnectNowError,  # the server is starting or shutting down
     asyncpg.AdminShutdownError,
-    asyncpg.ConnectionDoesNotExistError,
     ConnectionError,  # refused, reset
     TimeoutError,  # connect timeout, pool checkout, write gate
 )

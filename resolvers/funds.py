@@ -56,12 +56,15 @@ async def _lock_and_reread(session: AsyncSession, fund: FundRow) -> None:
     await session.refresh(fund)
 
 
-def checked_fund(viewer: Viewer | None, fund, action: Action, field: str = "fundId"):
+def checked_fund(
+    viewer: Viewer | None, fund, action: Action, field: str = "fundId", *, what: str = "fund"
+):
     """The fund (a FundRow or anything with its id, community_id), if the viewer may take
-    `action` on it; a fund the viewer may not see is NOT_FOUND, as if it did not exist."""
+    `action` on it; a fund the viewer may not see is NOT_FOUND (of `what` was looked
+    for), as if it did not exist."""
     authorize(viewer, action)  # role check first: UNAUTHENTICATED / FORBIDDEN
     if not can_see_fund(viewer, fund):
-        raise not_found("fund", field)
+        raise not_found(what, field)
     authorize(viewer, action, community_ids={fund.community_id} if fund.community_id else set())
     return fund
 
@@ -78,10 +81,9 @@ async def owning_fund(
     """The fund of a row that belongs to one (a donation, an entry, a disbursement, a
     statement import), with fund_for's checks: a missing row and a row of a fund the
     viewer may not see are the same NOT_FOUND. The fund's book is locked."""
-    fund = await session.get(FundRow, row.fund_id) if row is not None else None
-    if row is None or not can_see_fund(viewer, fund):
+    if row is None:
         raise not_found(what, field)
-    authorize(viewer, action, community_ids={fund.community_id} if fund.community_id else set())
+    fund = checked_fund(viewer, await session.get(FundRow, row.fund_id), action, field, what=what)
     await _lock_and_reread(session, fund)
     return fund
 

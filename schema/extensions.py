@@ -38,52 +38,32 @@ class ErrorCodes(SchemaExtension):
             extensions = {"code": original.code}
             if original.field:
                 extensions["field"] = original.field.split(".")
-            return GraphQLError(
-                original.message,
-                error.nodes,
-                error.source,
-                error.positions,
-                error.path,
-                None,
-                extensions,
-            )
+            return _rebuilt(error, original.message, extensions)
         if original is None:
             extensions = dict(error.extensions or {})
             extensions.setdefault("code", "GRAPHQL_VALIDATION_FAILED")
-            return GraphQLError(
-                error.message,
-                error.nodes,
-                error.source,
-                error.positions,
-                error.path,
-                None,
-                extensions,
-            )
+            return _rebuilt(error, error.message, extensions)
         context = self.execution_context.context
         request_id = getattr(context, "request_id", "-")
         if is_unavailable(original):
             # Not a bug: the database is down, restarting or saturated. Say so, so that
             # clients retry later with the same idempotency key.
             log.warning("database unavailable in request %s: %r", request_id, original)
-            return GraphQLError(
+            return _rebuilt(
+                error,
                 "The database is unavailable right now; retry later with the same idempotency key.",
-                error.nodes,
-                error.source,
-                error.positions,
-                error.path,
-                None,
                 {"code": "DATABASE_UNAVAILABLE", "requestId": request_id},
             )
         log.error("unexpected error in request %s at %s", request_id, error.path, exc_info=original)
         message = (
             "Internal server error" if self.production else f"{type(original).__name__}: {original}"
         )
-        return GraphQLError(
-            message,
-            error.nodes,
-            error.source,
-            error.positions,
-            error.path,
-            None,
-            {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
-        )
+        return _rebuilt(error, message, {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id})
+
+
+def _rebuilt(error: GraphQLError, message: str, extensions: dict) -> GraphQLError:
+    """The same error (where and in which field it happened) with a new message and
+    extensions, and without the original exception."""
+    return GraphQLError(
+        message, error.nodes, error.source, error.positions, error.path, None, extensions
+    )
