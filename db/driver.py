@@ -27,7 +27,8 @@ async def pg_driver(session: AsyncSession) -> asyncpg.Connection | None:
 
     SQLAlchemy's asyncpg adapter begins its transaction lazily, on the first statement
     it sends. A unit of work whose first statement goes straight to the driver asks the
-    adapter to begin it, so that the session's commit or rollback is what ends it.
+    adapter to begin it, so that the session's commit or rollback is what ends it. In a
+    unit_of_work(one_write=True) there is no transaction: every statement commits alone.
     """
     # Remembered per session transaction: the same transaction means the same connection.
     transaction = session.sync_session.get_transaction()
@@ -41,9 +42,13 @@ async def pg_driver(session: AsyncSession) -> asyncpg.Connection | None:
         return None
     raw = await conn.get_raw_connection()
     adapter = raw.dbapi_connection
+    driver = raw.driver_connection
+    if adapter.isolation_level == "autocommit":
+        # unit_of_work(one_write=True): each statement commits on its own, by design.
+        session.info[_DRIVER] = (session.sync_session.get_transaction(), driver)
+        return driver
     if getattr(adapter, "_transaction", None) is None:
         await adapter._start_transaction()
-    driver = raw.driver_connection
     if not driver.is_in_transaction():  # pragma: no cover - would mean autocommit writes
         raise RuntimeError("hot-path statements must run inside the unit of work's transaction")
     session.info[_DRIVER] = (session.sync_session.get_transaction(), driver)

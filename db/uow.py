@@ -14,12 +14,19 @@ GATE_TIMEOUT = 10.0  # seconds, as the pool's checkout timeout
 
 
 @asynccontextmanager
-async def unit_of_work(engine: AsyncEngine, *, write: bool = True) -> AsyncIterator[AsyncSession]:
+async def unit_of_work(
+    engine: AsyncEngine, *, write: bool = True, one_write: bool = False
+) -> AsyncIterator[AsyncSession]:
     """Yield a session inside one transaction; commit on success, roll back on error.
 
     A writing unit of work first passes the engine's write gate (db/engine.py): on
     SQLite one writer at a time, beginning IMMEDIATE, so writers queue instead of
     failing half-way with "database is locked"; on PostgreSQL a few at a time.
+
+    one_write: on PostgreSQL no transaction is opened (autocommit), so that a use case
+    whose reads need no lock and whose writes are ONE statement (atomic on its own)
+    spares the BEGIN and COMMIT round trips. Only for such a use case: a second write
+    would commit separately. On SQLite it changes nothing.
     """
     gate = write_gate(engine) if write else None
     if gate is not None:
@@ -30,7 +37,10 @@ async def unit_of_work(engine: AsyncEngine, *, write: bool = True) -> AsyncItera
             await gate.acquire()
     session = AsyncSession(engine, expire_on_commit=False, autoflush=False)
     try:
-        await session.connection(execution_options={WRITE_OPTION: write})
+        options: dict = {WRITE_OPTION: write}
+        if one_write and not is_sqlite(engine):
+            options["isolation_level"] = "AUTOCOMMIT"
+        await session.connection(execution_options=options)
         yield session
         await session.commit()
     except BaseException:

@@ -134,22 +134,75 @@ def entry_hash(
     postings are (account_code, side, amount_fen, currency) in posting order. Any change
     to a hashed field, or to an earlier entry's hash, changes this one.
     """
-    canonical = orjson.dumps(
+    frame = hash_frame(
+        fund_id=fund_id,
+        effective_at=effective_at,
+        recorded_at=recorded_at,
+        recorded_by=recorded_by,
+        memo=memo,
+        kind=kind,
+        reference=reference,
+        reverses_id=reverses_id,
+        postings=postings,
+    )
+    return chain_hash(frame, previous_hash, sequence)
+
+
+@dataclass(frozen=True, slots=True)
+class HashFrame:
+    """The canonical encoding of an entry around the two values only the book lock
+    knows: everything before `previous_hash`'s value, and everything between it and
+    `sequence`'s. The encoding is one JSON object with sorted keys, and those two keys
+    sort after all the others but the four of `tail`, so splicing them in gives the
+    same bytes as encoding the whole object (tests/ledger/test_pure.py checks it).
+    PostgreSQL's ledger_post (migration 0005) splices them the same way."""
+
+    head: bytes  # '{"effective_at":...,"postings":[...],"previous_hash":'
+    tail: bytes  # ',"recorded_at":...,"reverses_id":...,"sequence":'
+
+
+def hash_frame(
+    *,
+    fund_id: int,
+    effective_at: datetime,
+    recorded_at: datetime,
+    recorded_by: str,
+    memo: str,
+    kind: str,
+    reference: str | None,
+    reverses_id: int | None,
+    postings: Sequence[tuple[str, str, int, str]],
+) -> HashFrame:
+    before = orjson.dumps(
         {
-            "fund_id": fund_id,
-            "sequence": sequence,
             "effective_at": iso_utc(effective_at),
-            "recorded_at": iso_utc(recorded_at),
-            "recorded_by": recorded_by,
-            "memo": memo,
+            "fund_id": fund_id,
             "kind": kind,
-            "reference": reference,
-            "reverses_id": reverses_id,
+            "memo": memo,
             "postings": [
                 [code, side, amount, currency] for code, side, amount, currency in postings
             ],
-            "previous_hash": previous_hash,
         },
         option=orjson.OPT_SORT_KEYS,
     )
-    return hashlib.sha256(canonical).hexdigest()
+    between = orjson.dumps(
+        {
+            "recorded_at": iso_utc(recorded_at),
+            "recorded_by": recorded_by,
+            "reference": reference,
+            "reverses_id": reverses_id,
+        },
+        option=orjson.OPT_SORT_KEYS,
+    )
+    return HashFrame(
+        head=before[:-1] + b',"previous_hash":',
+        tail=b"," + between[1:-1] + b',"sequence":',
+    )
+
+
+def chain_hash(frame: HashFrame, previous_hash: str | None, sequence: int) -> str:
+    """The entry's hash, given its frame, its predecessor's hash and its sequence."""
+    previous = b"null" if previous_hash is None else b'"' + previous_hash.encode() + b'"'
+    return hashlib.sha256(
+        frame.head + previous + frame.tail + str(sequence).encode() + b"}"
+    ).hexdigest()

@@ -40,9 +40,17 @@ from ledger.accounts import (
     normal_delta,
     positions,
 )
-from ledger.entries import PostedEntry, PostingSpec, entry_hash, validate_draft
+from ledger.entries import (
+    HashFrame,
+    PostedEntry,
+    PostingSpec,
+    chain_hash,
+    hash_frame,
+    validate_draft,
+)
 from ledger.errors import (
     CurrencyMismatch,
+    FundStatusChanged,
     InsufficientFunds,
     InvalidEntry,
     InvalidState,
@@ -330,8 +338,15 @@ async def _post(
     effective_at = _effective_instant(effective_at, recorded_at)
     conn = await _write_connection(session)
     # PostgreSQL: the write path goes straight to the driver, inside the same
-    # transaction, as a lock, one read and one write (the hot path of every mutation).
+    # transaction. An ordinary entry is one call of ledger_post (lock, checks and
+    # writes in the database); a reversal, a close or a write that must keep available
+    # money needs more than that function checks: a lock, one read and one write.
     driver = await pg_driver(session)
+    if driver is not None and reverses_id is None and not keep_available and kind != "close":
+        prepared = _prepared(
+            fund_id, postings, memo, recorded_by, kind, effective_at, recorded_at, reference
+        )
+        return posted_entry(prepared, await driver.fetchrow(POST_STATEMENT, *prepared.args()))
 
     # The lock, then the fund's accounts (16 rows) with their balances: everything
     # read after the lock is current for this fund. One round trip on PostgreSQL.
@@ -394,9 +409,8 @@ async def _post(
             )
 
     sequence = head.last_sequence + 1
-    digest = entry_hash(
+    frame = hash_frame(
         fund_id=fund_id,
-        sequence=sequence,
         effective_at=effective_at,
         recorded_at=recorded_at,
         recorded_by=recorded_by,
@@ -405,8 +419,8 @@ async def _post(
         reference=reference,
         reverses_id=reverses_id,
         postings=[(p.account_code, p.side, p.amount_fen, p.currency) for p in postings],
-        previous_hash=head.last_hash,
     )
+    digest = chain_hash(frame, head.last_hash, sequence)
     values = {
         "fund_id": fund_id,
         "sequence": sequence,
@@ -426,6 +440,136 @@ async def _post(
     else:
         entry_id = await _write_portable(conn, values, posting_rows, moves, head.last_sequence)
     return PostedEntry(id=entry_id, **values)
+
+
+# ---------------------------------------------------------------- one statement (PostgreSQL)
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedEntry:
+    """An ordinary entry (not a reversal or a close, no available-money check), checked
+    on its face and encoded for its hash, ready for ledger_post (migration 0005), which
+    does the rest under the book lock in one statement."""
+
+    fund_id: int
+    kind: str
+    effective_at: datetime
+    recorded_at: datetime
+    memo: str
+    recorded_by: str
+    reference: str | None
+    postings: tuple[PostingSpec, ...]
+    frame: HashFrame
+
+    def args(self, fund_status: str | None = None) -> tuple:
+        """ledger_post's arguments, $1 to $POST_ARGS; with fund_status, the write is
+        refused (FundStatusChanged) unless the fund has that status under the lock."""
+        return (
+            self.fund_id,
+            self.kind,
+            self.effective_at,
+            self.recorded_at,
+            self.memo,
+            self.recorded_by,
+            self.reference,
+            [p.account_code for p in self.postings],
+            [p.side for p in self.postings],
+            [p.amount_fen for p in self.postings],
+            [p.currency for p in self.postings],
+            self.frame.head.decode(),
+            self.frame.tail.decode(),
+            fund_status,
+        )
+
+
+POST_ARGS = 14
+# The call, for a caller's own statement: `WITH posted AS (SELECT * FROM {POST_CALL})
+# ...` writes the entry and, in the same statement, what the caller stores beside it.
+# Its columns: entry_id, entry_sequence, entry_hash, entry_previous_hash, refusal,
+# refusal_field, refusal_message.
+POST_CALL = f"ledger_post({', '.join(f'${i}' for i in range(1, POST_ARGS + 1))})"
+POST_STATEMENT = f"SELECT * FROM {POST_CALL}"
+_REFUSALS = {
+    "NotFound": NotFound,
+    "InvalidEntry": InvalidEntry,
+    "CurrencyMismatch": CurrencyMismatch,
+    "InsufficientFunds": InsufficientFunds,
+    "PeriodClosed": PeriodClosed,
+}
+
+
+def prepare_entry(
+    fund_id: int,
+    postings: Sequence[PostingSpec],
+    *,
+    memo: str,
+    recorded_by: str,
+    kind: str = "manual",
+    effective_at: datetime | None = None,
+    reference: str | None = None,
+) -> PreparedEntry:
+    """post_entry's checks that need no database, for a caller that sends ledger_post
+    inside a statement of its own (PostgreSQL only)."""
+    if kind in ("close", "reversal"):
+        raise InvalidEntry(f"a {kind} entry is not posted by ledger_post", field="kind")
+    postings = tuple(postings)
+    validate_draft(postings, memo=memo, recorded_by=recorded_by, kind=kind, reference=reference)
+    recorded_at = utcnow()
+    effective_at = _effective_instant(effective_at, recorded_at)
+    return _prepared(
+        fund_id, postings, memo, recorded_by, kind, effective_at, recorded_at, reference
+    )
+
+
+def _prepared(
+    fund_id: int,
+    postings: tuple[PostingSpec, ...],
+    memo: str,
+    recorded_by: str,
+    kind: str,
+    effective_at: datetime,
+    recorded_at: datetime,
+    reference: str | None,
+) -> PreparedEntry:
+    frame = hash_frame(
+        fund_id=fund_id,
+        effective_at=effective_at,
+        recorded_at=recorded_at,
+        recorded_by=recorded_by,
+        memo=memo,
+        kind=kind,
+        reference=reference,
+        reverses_id=None,
+        postings=[(p.account_code, p.side, p.amount_fen, p.currency) for p in postings],
+    )
+    return PreparedEntry(
+        fund_id, kind, effective_at, recorded_at, memo, recorded_by, reference, postings, frame
+    )
+
+
+def posted_entry(prepared: PreparedEntry, row) -> PostedEntry:
+    """The entry ledger_post wrote, from its row; or its refusal, raised."""
+    if row["refusal"] is not None:
+        if row["refusal"] == "FundStatus":
+            raise FundStatusChanged(row["refusal_message"])
+        raise _REFUSALS[row["refusal"]](row["refusal_message"], field=row["refusal_field"])
+    return PostedEntry(
+        id=row["entry_id"],
+        fund_id=prepared.fund_id,
+        sequence=row["entry_sequence"],
+        kind=prepared.kind,
+        effective_at=prepared.effective_at,
+        recorded_at=prepared.recorded_at,
+        memo=prepared.memo,
+        recorded_by=prepared.recorded_by,
+        reference=prepared.reference,
+        reverses_id=None,
+        hash=row["entry_hash"],
+        previous_hash=row["entry_previous_hash"],
+    )
+
+
+# ---------------------------------------------------------------- several statements
 
 
 async def _write_portable(
@@ -541,6 +685,9 @@ async def _write_connection(session: AsyncSession) -> AsyncConnection:
 async def _lock(conn: AsyncConnection, driver, fund_id: int) -> tuple[_Head, dict[str, _Account]]:
     """Take the fund's book lock; its head and its accounts as of after the lock."""
     if driver is not None:
+        if not driver.is_in_transaction():
+            # A lock outside a transaction would end with its own statement.
+            raise RuntimeError("the book lock needs a transaction: not unit_of_work(one_write)")
         rows = await driver.fetch(_PG_LOCK, fund_id)
         if not rows:
             raise NotFound(f"fund {fund_id} has no book", field="fundId")

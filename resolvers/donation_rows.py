@@ -2,21 +2,29 @@
 
 One read before the ledger write answers every check that needs the database (the
 fund, the idempotency key, an ONLINE payment already recorded under the same
-channel reference); one write after it stores the donation and its key. On
-PostgreSQL both go straight to the driver; on SQLite they run through SQLAlchemy.
+channel reference). On PostgreSQL one more statement writes everything: the ledger
+entry (ledger_post, which takes the fund's book lock), the donation, its key and the
+partner's contribution; each of the two commits on its own, so a donation costs two
+round trips and the book lock is held for the length of one statement. On SQLite the
+same rows are written through SQLAlchemy in the unit of work's transaction.
 """
 
 from __future__ import annotations
 
+import re
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, insert, select
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.driver import HotStatement, pg_driver
-from db.models import DonationRow, FundRow
-from ledger import idempotency
+from db.models import ContributionRow, DonationRow, FundRow
+from ledger import idempotency, store
+from ledger.entries import PostedEntry, PostingSpec
+from ledger.errors import FundStatusChanged
 from resolvers.errors import UseCaseError
 
 
@@ -82,11 +90,41 @@ async def read_before(session: AsyncSession, fund_id: int, key: str, online_ref:
     """The fund, the key and the ONLINE payment, read in one statement, before any lock:
     a racing request that passes these checks too fails on a unique key at its write."""
     row = await _BEFORE.first(session, {"fund": fund_id, "key": key, "ref": online_ref})
+    fund = FundFacts(*row[0:5]) if row[0] is not None else None
+    if fund is not None:
+        _remember_fund(session, fund)
     return Before(
-        fund=FundFacts(*row[0:5]) if row[0] is not None else None,
+        fund=fund,
         key=tuple(row[5:8]) if row[5] is not None else None,
         online=tuple(row[8:10]) if row[8] is not None else None,
     )
+
+
+# Funds seen by read_before, per engine (database). A fund's id, code, currency and
+# community never change once it is opened, and those are all the donation's checks
+# need before the write but its status, which the write itself checks under the book
+# lock. So a fund seen once needs no read before the write (PostgreSQL only: SQLite
+# checks the status after writing, in its transaction).
+_KNOWN_FUNDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_KNOWN_MAX = 10_000
+
+
+def _remember_fund(session: AsyncSession, fund: FundFacts) -> None:
+    engine = session.bind.sync_engine if session.bind is not None else None
+    if engine is None or engine.dialect.name != "postgresql":
+        return
+    known = _KNOWN_FUNDS.setdefault(engine, {})
+    if len(known) >= _KNOWN_MAX:
+        known.clear()
+    known[fund.id] = fund
+
+
+def known_fund(session: AsyncSession, fund_id: int) -> FundFacts | None:
+    """The fund as read_before last saw it (its status may have changed since); None
+    for a fund not seen yet on this engine, and always on SQLite."""
+    engine = session.bind.sync_engine if session.bind is not None else None
+    known = _KNOWN_FUNDS.get(engine) if engine is not None else None
+    return known.get(fund_id) if known is not None else None
 
 
 _DONATION_COLUMNS = (
@@ -106,44 +144,148 @@ _DONATION_COLUMNS = (
     "recorded_by",
     "created_at",
 )
-_N = len(_DONATION_COLUMNS)
-# The donation and the key that names it, in one round trip (the key's created_at is
-# the donation's, the last column), and the fund's status as of now: this statement
-# runs under the book lock, which a freeze or close holds while it changes the status.
-_PG_INSERT = f"""
-WITH donation AS (
+_INSERT_DONATION = insert(DonationRow.__table__).returning(DonationRow.__table__.c.id)
+_INSERT_CONTRIBUTION = insert(ContributionRow.__table__)
+_FUND_STATUS = select(FundRow.__table__.c.status).where(FundRow.__table__.c.id == bindparam("id"))
+OPERATION = "recordDonation"
+
+
+async def record(
+    session: AsyncSession,
+    fund: FundFacts,
+    postings: list[PostingSpec],
+    *,
+    memo: str,
+    values: dict,
+    key: str,
+    fingerprint: str,
+    contribution: dict | None,
+) -> tuple[int, PostedEntry] | None:
+    """Post the donation's entry and store the donation, its key and the partner's
+    contribution (values: the donation's columns but entry_id); the new donation's id
+    and the entry. On PostgreSQL, None when the key or the ONLINE ref is already taken
+    (nothing is written; read again to find by whom).
+
+    The fund's status was checked before the book lock, so it is checked again under
+    it: a fund frozen or closed in between refuses the donation (FUND_NOT_OPEN) and
+    nothing is written. (A closed fund must hold nothing.)
+    """
+    entry_args = dict(
+        memo=memo,
+        recorded_by=values["recorded_by"],
+        kind="donation",
+        effective_at=values["received_at"],
+        reference=values["external_ref"],
+    )
+    driver = await pg_driver(session)
+    if driver is not None:
+        prepared = store.prepare_entry(values["fund_id"], postings, **entry_args)
+        return await _record_pg(driver, fund, prepared, values, key, fingerprint, contribution)
+    entry = await store.post_entry(session, values["fund_id"], postings, **entry_args)
+    donation_id = await session.scalar(_INSERT_DONATION, values | {"entry_id": entry.id})
+    await idempotency.remember(session, key, OPERATION, fingerprint, donation_id)
+    status = await session.scalar(_FUND_STATUS, {"id": values["fund_id"]})
+    if status != "OPEN":
+        raise _not_open(fund, status)
+    if contribution is not None:
+        await session.execute(
+            _INSERT_CONTRIBUTION,
+            contribution
+            | dict(
+                occurred_at=values["received_at"],
+                donation_id=donation_id,
+                centihours=None,
+                created_at=values["created_at"],
+            ),
+        )
+    return donation_id, entry
+
+
+def _not_open(fund: FundFacts, status: str | None) -> UseCaseError:
+    return UseCaseError("FUND_NOT_OPEN", f"fund {fund.code} is {status}", field="fundId")
+
+
+# ---------------------------------------------------------------- one statement (PostgreSQL)
+
+
+def _casts(table, columns) -> dict[str, str]:
+    """Each column's type for a parameter cast (INSERT ... SELECT gives parameters no
+    type of their own); without a length, so that an over-long value fails rather than
+    being cut short by the cast."""
+    dialect = asyncpg_dialect()
+    return {c: re.sub(r"\(\d+\)", "", table.c[c].type.compile(dialect=dialect)) for c in columns}
+
+
+_P = store.POST_ARGS  # ledger_post's arguments come first: $1 to $14
+_DONATION_CASTS = _casts(DonationRow.__table__, _DONATION_COLUMNS)
+_CONTRIBUTION_COLUMNS = ("partner_id", "kind", "value_fen", "currency", "description")
+_CONTRIBUTION_CASTS = _casts(ContributionRow.__table__, _CONTRIBUTION_COLUMNS)
+
+
+def _param(n: int, cast: str) -> str:
+    return f"${n}::{cast}"
+
+
+# The donation's columns but entry_id, which comes from ledger_post.
+_GIVEN = tuple(c for c in _DONATION_COLUMNS if c != "entry_id")
+_D = {c: _param(_P + 1 + i, _DONATION_CASTS[c]) for i, c in enumerate(_GIVEN)}
+_K = _P + len(_GIVEN)  # the key's three parameters follow the donation's
+_C = {c: _param(_K + 4 + i, _CONTRIBUTION_CASTS[c]) for i, c in enumerate(_CONTRIBUTION_COLUMNS)}
+_PG_RECORD = f"""
+WITH posted AS MATERIALIZED (
+    SELECT * FROM {store.POST_CALL}
+    -- Checked before the call (a one-time filter): a key or ONLINE ref already
+    -- taken costs no lock and no entry. Racing requests meet the unique keys.
+    WHERE NOT EXISTS (SELECT 1 FROM idempotency_keys WHERE key = ${_K + 1}::varchar)
+      AND NOT EXISTS (SELECT 1 FROM donations
+                      WHERE fund_id = $1 AND online_ref = {_D["online_ref"]})
+), donation AS (
     INSERT INTO donations ({", ".join(_DONATION_COLUMNS)})
-    VALUES ({", ".join(f"${i + 1}" for i in range(_N))})
+    SELECT {", ".join("posted.entry_id" if c == "entry_id" else _D[c] for c in _DONATION_COLUMNS)}
+    FROM posted WHERE posted.refusal IS NULL
     RETURNING id
 ), remembered AS (
     INSERT INTO idempotency_keys (key, operation, fingerprint, result_id, created_at)
-    SELECT ${_N + 1}, ${_N + 2}, ${_N + 3}, donation.id, ${_N} FROM donation
+    SELECT ${_K + 1}::varchar, ${_K + 2}::varchar, ${_K + 3}::varchar, donation.id,
+           {_D["created_at"]}
+    FROM donation
+), contributed AS (
+    INSERT INTO contributions ({", ".join(_CONTRIBUTION_COLUMNS)},
+                               occurred_at, donation_id, created_at)
+    SELECT {", ".join(_C[c] for c in _CONTRIBUTION_COLUMNS)},
+           {_D["received_at"]}, donation.id, {_D["created_at"]}
+    FROM donation WHERE {_C["partner_id"]} IS NOT NULL
 )
-SELECT donation.id, funds.status FROM donation JOIN funds ON funds.id = $1
+SELECT posted.*, donation.id AS donation_id FROM posted LEFT JOIN donation ON true
 """
-_INSERT_DONATION = insert(DonationRow.__table__).returning(DonationRow.__table__.c.id)
-_FUND_STATUS = select(FundRow.__table__.c.status).where(FundRow.__table__.c.id == bindparam("id"))
 
 
-async def insert_donation(
-    session: AsyncSession, values: dict, *, key: str, operation: str, fingerprint: str
-) -> int:
-    """Store the donation and remember the key with its id; the new donation's id.
-
-    Called after the ledger entry, under the fund's book lock. The fund's status was
-    checked before the lock, so it is checked again here: a fund frozen or closed in
-    between refuses the donation (FUND_NOT_OPEN), and the unit of work rolls back the
-    entry with it. (A closed fund must hold nothing.)
-    """
-    driver = await pg_driver(session)
-    if driver is not None:
-        donation_id, status = await driver.fetchrow(
-            _PG_INSERT, *(values[c] for c in _DONATION_COLUMNS), key, operation, fingerprint
-        )
-    else:
-        donation_id = await session.scalar(_INSERT_DONATION, values)
-        await idempotency.remember(session, key, operation, fingerprint, donation_id)
-        status = await session.scalar(_FUND_STATUS, {"id": values["fund_id"]})
-    if status != "OPEN":
-        raise UseCaseError("FUND_NOT_OPEN", f"the fund became {status} meanwhile", field="fundId")
-    return donation_id
+async def _record_pg(
+    driver,
+    fund: FundFacts,
+    entry: store.PreparedEntry,
+    values: dict,
+    key: str,
+    fingerprint: str,
+    contribution: dict | None,
+) -> tuple[int, PostedEntry] | None:
+    """record() on PostgreSQL: one statement. ledger_post refuses the entry unless the
+    fund is OPEN under the book lock (a freeze or close takes the same lock), and a
+    refusal writes nothing."""
+    contribution = contribution or {}
+    row = await driver.fetchrow(
+        _PG_RECORD,
+        *entry.args(fund_status="OPEN"),
+        *(values[c] for c in _GIVEN),
+        key,
+        OPERATION,
+        fingerprint,
+        *(contribution.get(c) for c in _CONTRIBUTION_COLUMNS),
+    )
+    if row is None:
+        return None  # the key or the ONLINE ref is taken
+    try:
+        posted = store.posted_entry(entry, row)
+    except FundStatusChanged as exc:
+        raise _not_open(fund, exc.status) from exc
+    return row["donation_id"], posted

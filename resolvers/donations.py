@@ -6,16 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from db.models import CampaignRow, ContributionRow, DonationRow, FundRow, PartnerRow
+from db.models import CampaignRow, DonationRow, FundRow, PartnerRow
 from db.types import utcnow
 from db.uow import read_session, unit_of_work
 from ledger import accounts as A
 from ledger import idempotency, store
 from ledger.entries import PostingSpec
-from ledger.errors import IdempotencyConflict
+from ledger.errors import IdempotencyConflict, LedgerError
 from resolvers import donation_rows
 from resolvers.auth import Action, Viewer, authorize
 from resolvers.errors import UseCaseError, invalid, not_found
@@ -23,6 +23,7 @@ from resolvers.funds import amount_in, checked_fund, owning_fund, require_open
 from resolvers.ids import decode_id
 from resolvers.validation import instant, text
 
+ATTEMPTS = 3  # reads after a write that found the key or ref taken since its read
 CHANNELS = ("ONLINE", "CASH", "CHARITY_SALE", "BANK_TRANSFER", "IN_KIND")
 OFFLINE = ("CASH", "CHARITY_SALE", "BANK_TRANSFER", "IN_KIND")
 # Where each channel's money lands first (debit) and which income it is (credit).
@@ -33,9 +34,6 @@ LANDING = {
     "BANK_TRANSFER": (A.BANK, A.INCOME_OFFLINE),
     "IN_KIND": (A.IN_KIND, A.INCOME_IN_KIND),
 }
-
-
-_INSERT_CONTRIBUTION = insert(ContributionRow.__table__)
 
 
 @dataclass(frozen=True)
@@ -109,47 +107,16 @@ async def record_donation(
     fund_pk = decode_id(inp.fund_id, "Fund", field="fundId", what="fund")
     online_ref = ref if inp.channel == "ONLINE" else None
 
-    async with unit_of_work(engine) as session:
-        # No early book lock (the hot path): post_entry takes it. Two racing requests
-        # with one key, or one externalRef, both get through the checks below, but
-        # the second then fails its insert on a unique key, rolls back whole, and the
-        # mutation layer re-runs it, when the checks find the first one's result.
-        before = await donation_rows.read_before(session, fund_pk, key, online_ref)
-        fund = checked_fund(viewer, before.fund, action)
+    async def write(session: AsyncSession, fund) -> donation_rows.RecordedDonation | None:
+        """Check the campaign and partner, then post and store the donation; None if
+        the key or the ONLINE ref turned out to be taken, and nothing was written."""
         fen = amount_in(fund, inp.amount, inp.currency, "amount")
-        earlier = idempotency.judge(before.key, "recordDonation", fingerprint)
-        if earlier is not None:
-            return await session.get(DonationRow, earlier)
-        if before.online is not None:
-            # Payment callbacks are retried with fresh keys: the channel's reference
-            # is the real identity of an online payment.
-            existing_id, existing_fen = before.online
-            if existing_fen != fen:
-                raise IdempotencyConflict(
-                    f"externalRef {ref} was recorded with another amount", field="externalRef"
-                )
-            await idempotency.remember(session, key, "recordDonation", fingerprint, existing_id)
-            return await session.get(DonationRow, existing_id)
-        require_open(fund)
         if campaign_pk is not None:
             await _check_campaign(session, fund, campaign_pk, received_at)
         if partner_pk is not None and await session.get(PartnerRow, partner_pk) is None:
             raise not_found("partner", "partnerId")
         debit, credit = LANDING[inp.channel]
         memo = f"{inp.channel} donation" + (f" {ref}" if ref else "")
-        entry = await store.post_entry(
-            session,
-            fund.id,
-            [
-                PostingSpec(debit, "DEBIT", fen, fund.currency),
-                PostingSpec(credit, "CREDIT", fen, fund.currency),
-            ],
-            memo=memo,
-            recorded_by=viewer.username,
-            kind="donation",
-            effective_at=received_at,
-            reference=ref,
-        )
         values = dict(
             fund_id=fund.id,
             campaign_id=campaign_pk,
@@ -163,29 +130,81 @@ async def record_donation(
             online_ref=online_ref,
             description=description,
             received_at=received_at,
-            entry_id=entry.id,
             recorded_by=viewer.username,
             created_at=utcnow(),
         )
-        donation_id = await donation_rows.insert_donation(
-            session, values, key=key, operation="recordDonation", fingerprint=fingerprint
-        )
-        if partner_pk is not None:
-            await session.execute(
-                _INSERT_CONTRIBUTION,
-                dict(
-                    partner_id=partner_pk,
-                    kind="IN_KIND" if inp.channel == "IN_KIND" else "MONEY",
-                    value_fen=fen,
-                    currency=fund.currency,
-                    description=description or memo,
-                    occurred_at=received_at,
-                    donation_id=donation_id,
-                    centihours=None,
-                    created_at=utcnow(),
-                ),
+        contribution = (
+            dict(
+                partner_id=partner_pk,
+                kind="IN_KIND" if inp.channel == "IN_KIND" else "MONEY",
+                value_fen=fen,
+                currency=fund.currency,
+                description=description or memo,
             )
-        return donation_rows.RecordedDonation(id=donation_id, **values)
+            if partner_pk is not None
+            else None
+        )
+        recorded = await donation_rows.record(
+            session,
+            fund,
+            [
+                PostingSpec(debit, "DEBIT", fen, fund.currency),
+                PostingSpec(credit, "CREDIT", fen, fund.currency),
+            ],
+            memo=memo,
+            values=values,
+            key=key,
+            fingerprint=fingerprint,
+            contribution=contribution,
+        )
+        if recorded is None:  # the key or the ONLINE ref is taken (PostgreSQL)
+            return None
+        donation_id, entry = recorded
+        return donation_rows.RecordedDonation(id=donation_id, entry_id=entry.id, **values)
+
+    # On PostgreSQL every statement below commits on its own (one_write): the only
+    # write is donation_rows.record's single statement.
+    async with unit_of_work(engine, one_write=True) as session:
+        known = donation_rows.known_fund(session, fund_pk)
+        if known is not None:
+            # The common case in one round trip: a fund seen before (what the checks
+            # need of it never changes but its status, which the write checks under
+            # the book lock), a new key, a new ONLINE ref. Anything else (a key or ref
+            # already taken, a refusal) is answered by the careful path below, which
+            # decides replays before refusals.
+            try:
+                recorded = await write(session, checked_fund(viewer, known, action))
+            except (LedgerError, UseCaseError):
+                recorded = None
+            if recorded is not None:
+                return recorded
+        # No early book lock: the write takes it. Two racing requests with one key,
+        # or one externalRef, can both get through the checks below; the second
+        # then finds the key taken at its write, writes nothing and reads again, or
+        # fails on the unique key and the mutation layer re-runs it.
+        for _ in range(ATTEMPTS):
+            before = await donation_rows.read_before(session, fund_pk, key, online_ref)
+            fund = checked_fund(viewer, before.fund, action)
+            fen = amount_in(fund, inp.amount, inp.currency, "amount")
+            earlier = idempotency.judge(before.key, "recordDonation", fingerprint)
+            if earlier is not None:
+                return await session.get(DonationRow, earlier)
+            if before.online is not None:
+                # Payment callbacks are retried with fresh keys: the channel's
+                # reference is the real identity of an online payment.
+                existing_id, existing_fen = before.online
+                if existing_fen != fen:
+                    raise IdempotencyConflict(
+                        f"externalRef {ref} was recorded with another amount",
+                        field="externalRef",
+                    )
+                await idempotency.remember(session, key, "recordDonation", fingerprint, existing_id)
+                return await session.get(DonationRow, existing_id)
+            require_open(fund)
+            recorded = await write(session, fund)
+            if recorded is not None:
+                return recorded
+        raise RuntimeError(f"idempotency key {key!r} is taken and released again and again")
 
 
 async def _check_campaign(

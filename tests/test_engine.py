@@ -4,6 +4,7 @@ time) and the warnings about the database's own settings logged at start."""
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 
 import pytest
 from sqlalchemy import text
@@ -152,6 +153,47 @@ async def test_raw_statements_commit_and_roll_back_with_the_unit_of_work(pg_url)
                 await session.execute(text("SELECT key FROM idempotency_keys ORDER BY key"))
             ).scalars()
             assert list(keys) == ["kept"]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_one_write_unit_of_work_has_no_transaction_to_lock_in(pg_url):
+    """unit_of_work(one_write=True) on PostgreSQL: every statement commits on its own
+    (no BEGIN, no COMMIT), so the ledger refuses to take a book lock there, which
+    would end with its statement; the connection then goes back to the pool in its
+    usual transactional mode."""
+    from zoneinfo import ZoneInfo
+
+    from db.driver import pg_driver
+    from ledger.store import close_period
+
+    engine = make_engine(pg_url, pool_size=1)
+    insert = (
+        "INSERT INTO idempotency_keys (key, operation, fingerprint, result_id, created_at)"
+        " VALUES ($1, 'test', 'f', 1, now())"
+    )
+    try:
+        with pytest.raises(RuntimeError, match="needs a transaction"):
+            async with unit_of_work(engine, one_write=True) as session:
+                driver = await pg_driver(session)
+                assert not driver.is_in_transaction()
+                await driver.execute(insert, "committed alone")
+                await close_period(
+                    session, 1, date(2025, 1, 1), tz=ZoneInfo("Asia/Shanghai"), recorded_by="u"
+                )
+        with pytest.raises(RuntimeError, match="refused"):
+            async with unit_of_work(engine, one_write=True) as session:
+                await session.execute(text("SELECT 1"))
+                raise RuntimeError("refused after the write")
+        async with unit_of_work(engine) as session:  # the same pooled connection
+            driver = await pg_driver(session)
+            assert driver.is_in_transaction()
+            await driver.execute(insert, "in a transaction")
+        async with read_session(engine) as session:
+            keys = (
+                await session.execute(text("SELECT key FROM idempotency_keys ORDER BY key"))
+            ).scalars()
+            assert list(keys) == ["committed alone", "in a transaction"]
     finally:
         await engine.dispose()
 

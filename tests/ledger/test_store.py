@@ -142,6 +142,32 @@ async def test_refusals_write_nothing(engine, fund_id):
         assert await snapshot(engine, fund_id) == before, (postings, kwargs)
 
 
+NASTY_TEXT = [
+    'quote " and backslash \\ and slash /',
+    "newline\n tab\t return\r bell\x07 unit\x1f del\x7f",
+    "近邻 社区基金 · 中秋 🎑 \u2028\u2029 é",
+    '\\u0000 \\" null',
+]
+
+
+async def test_hashes_chain_whatever_the_text(engine, fund_id):
+    """The hash of an entry written by PostgreSQL's ledger_post (which splices the
+    sequence and the previous hash into the encoding prepared here) is the one
+    verify_journal recomputes in Python, whatever the memo, name and reference hold."""
+    for i, text in enumerate(NASTY_TEXT):
+        await post(
+            engine,
+            fund_id,
+            [dr("1002", 100 + i), cr("4101.02", 100 + i)],
+            memo=text,
+            recorded_by=text[:64],
+            reference=text[:100],
+        )
+    async with read_session(engine) as session:
+        report = await verify_journal(session, fund_id)
+    assert report.ok and report.entries_checked == len(NASTY_TEXT), report
+
+
 async def test_a_fund_without_a_book_is_not_found(engine):
     async with unit_of_work(engine) as session:
         with pytest.raises(NotFound):
