@@ -17,6 +17,7 @@ from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 
 from schema.extensions import ErrorCodes
+from schema.inputs import use_planned_inputs
 from schema.mutations import Mutation
 from schema.query import Query
 from schema.subscription import Subscription
@@ -57,7 +58,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
     ]
     if production:
         extensions.append(DisableIntrospection)
-    return JinlinSchema(
+    schema = JinlinSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -80,6 +81,8 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=production),
     )
+    use_planned_inputs(schema)
+    return schema
 
 
 def export_sdl() -> str:
