@@ -26,6 +26,7 @@ from ledger import idempotency, store
 from ledger.entries import PostedEntry, PostingSpec
 from ledger.errors import FundStatusChanged
 from resolvers.errors import UseCaseError
+from resolvers.live import CHANNEL as CAMPAIGN_CHANNEL
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,8 @@ class RecordedDonation:
     created_at: datetime
     refund_entry_id: int | None = None
     settled_entry_id: int | None = None
+    # Whether the write itself told the live feed (resolvers/live.py) on commit.
+    announced: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +95,7 @@ async def read_before(session: AsyncSession, fund_id: int, key: str, online_ref:
     row = await _BEFORE.first(session, {"fund": fund_id, "key": key, "ref": online_ref})
     fund = FundFacts(*row[0:5]) if row[0] is not None else None
     if fund is not None:
-        _remember_fund(session, fund)
+        remember(session.bind, "fund", fund.id, fund)
     return Before(
         fund=fund,
         key=tuple(row[5:8]) if row[5] is not None else None,
@@ -100,31 +103,46 @@ async def read_before(session: AsyncSession, fund_id: int, key: str, online_ref:
     )
 
 
-# Funds seen by read_before, per engine (database). A fund's id, code, currency and
-# community never change once it is opened, and those are all the donation's checks
-# need before the write but its status, which the write itself checks under the book
-# lock. So a fund seen once needs no read before the write (PostgreSQL only: SQLite
-# checks the status after writing, in its transaction).
-_KNOWN_FUNDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_KNOWN_MAX = 10_000
+# What the donation checks need of funds, campaigns and partners, as read before, per
+# engine (database). None of it ever changes once written: a fund's id, code, currency
+# and community (its status does change, and the write checks it under the book lock);
+# a campaign's fund and time window; that a partner exists. So a donation into a fund,
+# campaign and partner seen before needs no read before its write (PostgreSQL only:
+# SQLite checks after writing, in its transaction).
+_KNOWN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_KNOWN_MAX = 10_000  # entries per engine; all forgotten at once when reached
 
 
-def _remember_fund(session: AsyncSession, fund: FundFacts) -> None:
-    engine = session.bind.sync_engine if session.bind is not None else None
+@dataclass(frozen=True, slots=True)
+class CampaignFacts:
+    id: int
+    fund_id: int
+    starts_at: datetime
+    ends_at: datetime | None
+
+
+def _known_of(bind) -> dict | None:
+    engine = getattr(bind, "sync_engine", bind)
     if engine is None or engine.dialect.name != "postgresql":
+        return None
+    return _KNOWN.setdefault(engine, {})
+
+
+def remember(bind, kind: str, pk: int, facts) -> None:
+    """Remember what was read of a fund, campaign or partner (bind: an engine or a
+    session's bind); nothing on SQLite."""
+    known = _known_of(bind)
+    if known is None:
         return
-    known = _KNOWN_FUNDS.setdefault(engine, {})
     if len(known) >= _KNOWN_MAX:
         known.clear()
-    known[fund.id] = fund
+    known[(kind, pk)] = facts
 
 
-def known_fund(session: AsyncSession, fund_id: int) -> FundFacts | None:
-    """The fund as read_before last saw it (its status may have changed since); None
-    for a fund not seen yet on this engine, and always on SQLite."""
-    engine = session.bind.sync_engine if session.bind is not None else None
-    known = _KNOWN_FUNDS.get(engine) if engine is not None else None
-    return known.get(fund_id) if known is not None else None
+def known(bind, kind: str, pk: int):
+    """What remember() kept of it; None if nothing (and always on SQLite)."""
+    found = _known_of(bind)
+    return found.get((kind, pk)) if found is not None else None
 
 
 _DONATION_COLUMNS = (
@@ -150,47 +168,53 @@ _FUND_STATUS = select(FundRow.__table__.c.status).where(FundRow.__table__.c.id =
 OPERATION = "recordDonation"
 
 
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A donation ready to write: its entry's postings and memo, the donation's columns
+    but entry_id, and the partner's contribution, if a partner gave it."""
+
+    postings: list[PostingSpec]
+    memo: str
+    values: dict
+    contribution: dict | None
+
+    def entry_args(self) -> dict:
+        return dict(
+            memo=self.memo,
+            recorded_by=self.values["recorded_by"],
+            kind="donation",
+            effective_at=self.values["received_at"],
+            reference=self.values["external_ref"],
+        )
+
+
 async def record(
-    session: AsyncSession,
-    fund: FundFacts,
-    postings: list[PostingSpec],
-    *,
-    memo: str,
-    values: dict,
-    key: str,
-    fingerprint: str,
-    contribution: dict | None,
-) -> tuple[int, PostedEntry] | None:
+    session: AsyncSession, fund: FundFacts, draft: Draft, *, key: str, fingerprint: str
+) -> tuple[int, PostedEntry, bool] | None:
     """Post the donation's entry and store the donation, its key and the partner's
-    contribution (values: the donation's columns but entry_id); the new donation's id
-    and the entry. On PostgreSQL, None when the key or the ONLINE ref is already taken
-    (nothing is written; read again to find by whom).
+    contribution; the new donation's id, the entry, and whether the live feed was
+    told already (on PostgreSQL, by the write). On PostgreSQL, None when the
+    key or the ONLINE ref is already taken (nothing is written; read again to find by
+    whom).
 
     The fund's status was checked before the book lock, so it is checked again under
     it: a fund frozen or closed in between refuses the donation (FUND_NOT_OPEN) and
     nothing is written. (A closed fund must hold nothing.)
     """
-    entry_args = dict(
-        memo=memo,
-        recorded_by=values["recorded_by"],
-        kind="donation",
-        effective_at=values["received_at"],
-        reference=values["external_ref"],
-    )
     driver = await pg_driver(session)
     if driver is not None:
-        prepared = store.prepare_entry(values["fund_id"], postings, **entry_args)
-        return await _record_pg(driver, fund, prepared, values, key, fingerprint, contribution)
-    entry = await store.post_entry(session, values["fund_id"], postings, **entry_args)
+        return await record_pg(driver, fund, draft, key=key, fingerprint=fingerprint)
+    values = draft.values
+    entry = await store.post_entry(session, fund.id, draft.postings, **draft.entry_args())
     donation_id = await session.scalar(_INSERT_DONATION, values | {"entry_id": entry.id})
     await idempotency.remember(session, key, OPERATION, fingerprint, donation_id)
-    status = await session.scalar(_FUND_STATUS, {"id": values["fund_id"]})
+    status = await session.scalar(_FUND_STATUS, {"id": fund.id})
     if status != "OPEN":
         raise _not_open(fund, status)
-    if contribution is not None:
+    if draft.contribution is not None:
         await session.execute(
             _INSERT_CONTRIBUTION,
-            contribution
+            draft.contribution
             | dict(
                 occurred_at=values["received_at"],
                 donation_id=donation_id,
@@ -198,7 +222,7 @@ async def record(
                 created_at=values["created_at"],
             ),
         )
-    return donation_id, entry
+    return donation_id, entry, False
 
 
 def _not_open(fund: FundFacts, status: str | None) -> UseCaseError:
@@ -256,27 +280,26 @@ WITH posted AS MATERIALIZED (
            {_D["received_at"]}, donation.id, {_D["created_at"]}
     FROM donation WHERE {_C["partner_id"]} IS NOT NULL
 )
-SELECT posted.*, donation.id AS donation_id FROM posted LEFT JOIN donation ON true
+SELECT posted.*, donation.id AS donation_id,
+       -- The live board's "campaign changed", sent on commit with the donation.
+       CASE WHEN donation.id IS NOT NULL AND {_D["campaign_id"]} IS NOT NULL
+            THEN pg_notify('{CAMPAIGN_CHANNEL}', {_D["campaign_id"]}::text) END AS announced
+FROM posted LEFT JOIN donation ON true
 """
 
 
-async def _record_pg(
-    driver,
-    fund: FundFacts,
-    entry: store.PreparedEntry,
-    values: dict,
-    key: str,
-    fingerprint: str,
-    contribution: dict | None,
-) -> tuple[int, PostedEntry] | None:
-    """record() on PostgreSQL: one statement. ledger_post refuses the entry unless the
-    fund is OPEN under the book lock (a freeze or close takes the same lock), and a
-    refusal writes nothing."""
-    contribution = contribution or {}
+async def record_pg(
+    driver, fund: FundFacts, draft: Draft, *, key: str, fingerprint: str
+) -> tuple[int, PostedEntry, bool] | None:
+    """record() on PostgreSQL: one statement, which commits on its own outside a
+    transaction, and notifies the live feed of the campaign, if any. ledger_post refuses the entry unless the fund is OPEN under the book
+    lock (a freeze or close takes the same lock), and a refusal writes nothing."""
+    entry = store.prepare_entry(fund.id, draft.postings, **draft.entry_args())
+    contribution = draft.contribution or {}
     row = await driver.fetchrow(
         _PG_RECORD,
         *entry.args(fund_status="OPEN"),
-        *(values[c] for c in _GIVEN),
+        *(draft.values[c] for c in _GIVEN),
         key,
         OPERATION,
         fingerprint,
@@ -288,4 +311,4 @@ async def _record_pg(
         posted = store.posted_entry(entry, row)
     except FundStatusChanged as exc:
         raise _not_open(fund, exc.status) from exc
-    return row["donation_id"], posted
+    return row["donation_id"], posted, draft.values["campaign_id"] is not None

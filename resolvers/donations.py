@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from db.models import CampaignRow, DonationRow, FundRow, PartnerRow
 from db.types import utcnow
-from db.uow import read_session, unit_of_work
+from db.uow import one_statement, read_session, unit_of_work
 from ledger import accounts as A
 from ledger import idempotency, store
 from ledger.entries import PostingSpec
@@ -107,14 +107,8 @@ async def record_donation(
     fund_pk = decode_id(inp.fund_id, "Fund", field="fundId", what="fund")
     online_ref = ref if inp.channel == "ONLINE" else None
 
-    async def write(session: AsyncSession, fund) -> donation_rows.RecordedDonation | None:
-        """Check the campaign and partner, then post and store the donation; None if
-        the key or the ONLINE ref turned out to be taken, and nothing was written."""
+    def draft(fund) -> donation_rows.Draft:
         fen = amount_in(fund, inp.amount, inp.currency, "amount")
-        if campaign_pk is not None:
-            await _check_campaign(session, fund, campaign_pk, received_at)
-        if partner_pk is not None and await session.get(PartnerRow, partner_pk) is None:
-            raise not_found("partner", "partnerId")
         debit, credit = LANDING[inp.channel]
         memo = f"{inp.channel} donation" + (f" {ref}" if ref else "")
         values = dict(
@@ -144,40 +138,45 @@ async def record_donation(
             if partner_pk is not None
             else None
         )
-        recorded = await donation_rows.record(
-            session,
-            fund,
-            [
-                PostingSpec(debit, "DEBIT", fen, fund.currency),
-                PostingSpec(credit, "CREDIT", fen, fund.currency),
-            ],
-            memo=memo,
-            values=values,
-            key=key,
-            fingerprint=fingerprint,
-            contribution=contribution,
-        )
-        if recorded is None:  # the key or the ONLINE ref is taken (PostgreSQL)
+        postings = [
+            PostingSpec(debit, "DEBIT", fen, fund.currency),
+            PostingSpec(credit, "CREDIT", fen, fund.currency),
+        ]
+        return donation_rows.Draft(postings, memo, values, contribution)
+
+    def recorded(draft: donation_rows.Draft, written) -> donation_rows.RecordedDonation | None:
+        if written is None:  # the key or the ONLINE ref is taken (PostgreSQL)
             return None
-        donation_id, entry = recorded
-        return donation_rows.RecordedDonation(id=donation_id, entry_id=entry.id, **values)
+        donation_id, entry, announced = written
+        return donation_rows.RecordedDonation(
+            id=donation_id, entry_id=entry.id, announced=announced, **draft.values
+        )
+
+    # The common case on PostgreSQL, in one round trip and without an ORM session: a
+    # fund, campaign and partner seen before (all the checks need of them never
+    # changes, but the fund's status, which the write checks under the book lock), a
+    # new key, a new ONLINE ref. Anything else (something not seen yet, a key or ref
+    # already taken, a refusal) is answered by the careful path below, which decides
+    # replays before refusals.
+    fund = donation_rows.known(engine, "fund", fund_pk)
+    if fund is not None and _known_extras(engine, fund, campaign_pk, partner_pk, received_at):
+        try:
+            fast = draft(checked_fund(viewer, fund, action))
+            async with one_statement(engine) as driver:
+                done = recorded(
+                    fast,
+                    await donation_rows.record_pg(
+                        driver, fund, fast, key=key, fingerprint=fingerprint
+                    ),
+                )
+            if done is not None:
+                return done
+        except (LedgerError, UseCaseError):
+            pass
 
     # On PostgreSQL every statement below commits on its own (one_write): the only
     # write is donation_rows.record's single statement.
     async with unit_of_work(engine, one_write=True) as session:
-        known = donation_rows.known_fund(session, fund_pk)
-        if known is not None:
-            # The common case in one round trip: a fund seen before (what the checks
-            # need of it never changes but its status, which the write checks under
-            # the book lock), a new key, a new ONLINE ref. Anything else (a key or ref
-            # already taken, a refusal) is answered by the careful path below, which
-            # decides replays before refusals.
-            try:
-                recorded = await write(session, checked_fund(viewer, known, action))
-            except (LedgerError, UseCaseError):
-                recorded = None
-            if recorded is not None:
-                return recorded
         # No early book lock: the write takes it. Two racing requests with one key,
         # or one externalRef, can both get through the checks below; the second
         # then finds the key taken at its write, writes nothing and reads again, or
@@ -201,10 +200,42 @@ async def record_donation(
                 await idempotency.remember(session, key, "recordDonation", fingerprint, existing_id)
                 return await session.get(DonationRow, existing_id)
             require_open(fund)
-            recorded = await write(session, fund)
-            if recorded is not None:
-                return recorded
-        raise RuntimeError(f"idempotency key {key!r} is taken and released again and again")
+            if campaign_pk is not None:
+                await _check_campaign(session, fund, campaign_pk, received_at)
+            if partner_pk is not None:
+                if await session.get(PartnerRow, partner_pk) is None:
+                    raise not_found("partner", "partnerId")
+                donation_rows.remember(session.bind, "partner", partner_pk, True)
+            written = draft(fund)
+            done = recorded(
+                written,
+                await donation_rows.record(
+                    session, fund, written, key=key, fingerprint=fingerprint
+                ),
+            )
+            if done is not None:
+                return done
+        raise RuntimeError(f"the key {key!r} or ref {ref!r} was taken but cannot be read")
+
+
+def _known_extras(
+    engine: AsyncEngine, fund, campaign_pk: int | None, partner_pk: int | None, at: datetime
+) -> bool:
+    """Whether the campaign and partner named, if any, were seen before, and the
+    donation falls in the campaign's window (else the careful path reads and says)."""
+    if campaign_pk is not None:
+        campaign = donation_rows.known(engine, "campaign", campaign_pk)
+        if campaign is None or not _in_campaign(campaign, fund, at):
+            return False
+    return partner_pk is None or donation_rows.known(engine, "partner", partner_pk) is not None
+
+
+def _in_campaign(campaign, fund, at: datetime) -> bool:
+    return (
+        campaign.fund_id == fund.id
+        and at >= campaign.starts_at
+        and (campaign.ends_at is None or at <= campaign.ends_at)
+    )
 
 
 async def _check_campaign(
@@ -213,7 +244,15 @@ async def _check_campaign(
     campaign = await session.get(CampaignRow, campaign_pk)
     if campaign is None or campaign.fund_id != fund.id:
         raise not_found("campaign", "campaignId")
-    if at < campaign.starts_at or (campaign.ends_at is not None and at > campaign.ends_at):
+    donation_rows.remember(
+        session.bind,
+        "campaign",
+        campaign.id,
+        donation_rows.CampaignFacts(
+            campaign.id, campaign.fund_id, campaign.starts_at, campaign.ends_at
+        ),
+    )
+    if not _in_campaign(campaign, fund, at):
         raise invalid("the donation falls outside the campaign's time window", "receivedAt")
 
 

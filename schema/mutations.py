@@ -447,7 +447,7 @@ class Mutation:
         row, errors = await run(
             donations.record_donation, info.context.engine, await info.context.viewer(), inp
         )
-        if row is not None:
+        if row is not None and not getattr(row, "announced", False):
             await info.context.app.events.publish(row.campaign_id)
         # The use case checked that the viewer may see the fund.
         return RecordDonationPayload(donation=_of(Donation.in_visible_fund, row), errors=errors)

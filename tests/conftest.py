@@ -118,6 +118,12 @@ def count_round_trips(engine: AsyncEngine) -> Iterator[StatementCounter]:
     def _log(record) -> None:
         counter.statements.append(record.query)
 
+    # SQLAlchemy's own statements run as asyncpg prepared statements, which asyncpg's
+    # query loggers do not see; its BEGIN and COMMIT, and the hot path's statements,
+    # they do (and SQLAlchemy does not).
+    def _before(conn, cursor, statement, parameters, context, executemany):
+        counter.statements.append(statement)
+
     def _checkout(dbapi_connection, record, proxy):
         dbapi_connection.driver_connection.add_query_logger(_log)
 
@@ -125,7 +131,7 @@ def count_round_trips(engine: AsyncEngine) -> Iterator[StatementCounter]:
         if dbapi_connection is not None:
             dbapi_connection.driver_connection.remove_query_logger(_log)
 
-    with _listening(engine, checkout=_checkout, checkin=_checkin):
+    with _listening(engine, checkout=_checkout, checkin=_checkin, before_cursor_execute=_before):
         yield counter
 
 

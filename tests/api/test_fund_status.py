@@ -42,30 +42,32 @@ async def test_a_donation_meets_the_status_under_the_lock(world, status):
                 session,
                 # As the first check saw it: OPEN.
                 donation_rows.FundFacts(fund, "RACE", "OPEN", "CNY", None),
-                [
-                    PostingSpec(A.ONLINE_CLEARING, "DEBIT", 500, "CNY"),
-                    PostingSpec(A.INCOME_ONLINE, "CREDIT", 500, "CNY"),
-                ],
-                memo="ONLINE donation WX-race",
-                values=dict(
-                    fund_id=fund,
-                    campaign_id=None,
-                    channel="ONLINE",
-                    status="RECEIVED",
-                    amount_fen=500,
-                    donor_name="王五",
-                    anonymous=False,
-                    partner_id=None,
-                    external_ref="WX-race",
-                    online_ref="WX-race",
-                    description=None,
-                    received_at=now,
-                    recorded_by="fin",
-                    created_at=now,
+                donation_rows.Draft(
+                    [
+                        PostingSpec(A.ONLINE_CLEARING, "DEBIT", 500, "CNY"),
+                        PostingSpec(A.INCOME_ONLINE, "CREDIT", 500, "CNY"),
+                    ],
+                    "ONLINE donation WX-race",
+                    dict(
+                        fund_id=fund,
+                        campaign_id=None,
+                        channel="ONLINE",
+                        status="RECEIVED",
+                        amount_fen=500,
+                        donor_name="王五",
+                        anonymous=False,
+                        partner_id=None,
+                        external_ref="WX-race",
+                        online_ref="WX-race",
+                        description=None,
+                        received_at=now,
+                        recorded_by="fin",
+                        created_at=now,
+                    ),
+                    None,
                 ),
                 key=new_key("race"),
                 fingerprint="f" * 64,
-                contribution=None,
             )
     assert refused.value.code == "FUND_NOT_OPEN"
     assert refused.value.field == "fundId"

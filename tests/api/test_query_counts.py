@@ -122,6 +122,13 @@ async def test_record_donation_sends_a_fixed_short_list_of_statements(world, bac
     else:
         assert len(first) == len(again) == 12, "\n".join(again)
         assert again[0] == "BEGIN IMMEDIATE" and again[-1] == "COMMIT", again
+    # A campaign's donation: the campaign is read the first time only.
+    in_campaign = await sent_by(online(world.fund) | {"campaignId": world.campaign})
+    in_campaign_again = await sent_by(online(world.fund) | {"campaignId": world.campaign})
+    if backend == "postgres":
+        assert len(in_campaign) == 3, "\n".join(in_campaign)
+        assert any(s.startswith("SELECT campaigns") for s in in_campaign), in_campaign
+        assert len(in_campaign_again) == 1, in_campaign_again
 
     # A replay with the same key writes nothing.
     key = new_key("replay")
