@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import copy
-
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
-from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 
 from schema.extensions import ErrorCodes
 from schema.inputs import use_planned_inputs
 from schema.mutations import Mutation
+from schema.pipeline import RequestLimits
 from schema.query import Query
 from schema.subscription import Subscription
 from schema.types.disbursements import Disbursement
@@ -42,22 +33,12 @@ class JinlinSchema(strawberry.Schema):
 
 
 def build_schema(*, production: bool = False) -> strawberry.Schema:
-    # Factories: each request gets fresh extension instances. The parser and
-    # validation caches live at module level in strawberry, so they are still
-    # shared; the limiters are copies of one instance because each new instance
-    # makes a new validation-rule class, and the validation cache keys on it.
-    depth = QueryDepthLimiter(max_depth=MAX_DEPTH)
-    aliases = MaxAliasesLimiter(max_alias_count=MAX_ALIASES)
-    extensions = [
-        lambda: ErrorCodes(production=production),
-        lambda: copy.copy(depth),
-        lambda: copy.copy(aliases),
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: ParserCache(maxsize=512),
-        lambda: ValidationCache(maxsize=512),
-    ]
-    if production:
-        extensions.append(DisableIntrospection)
+    # Factories: each request gets fresh extension instances; the parse and
+    # validation caches (schema/pipeline.py) live at module level, shared.
+    limits = RequestLimits(
+        max_depth=MAX_DEPTH, max_aliases=MAX_ALIASES, max_tokens=MAX_TOKENS, production=production
+    )
+    extensions = [lambda: ErrorCodes(production=production), limits.extension]
     schema = JinlinSchema(
         query=Query,
         mutation=Mutation,
