@@ -51,7 +51,16 @@ def upgrade() -> None:
             v_status text;
             v_hash text;
             v_entry bigint;
-            v_bad record;
+            n integer := cardinality(p_codes);
+            -- The posted accounts, in posting order (NULL where the fund has none).
+            v_ids integer[];
+            v_currencies text[];
+            v_types text[];
+            v_normal text[];
+            v_balances bigint[];
+            v_guarded boolean[];
+            v_deltas bigint[] := '{}';
+            v_after bigint;
         BEGIN
             SELECT b.last_sequence, b.last_hash, b.closed_through, b.open_from
             INTO v_sequence, v_last_hash, v_closed_through, v_open_from
@@ -76,51 +85,57 @@ def upgrade() -> None:
                 RETURN;
             END IF;
 
+            -- The accounts, read once (after the lock: as its last holder left them).
+            SELECT array_agg(a.id ORDER BY p.n), array_agg(a.currency::text ORDER BY p.n),
+                   array_agg(a.type::text ORDER BY p.n),
+                   array_agg(a.normal_side::text ORDER BY p.n),
+                   array_agg(a.balance_fen ORDER BY p.n), array_agg(a.guarded ORDER BY p.n)
+            INTO v_ids, v_currencies, v_types, v_normal, v_balances, v_guarded
+            FROM unnest(p_codes) WITH ORDINALITY AS p(code, n)
+            LEFT JOIN ledger_accounts AS a ON a.fund_id = p_fund AND a.code = p.code;
+
             -- Per posting, in order, the first thing wrong with it (as store._post checks).
-            SELECT p.code, a.id AS account_id, a.currency, p.currency AS wanted, a.type
-            INTO v_bad
-            FROM unnest(p_codes, p_currencies) WITH ORDINALITY AS p(code, currency, n)
-            LEFT JOIN ledger_accounts AS a ON a.fund_id = p_fund AND a.code = p.code
-            WHERE a.id IS NULL OR a.currency <> p.currency OR a.type = 'NET_ASSETS'
-            ORDER BY p.n LIMIT 1;
-            IF FOUND THEN
-                IF v_bad.account_id IS NULL THEN
+            FOR i IN 1..n LOOP
+                IF v_ids[i] IS NULL THEN
                     RETURN QUERY SELECT NULL::bigint, NULL::bigint, NULL::text, NULL::text,
                         'InvalidEntry', 'accountCode',
-                        format('fund %s has no account %L', p_fund, v_bad.code);
-                ELSIF v_bad.currency <> v_bad.wanted THEN
+                        format('fund %s has no account %L', p_fund, p_codes[i]);
+                    RETURN;
+                ELSIF v_currencies[i] <> p_currencies[i] THEN
                     RETURN QUERY SELECT NULL::bigint, NULL::bigint, NULL::text, NULL::text,
                         'CurrencyMismatch', 'currency',
                         format('account %s is kept in %s, not %s',
-                               v_bad.code, v_bad.currency, v_bad.wanted);
-                ELSE
+                               p_codes[i], v_currencies[i], p_currencies[i]);
+                    RETURN;
+                ELSIF v_types[i] = 'NET_ASSETS' THEN
                     RETURN QUERY SELECT NULL::bigint, NULL::bigint, NULL::text, NULL::text,
                         'InvalidEntry', 'accountCode',
-                        format('net assets (%s) move only by period close', v_bad.code);
+                        format('net assets (%s) move only by period close', p_codes[i]);
+                    RETURN;
                 END IF;
-                RETURN;
-            END IF;
+                v_deltas := v_deltas || CASE WHEN v_normal[i] = p_sides[i]
+                                             THEN p_amounts[i] ELSE -p_amounts[i] END;
+            END LOOP;
 
-            -- Guards: no guarded account below zero after the entry.
-            SELECT a.code, a.balance_fen AS balance, a.balance_fen + m.delta AS after
-            INTO v_bad
-            FROM (
-                SELECT a.id, sum(CASE WHEN a.normal_side = p.side THEN p.amount
-                                      ELSE -p.amount END) AS delta
-                FROM unnest(p_codes, p_sides, p_amounts) AS p(code, side, amount)
-                JOIN ledger_accounts AS a ON a.fund_id = p_fund AND a.code = p.code
-                GROUP BY a.id
-            ) AS m
-            JOIN ledger_accounts AS a ON a.id = m.id
-            WHERE a.guarded AND a.balance_fen + m.delta < 0
-            ORDER BY a.code LIMIT 1;
-            IF FOUND THEN
-                RETURN QUERY SELECT NULL::bigint, NULL::bigint, NULL::text, NULL::text,
-                    'InsufficientFunds', 'amount',
-                    format('account %s holds %s fen; this entry would take it to %s',
-                           v_bad.code, v_bad.balance, v_bad.after);
-                RETURN;
-            END IF;
+            -- Guards: no guarded account below zero after the entry (an account may
+            -- appear in several postings: its balance after all of them).
+            FOR i IN 1..n LOOP
+                IF v_guarded[i] THEN
+                    v_after := v_balances[i];
+                    FOR j IN 1..n LOOP
+                        IF v_ids[j] = v_ids[i] THEN
+                            v_after := v_after + v_deltas[j];
+                        END IF;
+                    END LOOP;
+                    IF v_after < 0 THEN
+                        RETURN QUERY SELECT NULL::bigint, NULL::bigint, NULL::text, NULL::text,
+                            'InsufficientFunds', 'amount',
+                            format('account %s holds %s fen; this entry would take it to %s',
+                                   p_codes[i], v_balances[i], v_after);
+                        RETURN;
+                    END IF;
+                END IF;
+            END LOOP;
 
             v_sequence := v_sequence + 1;
             v_hash := encode(sha256(convert_to(
@@ -136,21 +151,17 @@ def upgrade() -> None:
             -- Postings keep their order (ids follow the ordinality): the hash covers it.
             INSERT INTO postings (entry_id, account_id, side, amount_fen, currency,
                                   effective_at, normal_delta_fen)
-            SELECT v_entry, a.id, p.side, p.amount, p.currency, p_effective_at,
-                   CASE WHEN a.normal_side = p.side THEN p.amount ELSE -p.amount END
-            FROM unnest(p_codes, p_sides, p_amounts, p_currencies)
-                     WITH ORDINALITY AS p(code, side, amount, currency, n)
-            JOIN ledger_accounts AS a ON a.fund_id = p_fund AND a.code = p.code
+            SELECT v_entry, p.account_id, p.side, p.amount, p.currency, p_effective_at, p.delta
+            FROM unnest(v_ids, p_sides, p_amounts, p_currencies, v_deltas)
+                     WITH ORDINALITY AS p(account_id, side, amount, currency, delta, n)
             ORDER BY p.n;
             UPDATE ledger_accounts AS a SET balance_fen = a.balance_fen + m.delta
             FROM (
-                SELECT p.code, sum(CASE WHEN x.normal_side = p.side THEN p.amount
-                                        ELSE -p.amount END) AS delta
-                FROM unnest(p_codes, p_sides, p_amounts) AS p(code, side, amount)
-                JOIN ledger_accounts AS x ON x.fund_id = p_fund AND x.code = p.code
-                GROUP BY p.code
+                SELECT p.account_id, sum(p.delta) AS delta
+                FROM unnest(v_ids, v_deltas) AS p(account_id, delta)
+                GROUP BY p.account_id
             ) AS m
-            WHERE a.fund_id = p_fund AND a.code = m.code AND m.delta <> 0;
+            WHERE a.id = m.account_id AND m.delta <> 0;
             UPDATE ledger_books SET last_sequence = v_sequence, last_hash = v_hash
             WHERE fund_id = p_fund;
             RETURN QUERY SELECT v_entry, v_sequence, v_hash, v_last_hash,
