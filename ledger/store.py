@@ -4,15 +4,24 @@ Every write to a fund goes through one lock, the fund's book row (ledger_books),
 taken before anything of the fund is read for a decision. It serializes the
 fund's gapless sequence, its hash chain, its balances and its guards, and since
 it is always the first and only lock a ledger write takes, writers cannot
-deadlock. On PostgreSQL it is SELECT ... FOR UPDATE, taken by ledger_lock_book
-(migration 0004), which then reads the accounts in a statement of its own: under
-READ COMMITTED each later statement sees everything the previous holder committed. On
-SQLite the unit of work already serializes writers (in-process lock + BEGIN IMMEDIATE),
-and the ledger refuses to write outside such a unit of work rather than rely on luck.
+deadlock. On PostgreSQL it is SELECT ... FOR UPDATE, and every later statement reads
+with a fresh snapshot (READ COMMITTED), so it sees what the previous holder committed.
+
+On PostgreSQL an ordinary entry is written by one call of ledger_post (migration
+0005): the lock, the account checks and guards, the sequence and hash chain, and the
+writes all happen inside the database, so the lock is held for the length of one
+statement instead of across round trips to this process. Python still checks the
+draft first and encodes what the hash covers (ledger/entries.py); the function only
+splices in the predecessor's hash and the sequence. A reversal, a period close and a
+write that must keep available money need more than the function checks: they lock
+with ledger_lock_book (migration 0004), decide here, and write in one statement. On
+SQLite the unit of work already serializes writers (in-process lock + BEGIN
+IMMEDIATE), and the ledger refuses to write outside such a unit of work rather than
+rely on luck.
 
 Nothing here commits: every function writes inside the caller's transaction, and
-every refusal is raised before the first write, so a caller that catches one is
-left with an untouched transaction.
+every refusal is raised (or, from ledger_post, returned) before the first write, so a
+caller that catches one is left with an untouched transaction.
 """
 
 from __future__ import annotations
@@ -409,16 +418,16 @@ async def _post(
             )
 
     sequence = head.last_sequence + 1
-    frame = hash_frame(
-        fund_id=fund_id,
-        effective_at=effective_at,
-        recorded_at=recorded_at,
-        recorded_by=recorded_by,
-        memo=memo,
-        kind=kind,
-        reference=reference,
-        reverses_id=reverses_id,
-        postings=[(p.account_code, p.side, p.amount_fen, p.currency) for p in postings],
+    frame = _frame(
+        fund_id,
+        postings,
+        memo,
+        recorded_by,
+        kind,
+        effective_at,
+        recorded_at,
+        reference,
+        reverses_id,
     )
     digest = chain_hash(frame, head.last_hash, sequence)
     values = {
@@ -531,7 +540,26 @@ def _prepared(
     recorded_at: datetime,
     reference: str | None,
 ) -> PreparedEntry:
-    frame = hash_frame(
+    frame = _frame(
+        fund_id, postings, memo, recorded_by, kind, effective_at, recorded_at, reference, None
+    )
+    return PreparedEntry(
+        fund_id, kind, effective_at, recorded_at, memo, recorded_by, reference, postings, frame
+    )
+
+
+def _frame(
+    fund_id: int,
+    postings: Sequence[PostingSpec],
+    memo: str,
+    recorded_by: str,
+    kind: str,
+    effective_at: datetime,
+    recorded_at: datetime,
+    reference: str | None,
+    reverses_id: int | None,
+) -> HashFrame:
+    return hash_frame(
         fund_id=fund_id,
         effective_at=effective_at,
         recorded_at=recorded_at,
@@ -539,11 +567,8 @@ def _prepared(
         memo=memo,
         kind=kind,
         reference=reference,
-        reverses_id=None,
+        reverses_id=reverses_id,
         postings=[(p.account_code, p.side, p.amount_fen, p.currency) for p in postings],
-    )
-    return PreparedEntry(
-        fund_id, kind, effective_at, recorded_at, memo, recorded_by, reference, postings, frame
     )
 
 
