@@ -6,7 +6,7 @@ JINLIN_ENV           development (default) or production
 JINLIN_TOKEN_TTL     token lifetime in seconds (default 12 hours)
 JINLIN_TIMEZONE      the funds' calendar time zone (default Asia/Shanghai)
 JINLIN_DB_WRITERS    PostgreSQL write transactions one worker process runs at a time;
-                     the rest queue in the process (default 2; see db/engine.py)
+                     the rest queue in the process (default 4; see db/engine.py)
 """
 
 from __future__ import annotations

@@ -48,15 +48,23 @@ COLUMNS = [
 COUNT = "{funds(first:100){edges{node{journalEntries(last:1){edges{node{sequence}}}}}}}"
 
 
-def _cpu_seconds(processes: list[psutil.Process]) -> float:
-    total = 0.0
+def _cpu_times(processes: list[psutil.Process]) -> dict[int, float]:
+    """CPU seconds so far, by process id."""
+    times = {}
     for p in processes:
         try:
-            times = p.cpu_times()
-            total += times.user + times.system
+            t = p.cpu_times()
+            times[p.pid] = t.user + t.system
         except psutil.Error:
-            pass  # a PostgreSQL backend that ended during the run
-    return total
+            pass  # a PostgreSQL backend that ended meanwhile
+    return times
+
+
+def _spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds spent between two snapshots by the processes alive at the second:
+    a backend that ended in between takes its time with it (pool connections closed
+    on return), so the figure is a lower bound then, never a negative one."""
+    return sum(t - before.get(pid, 0.0) for pid, t in after.items())
 
 
 def _postgres() -> list[psutil.Process]:
@@ -65,11 +73,10 @@ def _postgres() -> list[psutil.Process]:
 
 async def _measured(server: Server, fin: str, funds: list[str], seconds: float, c: int):
     workers = psutil.Process(server.proc.pid).children(recursive=True)
-    postgres = _postgres()
-    before = _cpu_seconds(workers), _cpu_seconds(postgres)
+    before = _cpu_times(workers), _cpu_times(_postgres())
     run = await wrk_load(f"C={c}", server.base_url, fin, funds, seconds, c)
-    postgres += [p for p in _postgres() if p not in postgres]  # backends opened meanwhile
-    spent = _cpu_seconds(workers) - before[0], _cpu_seconds(postgres) - before[1]
+    # Backends opened meanwhile count from zero.
+    spent = _spent(before[0], _cpu_times(workers)), _spent(before[1], _cpu_times(_postgres()))
     done = max(run.requests, 1)
     return run, spent[0] / done * 1000, spent[1] / done * 1000
 

@@ -6,13 +6,13 @@ in-process lock and opens its transaction with BEGIN IMMEDIATE (which also waits
 up to busy_timeout, for writers in other processes). Reads stay concurrent (WAL).
 
 PostgreSQL needs no lock for correctness (the ledger locks the rows it touches), but
-a worker process admits only a few write units of work at a time (`writers`, about
-one per core the process can use) and queues the rest in the process. A waiting
-request costs nothing there; in PostgreSQL it costs a backend competing for the same
-cores, lock-queue work and context switches, and a fund's book lock is then held
-longer by writers that are waiting for CPU. Measured with wrk (docs/performance.md):
-admitting all 16 requests a worker had in flight gave 830 donations/s at p99 150 ms;
-admitting 2 gave 840/s at p99 85 ms, and 510/s instead of 445/s into one fund.
+a worker process admits only a few write units of work at a time (`writers`) and
+queues the rest in the process. A waiting request costs nothing there; in PostgreSQL
+it costs a backend competing for the same cores, lock-queue work and context switches.
+Measured with wrk (docs/performance.md): when a donation held a fund's book lock across
+round trips, 2 writers per worker was best; now that it is one statement, 4 is (20
+funds: 983/s against 929 with 2; one fund: 777/s against 731, while 8 writers let the
+hot fund's lock queue grow and gave 726/s at p99 84 ms).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 WRITE_OPTION = "jinlin_write"
-DEFAULT_PG_WRITERS = 2
+DEFAULT_PG_WRITERS = 4
 _write_gates: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 

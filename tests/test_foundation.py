@@ -23,7 +23,7 @@ def test_production_refuses_to_start_without_a_secret_key():
         with pytest.raises(ConfigError, match="JINLIN_DB_WRITERS"):
             load_settings({"JINLIN_DB_WRITERS": bad})
     assert load_settings({"JINLIN_DB_WRITERS": "5"}).db_writers == 5
-    assert load_settings({}).db_writers == 2
+    assert load_settings({}).db_writers == 4
 
 
 def test_cli_refuses_bad_arguments(capsys, monkeypatch):
