@@ -16,6 +16,17 @@ from db.engine import WRITE_OPTION, is_sqlite, write_gate
 GATE_TIMEOUT = 10.0  # seconds, as the pool's checkout timeout
 
 
+async def _pass_gate(engine: AsyncEngine):
+    """Wait for a slot of the engine's write gate (db/engine.py) and return the gate;
+    the caller releases it. PostgreSQL: bounded like a pool checkout, so that behind
+    writers stuck on a dead database a request fails after GATE_TIMEOUT seconds instead
+    of queueing for ever. SQLite: writers wait their turn, as busy_timeout lets them."""
+    gate = write_gate(engine)
+    async with asyncio.timeout(None if is_sqlite(engine) else GATE_TIMEOUT):
+        await gate.acquire()
+    return gate
+
+
 @asynccontextmanager
 async def unit_of_work(
     engine: AsyncEngine, *, write: bool = True, one_write: bool = False
@@ -31,13 +42,7 @@ async def unit_of_work(
     spares the BEGIN and COMMIT round trips. Only for such a use case: a second write
     would commit separately. On SQLite it changes nothing.
     """
-    gate = write_gate(engine) if write else None
-    if gate is not None:
-        # PostgreSQL: bounded like a pool checkout, so that behind writers stuck on a
-        # dead database a request fails after GATE_TIMEOUT seconds instead of queueing
-        # for ever. SQLite: writers wait their turn, as busy_timeout lets them.
-        async with asyncio.timeout(None if is_sqlite(engine) else GATE_TIMEOUT):
-            await gate.acquire()
+    gate = await _pass_gate(engine) if write else None
     session = AsyncSession(engine, expire_on_commit=False, autoflush=False)
     try:
         options: dict = {WRITE_OPTION: write}
@@ -68,9 +73,7 @@ async def one_statement(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection
     """
     if is_sqlite(engine):
         raise RuntimeError("one_statement is for PostgreSQL; SQLite writes need unit_of_work")
-    gate = write_gate(engine)
-    async with asyncio.timeout(GATE_TIMEOUT):
-        await gate.acquire()
+    gate = await _pass_gate(engine)
     try:
         raw = await engine.raw_connection()
         try:

@@ -3,10 +3,11 @@
 One read before the ledger write answers every check that needs the database (the
 fund, the idempotency key, an ONLINE payment already recorded under the same
 channel reference). On PostgreSQL one more statement writes everything: the ledger
-entry (ledger_post, which takes the fund's book lock), the donation, its key and the
-partner's contribution; each of the two commits on its own, so a donation costs two
-round trips and the book lock is held for the length of one statement. On SQLite the
-same rows are written through SQLAlchemy in the unit of work's transaction.
+entry (ledger_post, which takes the fund's book lock), the donation, its key, the
+partner's contribution and the live board's notification; it commits on its own, so
+the book lock is held for the length of one statement. A donation into a fund (and
+campaign, partner) seen before skips the read (see known() below): one round trip. On
+SQLite the same rows are written through SQLAlchemy in the unit of work's transaction.
 """
 
 from __future__ import annotations
