@@ -2,9 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-export JINLIN_DATABASE_URL ?= sqlite+aiosqlite:///$(CURDIR)/data/jinlin.db
 
-.PHONY: run test lint format schema bench clean browser-deps
+.PHONY: run test lint format schema bench clean browser-deps db-stop
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,5 +43,9 @@ schema: $(VENV)/.installed
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run_all.py
 
+db-stop:
+	$(BIN)/jinlin db stop
+
 clean:
+	-[ -x $(BIN)/jinlin ] && $(BIN)/jinlin db stop
 	rm -rf $(VENV) data .pytest_cache

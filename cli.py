@@ -7,12 +7,26 @@ import asyncio
 import sys
 
 from config import ConfigError, load_settings
+from db.embedded import EmbeddedError
 
 
 def _serve(args) -> int:
+    import socket
+
     import uvicorn
 
-    load_settings()  # refuse to start on a bad environment before forking workers
+    settings = load_settings()  # refuse to start on a bad environment before forking workers
+    settings.database_url  # noqa: B018 - starts the embedded server once, not per worker
+    with socket.socket() as probe:
+        try:
+            probe.bind((args.host, args.port))
+        except OSError as exc:
+            print(
+                f"error: cannot listen on {args.host}:{args.port} ({exc.strerror}); is another "
+                "jinlin serve running? Stop it, or choose another --port",
+                file=sys.stderr,
+            )
+            return 2
     uvicorn.run(
         "server:app_factory",
         factory=True,
@@ -37,12 +51,15 @@ def _migrate(_args) -> int:
 
 def _seed(_args) -> int:
     from db.engine import make_engine
+    from db.migrate import exclusively
     from demo import seed_demo
 
     async def run() -> int:
         engine = make_engine(load_settings().database_url)
         try:
-            report = await seed_demo(engine)
+            # Two `make run` at once: the second waits, then finds the demo loaded.
+            async with exclusively(engine, "seed-demo"):
+                report = await seed_demo(engine)
         finally:
             await engine.dispose()
         print(report)
@@ -96,6 +113,27 @@ def _create_user(args) -> int:
         return 0
 
     return asyncio.run(run())
+
+
+def _db(args) -> int:
+    """The embedded PostgreSQL server of data/pg (when JINLIN_DATABASE_URL is unset)."""
+    from config import DATA_DIR
+    from db import embedded
+
+    if args.action == "stop":
+        stopped = embedded.stop(DATA_DIR)
+        print("embedded PostgreSQL stopped" if stopped else "embedded PostgreSQL was not running")
+    elif args.action == "start":
+        running = embedded.ensure_running(DATA_DIR)
+        print(f"embedded PostgreSQL running (pid {running.pid}): {running.url()}")
+    else:
+        running = embedded.status(DATA_DIR)
+        print(
+            f"embedded PostgreSQL running (pid {running.pid}): {running.url()}"
+            if running
+            else f"embedded PostgreSQL is not running (data in {DATA_DIR / 'pg'})"
+        )
+    return 0
 
 
 def _export_schema(_args) -> int:
@@ -174,6 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
     user.set_defaults(run=_create_user)
+    db = sub.add_parser("db", help="the embedded PostgreSQL server (data/pg)")
+    db.add_argument("action", choices=["start", "stop", "status"])
+    db.set_defaults(run=_db)
     sub.add_parser("export-schema", help="print the GraphQL SDL").set_defaults(run=_export_schema)
     verify = sub.add_parser("verify-journal", help="re-check hash chains and stored balances")
     verify.add_argument("fund_code", nargs="?")
@@ -188,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except ConfigError as exc:
+    except (ConfigError, EmbeddedError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

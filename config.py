@@ -1,6 +1,7 @@
 """Settings read from the environment, once, in one place.
 
-JINLIN_DATABASE_URL  database (default: the embedded SQLite file data/jinlin.db)
+JINLIN_DATABASE_URL  PostgreSQL URL, postgresql+asyncpg://… (default: the embedded server
+                     in data/pg/, started on first use; see db/embedded.py)
 JINLIN_SECRET_KEY    key that signs bearer tokens; required when JINLIN_ENV=production
 JINLIN_ENV           development (default) or production
 JINLIN_TOKEN_TTL     token lifetime in seconds (default 12 hours)
@@ -14,6 +15,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,21 +23,36 @@ from db.engine import DEFAULT_PG_WRITERS
 
 ROOT = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("JINLIN_DATA_DIR", ROOT / "data"))
-DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{DATA_DIR / 'jinlin.db'}"
 
 
 class ConfigError(RuntimeError):
     """The environment does not describe a service that may start."""
 
 
+@cache
+def embedded_database_url() -> str:
+    """The embedded PostgreSQL's URL, starting the server if it is not running."""
+    from db.embedded import EmbeddedError, ensure_running
+
+    try:
+        return ensure_running(DATA_DIR).url()
+    except EmbeddedError as exc:
+        raise ConfigError(f"the embedded PostgreSQL cannot start: {exc}") from exc
+
+
 @dataclass(frozen=True)
 class Settings:
-    database_url: str
+    configured_database_url: str | None
     secret_key: str
     env: str
     token_ttl_seconds: int
     timezone: ZoneInfo
     db_writers: int = DEFAULT_PG_WRITERS
+
+    @property
+    def database_url(self) -> str:
+        """JINLIN_DATABASE_URL, or else the embedded server's (started on first use)."""
+        return self.configured_database_url or embedded_database_url()
 
     @property
     def production(self) -> bool:
@@ -77,10 +94,23 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     except ValueError as exc:
         raise ConfigError("JINLIN_DB_WRITERS must be a whole number of at least 1") from exc
     return Settings(
-        database_url=environ.get("JINLIN_DATABASE_URL", DEFAULT_DATABASE_URL),
+        configured_database_url=_postgres_url(environ.get("JINLIN_DATABASE_URL", "").strip()),
         secret_key=secret,
         env=env,
         token_ttl_seconds=ttl,
         timezone=ZoneInfo(environ.get("JINLIN_TIMEZONE", "Asia/Shanghai")),
         db_writers=writers,
     )
+
+
+def _postgres_url(url: str) -> str | None:
+    """The URL with the asyncpg driver; None when unset. Only PostgreSQL is supported."""
+    if not url:
+        return None
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme not in ("postgresql", "postgres", "postgresql+asyncpg"):
+        raise ConfigError(
+            "JINLIN_DATABASE_URL must be a PostgreSQL URL (postgresql://…); "
+            "leave it unset for the embedded server"
+        )
+    return f"postgresql+asyncpg://{rest}"

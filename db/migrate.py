@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import zlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,3 +30,22 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 async def upgrade_async(url: str, revision: str = "head") -> None:
     await asyncio.to_thread(upgrade, url, revision)
+
+
+def lock_key(name: str) -> int:
+    """A stable advisory-lock key for a named maintenance task."""
+    return zlib.crc32(f"jinlin:{name}".encode())
+
+
+@asynccontextmanager
+async def exclusively(engine: AsyncEngine, name: str) -> AsyncIterator[None]:
+    """Hold a database-wide advisory lock named `name` for the block: the same task
+    started twice at once runs once after the other, never interleaved."""
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": lock_key(name)})
+        await conn.commit()
+        try:
+            yield
+        finally:
+            await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key(name)})
+            await conn.commit()

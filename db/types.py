@@ -11,8 +11,7 @@ from sqlalchemy.types import TypeDecorator
 class UTCDateTime(TypeDecorator):
     """An instant, stored in UTC and always returned timezone-aware.
 
-    SQLite keeps no offset, so naive values are refused on the way in rather than
-    guessed at, and values coming back are marked as UTC.
+    Naive values are refused on the way in rather than guessed at.
     """
 
     impl = DateTime(timezone=True)
@@ -27,8 +26,7 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime: an instant needs an offset")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect):
         if value is None:

@@ -49,10 +49,7 @@ class NotFound(LedgerError):
     code = "NOT_FOUND"
 
 
-class FundStatusChanged(InvalidState):
-    """The fund's status, read under the book lock, is not the one the write required
-    (it was frozen or closed after the caller's own check)."""
+class FundNotOpen(LedgerError):
+    """The fund's status (read under the book lock) does not take this kind of entry."""
 
-    def __init__(self, status: str | None):
-        super().__init__(f"the fund became {status} meanwhile", field="fundId")
-        self.status = status
+    code = "FUND_NOT_OPEN"

@@ -10,11 +10,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ledger.accounts import EXPENSE_CODES, INCOME_CODES, normal_delta
-from ledger.entries import entry_hash
+from ledger.accounts import EXPENSE_CODES, INCOME_CODES
 from ledger.errors import InvalidEntry, NotFound
 from ledger.tables import AccountRow, BookRow, EntryRow, PostingRow
 
@@ -335,7 +334,8 @@ class Verification:
 
 
 async def verify_journal(session: AsyncSession, fund_id: int) -> Verification:
-    """Recompute every hash in sequence order and every stored balance from postings."""
+    """Recompute every hash in sequence order (with the rule book's own encoding) and
+    every stored balance and posting delta from the postings' sides and amounts."""
     conn = await session.connection()
     # Share lock: writers of this fund wait, so the journal and balances read agree.
     head = (
@@ -347,145 +347,114 @@ async def verify_journal(session: AsyncSession, fund_id: int) -> Verification:
     ).first()
     if head is None:
         raise NotFound(f"fund {fund_id} has no book", field="fundId")
-    accounts = {
-        row.id: row
-        for row in await conn.execute(
-            select(
-                ACCOUNTS.c.id, ACCOUNTS.c.code, ACCOUNTS.c.normal_side, ACCOUNTS.c.balance_fen
-            ).where(ACCOUNTS.c.fund_id == fund_id)
-        )
-    }
-    computed: dict[int, int] = dict.fromkeys(accounts, 0)
-    e, p = ENTRIES, POSTINGS
-    stream = await conn.stream(
-        select(
-            e.c.id,
-            e.c.sequence,
-            e.c.kind,
-            e.c.effective_at,
-            e.c.recorded_at,
-            e.c.recorded_by,
-            e.c.memo,
-            e.c.reference,
-            e.c.reverses_id,
-            e.c.hash,
-            e.c.previous_hash,
-            p.c.id,
-            p.c.account_id,
-            p.c.side,
-            p.c.amount_fen,
-            p.c.currency,
-            p.c.normal_delta_fen,
-        )
-        .select_from(e.outerjoin(p, p.c.entry_id == e.c.id))
-        .where(e.c.fund_id == fund_id)
-        .order_by(e.c.sequence, p.c.id)
-    )
-
-    checked = 0
-    first_broken: int | None = None
-    gaps: list[tuple[int, int]] = []
-    delta_mismatches: list[int] = []
-    unbalanced: list[int] = []
-    expected_sequence = 1
-    previous_hash: str | None = None
-    last_sequence, last_hash = 0, None
-    current = None
-    postings: list[tuple[str, str, int, str]] = []
-
-    def finish() -> None:
-        nonlocal checked, first_broken, expected_sequence, previous_hash
-        nonlocal last_sequence, last_hash
-        checked += 1
-        sequence = current.sequence
-        if sequence != expected_sequence:
-            gaps.append((expected_sequence, sequence - 1))
-        expected_sequence = sequence + 1
-        net: dict[str, int] = defaultdict(int)
-        for _code, side, amount, currency in postings:
-            net[currency] += amount if side == "DEBIT" else -amount
-        if len(postings) < 2 or any(net.values()):
-            unbalanced.append(current.id)
-        recomputed = entry_hash(
-            fund_id=fund_id,
-            sequence=sequence,
-            effective_at=current.effective_at,
-            recorded_at=current.recorded_at,
-            recorded_by=current.recorded_by,
-            memo=current.memo,
-            kind=current.kind,
-            reference=current.reference,
-            reverses_id=current.reverses_id,
-            postings=postings,
-            previous_hash=current.previous_hash,
-        )
-        if first_broken is None and (
-            recomputed != current.hash or current.previous_hash != previous_hash
-        ):
-            first_broken = current.id
-        previous_hash = current.hash
-        last_sequence, last_hash = sequence, current.hash
-
-    async for row in stream:
-        (entry_id, *_rest) = row
-        if current is None or entry_id != current.id:
-            if current is not None:
-                finish()
-            current = _EntryView(*row[:11])
-            postings = []
-        posting_id, account_id, side, amount, currency, delta = row[11:]
-        if posting_id is None:
-            continue
-        account = accounts.get(account_id)
-        code = account.code if account is not None else f"?{account_id}"
-        postings.append((code, side, amount, currency))
-        if account is not None:
-            expected_delta = normal_delta(account.normal_side, side, amount)
-            computed[account_id] += expected_delta
-            if delta != expected_delta:
-                delta_mismatches.append(posting_id)
-    if current is not None:
-        finish()
-
+    chain = await _check_chain(conn, fund_id)
     mismatches = [
-        (accounts[a].code, accounts[a].balance_fen, computed[a])
-        for a in sorted(accounts, key=lambda a: accounts[a].code)
-        if accounts[a].balance_fen != computed[a]
+        (code, stored, computed)
+        for code, stored, computed in await conn.execute(_ACCOUNT_CHECKS, {"fund": fund_id})
+        if stored != computed
     ]
-    head_matches = head.last_sequence == last_sequence and head.last_hash == last_hash
+    deltas = list((await conn.execute(_DELTA_CHECKS, {"fund": fund_id})).scalars())
+    head_matches = (head.last_sequence, head.last_hash) == chain.last
     ok = (
-        first_broken is None
-        and not gaps
+        chain.first_broken is None
+        and not chain.gaps
         and not mismatches
-        and not delta_mismatches
-        and not unbalanced
+        and not deltas
+        and not chain.unbalanced
         and head_matches
     )
     return Verification(
         ok=ok,
-        entries_checked=checked,
-        first_broken_entry_id=first_broken,
-        sequence_gaps=gaps,
+        entries_checked=chain.checked,
+        first_broken_entry_id=chain.first_broken,
+        sequence_gaps=chain.gaps,
         balance_mismatches=mismatches,
-        delta_mismatches=delta_mismatches,
-        unbalanced_entry_ids=unbalanced,
+        delta_mismatches=deltas,
+        unbalanced_entry_ids=chain.unbalanced,
         head_matches=head_matches,
     )
 
 
-@dataclass(frozen=True)
-class _EntryView:
-    id: int
-    sequence: int
-    kind: str
-    effective_at: datetime
-    recorded_at: datetime
-    recorded_by: str
-    memo: str
-    reference: str | None
-    reverses_id: int | None
-    hash: str
-    previous_hash: str | None
+@dataclass
+class _Chain:
+    checked: int = 0
+    first_broken: int | None = None
+    gaps: list[tuple[int, int]] = field(default_factory=list)
+    unbalanced: list[int] = field(default_factory=list)
+    last: tuple[int, str | None] = (0, None)
+
+
+async def _check_chain(conn, fund_id: int) -> _Chain:
+    """Walk the entries in sequence order: gaps, balance per entry, and each hash
+    against its recomputation and its predecessor's."""
+    chain = _Chain()
+    expected_sequence, previous_hash = 1, None
+    stream = await conn.stream(_ENTRY_CHECKS, {"fund": fund_id})
+    async for entry in stream:
+        chain.checked += 1
+        if entry.sequence != expected_sequence:
+            chain.gaps.append((expected_sequence, entry.sequence - 1))
+        expected_sequence = entry.sequence + 1
+        if entry.postings < 2 or not entry.balanced:
+            chain.unbalanced.append(entry.id)
+        intact = entry.recomputed == entry.hash and entry.previous_hash == previous_hash
+        if chain.first_broken is None and not intact:
+            chain.first_broken = entry.id
+        previous_hash = entry.hash
+        chain.last = (entry.sequence, entry.hash)
+    return chain
+
+
+# Each entry with its hash recomputed by the rule book (ledger_entry_hash) from the
+# columns and postings as stored now, and whether its postings balance per currency.
+_ENTRY_CHECKS = text(
+    """
+    SELECT e.id, e.sequence, e.hash, e.previous_hash,
+           ledger_entry_hash(e.fund_id, e.sequence, e.kind, e.effective_at, e.recorded_at,
+                             e.memo, e.recorded_by, e.reference, e.reverses_id, p.codes,
+                             p.sides, p.amounts, p.currencies, e.previous_hash) AS recomputed,
+           p.n AS postings, p.balanced
+    FROM journal_entries AS e
+    CROSS JOIN LATERAL (
+        SELECT array_agg(coalesce(a.code::text, '?' || q.account_id) ORDER BY q.id) AS codes,
+               array_agg(q.side::text ORDER BY q.id) AS sides,
+               array_agg(q.amount_fen ORDER BY q.id) AS amounts,
+               array_agg(q.currency::text ORDER BY q.id) AS currencies,
+               count(*) AS n,
+               NOT EXISTS (
+                   SELECT 1 FROM postings AS r WHERE r.entry_id = e.id GROUP BY r.currency
+                   HAVING sum(CASE r.side WHEN 'DEBIT' THEN r.amount_fen
+                                          ELSE -r.amount_fen END) <> 0
+               ) AS balanced
+        FROM postings AS q LEFT JOIN ledger_accounts AS a ON a.id = q.account_id
+        WHERE q.entry_id = e.id
+    ) AS p
+    WHERE e.fund_id = :fund
+    ORDER BY e.sequence
+    """
+)
+# Each account's stored balance and the one its postings' sides and amounts make.
+_ACCOUNT_CHECKS = text(
+    """
+    SELECT a.code, a.balance_fen,
+           coalesce(sum(CASE WHEN q.side = a.normal_side THEN q.amount_fen
+                             ELSE -q.amount_fen END), 0)::bigint AS computed
+    FROM ledger_accounts AS a LEFT JOIN postings AS q ON q.account_id = a.id
+    WHERE a.fund_id = :fund
+    GROUP BY a.id, a.code, a.balance_fen
+    ORDER BY a.code
+    """
+)
+# Postings whose stored delta (what balance_at sums) disagrees with side and amount.
+_DELTA_CHECKS = text(
+    """
+    SELECT q.id FROM postings AS q JOIN ledger_accounts AS a ON a.id = q.account_id
+    WHERE a.fund_id = :fund
+      AND q.normal_delta_fen <> CASE WHEN q.side = a.normal_side THEN q.amount_fen
+                                     ELSE -q.amount_fen END
+    ORDER BY q.id
+    """
+)
 
 
 def _instant(at: datetime) -> datetime:

@@ -15,16 +15,13 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     Index,
-    Integer,
     UniqueConstraint,
 )
 from sqlmodel import Field, SQLModel
 
 from db.types import UTCDateTime
 
-# SQLite assigns ids only to an INTEGER PRIMARY KEY (the rowid, 64-bit anyway); a
-# BIGINT key there would have to be supplied by hand.
-BigId = BigInteger().with_variant(Integer(), "sqlite")
+BigId = BigInteger()
 
 
 class BookRow(SQLModel, table=True):

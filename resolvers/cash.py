@@ -14,7 +14,7 @@ from ledger import idempotency, store
 from ledger.entries import PostingSpec
 from ledger.tables import EntryRow
 from resolvers.auth import Action, Viewer, authorize
-from resolvers.errors import invalid, not_found
+from resolvers.errors import UseCaseError, invalid, not_found
 from resolvers.funds import amount_in, fund_for, require_open
 from resolvers.ids import decode_id
 from resolvers.validation import text
@@ -62,8 +62,11 @@ async def record_cash_count(
             if campaign is None or campaign.fund_id != fund.id:
                 raise not_found("campaign", "campaignId")
         expected = (await store.account_balances(session, fund.id)).get(A.CASH_UNCOUNTED, 0)
-        if expected == 0 and counted_fen == 0:
-            raise invalid("there is no uncounted cash and nothing was counted", "counted")
+        if expected == 0:
+            # Counted under the fund's lock: cash another count already took is gone.
+            raise UseCaseError(
+                "INVALID_STATE", "there is no uncounted cash to count", field="fundId"
+            )
         variance = counted_fen - expected
         postings = []
         if counted_fen:

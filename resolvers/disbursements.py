@@ -146,8 +146,6 @@ async def decide_disbursement(
                 effective_at=at,
                 # The payment's bank reference, for matching the bank statement line.
                 reference=note if decision == "pay" else None,
-                # Approval commits money; payment only settles what approval committed.
-                keep_available=decision == "approve",
             )
             if decision == "approve":
                 row.approve_entry_id = entry.id

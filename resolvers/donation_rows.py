@@ -2,12 +2,12 @@
 
 One read before the ledger write answers every check that needs the database (the
 fund, the idempotency key, an ONLINE payment already recorded under the same
-channel reference). On PostgreSQL one more statement writes everything: the ledger
-entry (ledger_post, which takes the fund's book lock), the donation, its key, the
-partner's contribution and the live board's notification; it commits on its own, so
-the book lock is held for the length of one statement. A donation into a fund (and
-campaign, partner) seen before skips the read (see known() below): one round trip. On
-SQLite the same rows are written through SQLAlchemy in the unit of work's transaction.
+channel reference). One more statement writes everything: the ledger entry
+(ledger_post, which takes the fund's book lock and applies the rule book), the
+donation, its key, the partner's contribution and the live board's notification; it
+commits on its own, so the book lock is held for the length of one statement. A
+donation into a fund (and campaign, partner) seen before skips the read (see known()
+below): one round trip.
 """
 
 from __future__ import annotations
@@ -17,16 +17,15 @@ import weakref
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select
+import asyncpg
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.driver import HotStatement, pg_driver
-from db.models import ContributionRow, DonationRow, FundRow
-from ledger import idempotency, store
+from db.models import ContributionRow, DonationRow
+from db.uow import OneStatement
+from ledger import store
 from ledger.entries import PostedEntry, PostingSpec
-from ledger.errors import FundStatusChanged
-from resolvers.errors import UseCaseError
 from resolvers.live import CHANNEL as CAMPAIGN_CHANNEL
 
 
@@ -77,7 +76,7 @@ class Before:
 
 # The fund id is cast to BIGINT: a hostile 18-digit id is then simply not found
 # instead of overflowing the INTEGER parameter.
-_BEFORE = HotStatement(
+_BEFORE = text(
     """
     SELECT f.id, f.code, f.status, f.currency, f.community_id,
            k.operation, k.fingerprint, k.result_id,
@@ -93,7 +92,8 @@ _BEFORE = HotStatement(
 async def read_before(session: AsyncSession, fund_id: int, key: str, online_ref: str | None):
     """The fund, the key and the ONLINE payment, read in one statement, before any lock:
     a racing request that passes these checks too fails on a unique key at its write."""
-    row = await _BEFORE.first(session, {"fund": fund_id, "key": key, "ref": online_ref})
+    params = {"fund": fund_id, "key": key, "ref": online_ref}
+    row = (await session.execute(_BEFORE, params)).one()
     fund = FundFacts(*row[0:5]) if row[0] is not None else None
     if fund is not None:
         remember(session.bind, "fund", fund.id, fund)
@@ -106,10 +106,11 @@ async def read_before(session: AsyncSession, fund_id: int, key: str, online_ref:
 
 # What the donation checks need of funds, campaigns and partners, as read before, per
 # engine (database). None of it ever changes once written: a fund's id, code, currency
-# and community (its status does change, and the write checks it under the book lock);
-# a campaign's fund and time window; that a partner exists. So a donation into a fund,
-# campaign and partner seen before needs no read before its write (PostgreSQL only:
-# SQLite checks after writing, in its transaction).
+# and community (its status does change, and the rule book checks it under the book
+# lock); a campaign's fund and time window; that a partner exists. The database holds
+# them to that: triggers refuse an UPDATE of those columns and the DELETE of such rows
+# (migration 0007). So a donation into a fund, campaign and partner seen before needs
+# no read before its write.
 _KNOWN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _KNOWN_MAX = 10_000  # entries per engine; all forgotten at once when reached
 
@@ -122,28 +123,22 @@ class CampaignFacts:
     ends_at: datetime | None
 
 
-def _known_of(bind) -> dict | None:
-    engine = getattr(bind, "sync_engine", bind)
-    if engine is None or engine.dialect.name != "postgresql":
-        return None
-    return _KNOWN.setdefault(engine, {})
+def _known_of(bind) -> dict:
+    return _KNOWN.setdefault(getattr(bind, "sync_engine", bind), {})
 
 
 def remember(bind, kind: str, pk: int, facts) -> None:
     """Remember what was read of a fund, campaign or partner (bind: an engine or a
-    session's bind); nothing on SQLite."""
+    session's bind)."""
     known = _known_of(bind)
-    if known is None:
-        return
     if len(known) >= _KNOWN_MAX:
         known.clear()
     known[(kind, pk)] = facts
 
 
 def known(bind, kind: str, pk: int):
-    """What remember() kept of it; None if nothing (and always on SQLite)."""
-    found = _known_of(bind)
-    return found.get((kind, pk)) if found is not None else None
+    """What remember() kept of it; None if nothing."""
+    return _known_of(bind).get((kind, pk))
 
 
 _DONATION_COLUMNS = (
@@ -163,9 +158,6 @@ _DONATION_COLUMNS = (
     "recorded_by",
     "created_at",
 )
-_INSERT_DONATION = insert(DonationRow.__table__).returning(DonationRow.__table__.c.id)
-_INSERT_CONTRIBUTION = insert(ContributionRow.__table__)
-_FUND_STATUS = select(FundRow.__table__.c.status).where(FundRow.__table__.c.id == bindparam("id"))
 OPERATION = "recordDonation"
 
 
@@ -189,48 +181,7 @@ class Draft:
         )
 
 
-async def record(
-    session: AsyncSession, fund: FundFacts, draft: Draft, *, key: str, fingerprint: str
-) -> tuple[int, PostedEntry, bool] | None:
-    """Post the donation's entry and store the donation, its key and the partner's
-    contribution; the new donation's id, the entry, and whether the live feed was
-    told already (on PostgreSQL, by the write). On PostgreSQL, None when the
-    key or the ONLINE ref is already taken (nothing is written; read again to find by
-    whom).
-
-    The fund's status was checked before the book lock, so it is checked again under
-    it: a fund frozen or closed in between refuses the donation (FUND_NOT_OPEN) and
-    nothing is written. (A closed fund must hold nothing.)
-    """
-    driver = await pg_driver(session)
-    if driver is not None:
-        return await record_pg(driver, fund, draft, key=key, fingerprint=fingerprint)
-    values = draft.values
-    entry = await store.post_entry(session, fund.id, draft.postings, **draft.entry_args())
-    donation_id = await session.scalar(_INSERT_DONATION, values | {"entry_id": entry.id})
-    await idempotency.remember(session, key, OPERATION, fingerprint, donation_id)
-    status = await session.scalar(_FUND_STATUS, {"id": fund.id})
-    if status != "OPEN":
-        raise _not_open(fund, status)
-    if draft.contribution is not None:
-        await session.execute(
-            _INSERT_CONTRIBUTION,
-            draft.contribution
-            | dict(
-                occurred_at=values["received_at"],
-                donation_id=donation_id,
-                centihours=None,
-                created_at=values["created_at"],
-            ),
-        )
-    return donation_id, entry, False
-
-
-def _not_open(fund: FundFacts, status: str | None) -> UseCaseError:
-    return UseCaseError("FUND_NOT_OPEN", f"fund {fund.code} is {status}", field="fundId")
-
-
-# ---------------------------------------------------------------- one statement (PostgreSQL)
+# ---------------------------------------------------------------- the one statement
 
 
 def _casts(table, columns) -> dict[str, str]:
@@ -241,7 +192,7 @@ def _casts(table, columns) -> dict[str, str]:
     return {c: re.sub(r"\(\d+\)", "", table.c[c].type.compile(dialect=dialect)) for c in columns}
 
 
-_P = store.POST_ARGS  # ledger_post's arguments come first: $1 to $14
+_P = store.POST_ARGS  # ledger_post's arguments come first
 _DONATION_CASTS = _casts(DonationRow.__table__, _DONATION_COLUMNS)
 _CONTRIBUTION_COLUMNS = ("partner_id", "kind", "value_fen", "currency", "description")
 _CONTRIBUTION_CASTS = _casts(ContributionRow.__table__, _CONTRIBUTION_COLUMNS)
@@ -256,7 +207,7 @@ _GIVEN = tuple(c for c in _DONATION_COLUMNS if c != "entry_id")
 _D = {c: _param(_P + 1 + i, _DONATION_CASTS[c]) for i, c in enumerate(_GIVEN)}
 _K = _P + len(_GIVEN)  # the key's three parameters follow the donation's
 _C = {c: _param(_K + 4 + i, _CONTRIBUTION_CASTS[c]) for i, c in enumerate(_CONTRIBUTION_COLUMNS)}
-_PG_RECORD = f"""
+_RECORD = f"""
 WITH posted AS MATERIALIZED (
     SELECT * FROM {store.POST_CALL}
     -- Checked before the call (a one-time filter): a key or ONLINE ref already
@@ -267,7 +218,7 @@ WITH posted AS MATERIALIZED (
 ), donation AS (
     INSERT INTO donations ({", ".join(_DONATION_COLUMNS)})
     SELECT {", ".join("posted.entry_id" if c == "entry_id" else _D[c] for c in _DONATION_COLUMNS)}
-    FROM posted WHERE posted.refusal IS NULL
+    FROM posted
     RETURNING id
 ), remembered AS (
     INSERT INTO idempotency_keys (key, operation, fingerprint, result_id, created_at)
@@ -289,27 +240,32 @@ FROM posted LEFT JOIN donation ON true
 """
 
 
-async def record_pg(
-    driver, fund: FundFacts, draft: Draft, *, key: str, fingerprint: str
+async def record(
+    conn: OneStatement, fund: FundFacts, draft: Draft, *, key: str, fingerprint: str
 ) -> tuple[int, PostedEntry, bool] | None:
-    """record() on PostgreSQL: one statement, which commits on its own outside a
-    transaction, and notifies the live feed of the campaign, if any. ledger_post refuses the entry unless the fund is OPEN under the book
-    lock (a freeze or close takes the same lock), and a refusal writes nothing."""
+    """Post the donation's entry and store the donation, its key and the partner's
+    contribution, in one statement that commits on its own; the new donation's id, the
+    entry, and whether the live feed was told (it is, on commit, when a campaign is
+    named). None when the key or the ONLINE ref is already taken: nothing is written
+    (read again to find by whom). A refusal of the rule book (a fund frozen or closed
+    meanwhile, say) is raised as its LedgerError, and nothing is written."""
     entry = store.prepare_entry(fund.id, draft.postings, **draft.entry_args())
     contribution = draft.contribution or {}
-    row = await driver.fetchrow(
-        _PG_RECORD,
-        *entry.args(fund_status="OPEN"),
-        *(draft.values[c] for c in _GIVEN),
-        key,
-        OPERATION,
-        fingerprint,
-        *(contribution.get(c) for c in _CONTRIBUTION_COLUMNS),
-    )
+    try:
+        row = await conn.fetchrow(
+            _RECORD,
+            *entry.args(),
+            *(draft.values[c] for c in _GIVEN),
+            key,
+            OPERATION,
+            fingerprint,
+            *(contribution.get(c) for c in _CONTRIBUTION_COLUMNS),
+        )
+    except asyncpg.PostgresError as exc:
+        refusal = store.refusal_of(exc)
+        if refusal is None:
+            raise
+        raise refusal from None
     if row is None:
         return None  # the key or the ONLINE ref is taken
-    try:
-        posted = store.posted_entry(entry, row)
-    except FundStatusChanged as exc:
-        raise _not_open(fund, exc.status) from exc
-    return row["donation_id"], posted, draft.values["campaign_id"] is not None
+    return row["donation_id"], entry.posted(row), draft.values["campaign_id"] is not None

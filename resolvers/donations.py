@@ -162,26 +162,22 @@ async def record_donation(
     if fund is not None and _known_extras(engine, fund, campaign_pk, partner_pk, received_at):
         try:
             fast = draft(checked_fund(viewer, fund, action))
-            async with one_statement(engine) as driver:
+            async with one_statement(engine) as conn:
                 done = recorded(
                     fast,
-                    await donation_rows.record_pg(
-                        driver, fund, fast, key=key, fingerprint=fingerprint
-                    ),
+                    await donation_rows.record(conn, fund, fast, key=key, fingerprint=fingerprint),
                 )
             if done is not None:
                 return done
         except (LedgerError, UseCaseError):
             pass
 
-    # On PostgreSQL every statement below commits on its own (one_write): the only
-    # write is donation_rows.record's single statement.
-    async with unit_of_work(engine, one_write=True) as session:
-        # No early book lock: the write takes it. Two racing requests with one key,
-        # or one externalRef, can both get through the checks below; the second
-        # then finds the key taken at its write, writes nothing and reads again, or
-        # fails on the unique key and the mutation layer re-runs it.
-        for _ in range(ATTEMPTS):
+    # No early book lock: the write takes it. Two racing requests with one key, or one
+    # externalRef, can both get through the checks below; the second then finds the
+    # key taken at its write, writes nothing and reads again, or fails on the unique
+    # key and the mutation layer re-runs it.
+    for _ in range(ATTEMPTS):
+        async with read_session(engine) as session:
             before = await donation_rows.read_before(session, fund_pk, key, online_ref)
             fund = checked_fund(viewer, before.fund, action)
             fen = amount_in(fund, inp.amount, inp.currency, "amount")
@@ -189,16 +185,7 @@ async def record_donation(
             if earlier is not None:
                 return await session.get(DonationRow, earlier)
             if before.online is not None:
-                # Payment callbacks are retried with fresh keys: the channel's
-                # reference is the real identity of an online payment.
-                existing_id, existing_fen = before.online
-                if existing_fen != fen:
-                    raise IdempotencyConflict(
-                        f"externalRef {ref} was recorded with another amount",
-                        field="externalRef",
-                    )
-                await idempotency.remember(session, key, "recordDonation", fingerprint, existing_id)
-                return await session.get(DonationRow, existing_id)
+                return await _replay_online(engine, before.online, fen, ref, key, fingerprint)
             require_open(fund)
             if campaign_pk is not None:
                 await _check_campaign(session, fund, campaign_pk, received_at)
@@ -206,16 +193,31 @@ async def record_donation(
                 if await session.get(PartnerRow, partner_pk) is None:
                     raise not_found("partner", "partnerId")
                 donation_rows.remember(session.bind, "partner", partner_pk, True)
-            written = draft(fund)
+        written = draft(fund)
+        async with one_statement(engine) as conn:
             done = recorded(
                 written,
-                await donation_rows.record(
-                    session, fund, written, key=key, fingerprint=fingerprint
-                ),
+                await donation_rows.record(conn, fund, written, key=key, fingerprint=fingerprint),
             )
-            if done is not None:
-                return done
-        raise RuntimeError(f"the key {key!r} or ref {ref!r} was taken but cannot be read")
+        if done is not None:
+            return done
+    raise RuntimeError(f"the key {key!r} or ref {ref!r} was taken but cannot be read")
+
+
+async def _replay_online(
+    engine: AsyncEngine, online: tuple[int, int], fen: int, ref, key: str, fingerprint: str
+) -> DonationRow:
+    """Payment callbacks are retried with fresh keys: the channel's reference is the real
+    identity of an online payment. The same amount is the same payment (its key is
+    remembered for it); another amount under the same reference is a conflict."""
+    existing_id, existing_fen = online
+    if existing_fen != fen:
+        raise IdempotencyConflict(
+            f"externalRef {ref} was recorded with another amount", field="externalRef"
+        )
+    async with unit_of_work(engine) as session:
+        await idempotency.remember(session, key, "recordDonation", fingerprint, existing_id)
+        return await session.get(DonationRow, existing_id)
 
 
 def _known_extras(
@@ -311,7 +313,6 @@ async def refund_donation(
             memo=f"refund of donation {donation.id}: {reason}",
             recorded_by=viewer.username,
             kind="refund",
-            keep_available=True,
         )
         donation.status = "REFUNDED"
         donation.refund_entry_id = entry.id

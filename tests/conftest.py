@@ -1,4 +1,4 @@
-"""Shared fixtures: a fresh migrated database per test on every configured backend."""
+"""Shared fixtures: a fresh migrated PostgreSQL database per test."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import make_engine
-from tests.databases import PostgresTemplates, SqliteTemplates, backends, postgres_url
+from tests.databases import PostgresTemplates, postgres_url, uses_embedded_server
 
 
 def pytest_report_header(config):
-    return f"jinlin database backends: {', '.join(backends())}"
+    where = "the embedded server (data/pg)" if uses_embedded_server() else "JINLIN_TEST_DATABASE_URL"
+    return f"jinlin tests run on PostgreSQL: {where}"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -33,36 +34,19 @@ def _cheap_password_hashing():
 
 
 @pytest.fixture(scope="session")
-async def _sqlite_templates(tmp_path_factory):
-    return SqliteTemplates(tmp_path_factory.mktemp("sqlite"))
-
-
-@pytest.fixture(scope="session")
 async def _postgres_templates():
-    url = postgres_url()
-    if url is None:
-        yield None
-        return
-    templates = PostgresTemplates(url)
+    # No skip: a test run without PostgreSQL fails here, loudly.
+    templates = PostgresTemplates(postgres_url())
     yield templates
     await templates.drop_all()
 
 
-@pytest.fixture(params=backends())
-def backend(request) -> str:
-    return request.param
-
-
 @pytest.fixture
-async def db_url(backend, _sqlite_templates, _postgres_templates):
-    """The URL of a freshly migrated, empty database of the test's backend."""
-    if backend == "sqlite":
-        url, _path = await _sqlite_templates.fresh()
-        yield url
-    else:
-        url, name = await _postgres_templates.fresh()
-        yield url
-        await _postgres_templates.drop(name)
+async def db_url(_postgres_templates):
+    """The URL of a freshly migrated, empty database."""
+    url, name = await _postgres_templates.fresh()
+    yield url
+    await _postgres_templates.drop(name)
 
 
 @pytest.fixture
@@ -103,17 +87,6 @@ def count_round_trips(engine: AsyncEngine) -> Iterator[StatementCounter]:
     COMMIT included, also those the hot path sends straight to asyncpg (on
     PostgreSQL an asyncpg query logger on each connection checked out)."""
     counter = StatementCounter()
-    if engine.dialect.name != "postgresql":
-
-        def _before(conn, cursor, statement, parameters, context, executemany):
-            counter.statements.append(statement)
-
-        def _commit(conn):
-            counter.statements.append("COMMIT")
-
-        with _listening(engine, before_cursor_execute=_before, commit=_commit):
-            yield counter
-        return
 
     def _log(record) -> None:
         counter.statements.append(record.query)

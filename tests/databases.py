@@ -1,39 +1,43 @@
-"""Fresh, migrated databases for tests: SQLite always, PostgreSQL when configured.
+"""Fresh, migrated PostgreSQL databases for tests.
 
-Each test gets its own database, copied from a template migrated once per session
-(a file copy on SQLite, CREATE DATABASE ... TEMPLATE on PostgreSQL), so tests never
-see each other's rows and never need to delete from the append-only journal.
+The server is JINLIN_TEST_DATABASE_URL's (CI: the machine's own PostgreSQL) or, when
+that is unset, the embedded server of `make run` (data/pg/). Each test gets its own
+database, made from a template migrated once per session (CREATE DATABASE ...
+TEMPLATE), so tests never see each other's rows and never need to delete from the
+append-only journal.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
-import shutil
 import uuid
-from pathlib import Path
 
 import asyncpg
 from sqlalchemy.engine import make_url
 
+from config import DATA_DIR
 from db.migrate import upgrade_async
 
 PG_ENV = "JINLIN_TEST_DATABASE_URL"
 _counter = itertools.count()
 
 
-def postgres_url() -> str | None:
+def postgres_url() -> str:
+    """The server tests make their databases on (its URL names an existing database)."""
     url = os.environ.get(PG_ENV, "").strip()
     if not url:
-        return None
+        from db.embedded import ensure_running
+
+        return ensure_running(DATA_DIR).url("postgres")
     parsed = make_url(url)
     if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
         parsed = parsed.set(drivername="postgresql+asyncpg")
     return parsed.render_as_string(hide_password=False)
 
 
-def backends() -> list[str]:
-    return ["sqlite", "postgres"] if postgres_url() else ["sqlite"]
+def uses_embedded_server() -> bool:
+    return not os.environ.get(PG_ENV, "").strip()
 
 
 def _asyncpg_dsn(url: str, database: str | None = None) -> str:
@@ -41,20 +45,6 @@ def _asyncpg_dsn(url: str, database: str | None = None) -> str:
     if database:
         parsed = parsed.set(database=database)
     return parsed.render_as_string(hide_password=False)
-
-
-class SqliteTemplates:
-    def __init__(self, workdir: Path):
-        self.workdir = workdir
-        self.template: Path | None = None
-
-    async def fresh(self) -> tuple[str, Path]:
-        if self.template is None:
-            self.template = self.workdir / "template.db"
-            await upgrade_async(f"sqlite+aiosqlite:///{self.template}")
-        path = self.workdir / f"t{next(_counter)}.db"
-        shutil.copyfile(self.template, path)
-        return f"sqlite+aiosqlite:///{path}", path
 
 
 class PostgresTemplates:

@@ -4,14 +4,13 @@ time) and the warnings about the database's own settings logged at start."""
 from __future__ import annotations
 
 import asyncio
-from datetime import date
 
 import pytest
 from sqlalchemy import text
 
 import db.uow
 from db.engine import make_engine, operating_warnings
-from db.uow import read_session, unit_of_work
+from db.uow import one_statement, read_session, unit_of_work
 
 
 async def _peak_concurrency(engine, writers: int, *, write: bool) -> int:
@@ -30,31 +29,19 @@ async def _peak_concurrency(engine, writers: int, *, write: bool) -> int:
     return peak
 
 
-async def test_writes_pass_the_gate_a_few_at_a_time(db_url, backend):
+async def test_writes_pass_the_gate_a_few_at_a_time(db_url):
     engine = make_engine(db_url, writers=3)
     try:
-        expected = 1 if backend == "sqlite" else 3  # SQLite: one writer, whatever is asked
-        assert await _peak_concurrency(engine, 3, write=True) == expected
+        assert await _peak_concurrency(engine, 3, write=True) == 3
         # Reads never wait at the gate.
         assert await _peak_concurrency(engine, 3, write=False) == 9
     finally:
         await engine.dispose()
 
 
-@pytest.fixture
-async def pg_url(_postgres_templates):
-    """A fresh migrated PostgreSQL database; skipped only when none is configured."""
-    if _postgres_templates is None:
-        pytest.skip("PostgreSQL not configured (set JINLIN_TEST_DATABASE_URL)")
-    url, name = await _postgres_templates.fresh()
-    yield url
-    await _postgres_templates.drop(name)
-
-
-async def test_a_postgres_writer_that_cannot_get_in_fails_after_the_timeout(pg_url, monkeypatch):
-    # SQLite writers wait their turn without a timeout, as busy_timeout lets them.
+async def test_a_writer_that_cannot_get_in_fails_after_the_timeout(db_url, monkeypatch):
     monkeypatch.setattr(db.uow, "GATE_TIMEOUT", 0.2)
-    engine = make_engine(pg_url, writers=1)
+    engine = make_engine(db_url, writers=1)
     try:
         async with unit_of_work(engine):
             with pytest.raises(TimeoutError):
@@ -70,20 +57,17 @@ async def test_a_postgres_writer_that_cannot_get_in_fails_after_the_timeout(pg_u
 
 def test_writers_must_be_positive():
     with pytest.raises(ValueError):
-        make_engine("sqlite+aiosqlite:///:memory:", writers=0)
+        make_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none", writers=0)
 
 
-async def test_autovacuum_off_is_reported_at_start(db_url, backend):
+async def test_autovacuum_off_is_reported_at_start(db_url):
     engine = make_engine(db_url)
     try:
         warnings = await operating_warnings(engine)
-        if backend == "sqlite":
-            assert warnings == []
-        else:
-            async with engine.connect() as conn:
-                autovacuum = (await conn.exec_driver_sql("SHOW autovacuum")).scalar()
-            assert bool(warnings) == (autovacuum != "on"), (autovacuum, warnings)
-            assert all("autovacuum" in w for w in warnings)
+        async with engine.connect() as conn:
+            autovacuum = (await conn.exec_driver_sql("SHOW autovacuum")).scalar()
+        assert bool(warnings) == (autovacuum != "on"), (autovacuum, warnings)
+        assert all("autovacuum" in w for w in warnings)
     finally:
         await engine.dispose()
 
@@ -129,71 +113,33 @@ async def _write_once(engine) -> None:
         await session.execute(text("SELECT 1"))
 
 
-async def test_raw_statements_commit_and_roll_back_with_the_unit_of_work(pg_url):
-    """The hot path's first statement may go straight to asyncpg: the unit of work's
-    transaction must still be the one it runs in, committed or rolled back as one."""
-    from db.driver import pg_driver
+_INSERT_KEY = (
+    "INSERT INTO idempotency_keys (key, operation, fingerprint, result_id, created_at)"
+    " VALUES ($1, 'test', 'f', 1, now()) RETURNING key"
+)
 
-    engine = make_engine(pg_url)
-    insert = (
-        "INSERT INTO idempotency_keys (key, operation, fingerprint, result_id, created_at)"
-        " VALUES ($1, 'test', 'f', 1, now())"
-    )
+
+async def test_one_statement_commits_alone_and_allows_no_second(db_url):
+    """one_statement: no transaction (the statement commits on its own), one statement
+    only (a second would commit apart from the first), and the pooled connection goes
+    back in its usual transactional mode."""
+    engine = make_engine(db_url, pool_size=1)
     try:
-        async with unit_of_work(engine) as session:
-            driver = await pg_driver(session)
-            assert await pg_driver(session) is driver  # remembered for the transaction
-            await driver.execute(insert, "kept")
-        with pytest.raises(RuntimeError):
-            async with unit_of_work(engine) as session:
-                await (await pg_driver(session)).execute(insert, "dropped")
-                raise RuntimeError("refused after the raw write")
-        async with read_session(engine) as session:
-            keys = (
-                await session.execute(text("SELECT key FROM idempotency_keys ORDER BY key"))
-            ).scalars()
-            assert list(keys) == ["kept"]
-    finally:
-        await engine.dispose()
-
-
-async def test_a_one_write_unit_of_work_has_no_transaction_to_lock_in(pg_url):
-    """unit_of_work(one_write=True) on PostgreSQL: every statement commits on its own
-    (no BEGIN, no COMMIT), so the ledger refuses to take a book lock there, which
-    would end with its statement; the connection then goes back to the pool in its
-    usual transactional mode."""
-    from zoneinfo import ZoneInfo
-
-    from db.driver import pg_driver
-    from ledger.store import close_period
-
-    engine = make_engine(pg_url, pool_size=1)
-    insert = (
-        "INSERT INTO idempotency_keys (key, operation, fingerprint, result_id, created_at)"
-        " VALUES ($1, 'test', 'f', 1, now())"
-    )
-    try:
-        with pytest.raises(RuntimeError, match="needs a transaction"):
-            async with unit_of_work(engine, one_write=True) as session:
-                driver = await pg_driver(session)
-                assert not driver.is_in_transaction()
-                await driver.execute(insert, "committed alone")
-                await close_period(
-                    session, 1, date(2025, 1, 1), tz=ZoneInfo("Asia/Shanghai"), recorded_by="u"
-                )
+        with pytest.raises(RuntimeError, match="one statement"):
+            async with one_statement(engine) as conn:
+                assert await conn.fetchrow(_INSERT_KEY, "committed alone")
+                await conn.fetchrow(_INSERT_KEY, "never")
         with pytest.raises(RuntimeError, match="refused"):
-            async with unit_of_work(engine, one_write=True) as session:
-                await session.execute(text("SELECT 1"))
+            async with unit_of_work(engine) as session:  # the same pooled connection
+                await session.execute(
+                    text(_INSERT_KEY.replace("$1", ":key")), {"key": "rolled back"}
+                )
                 raise RuntimeError("refused after the write")
-        async with unit_of_work(engine) as session:  # the same pooled connection
-            driver = await pg_driver(session)
-            assert driver.is_in_transaction()
-            await driver.execute(insert, "in a transaction")
         async with read_session(engine) as session:
             keys = (
                 await session.execute(text("SELECT key FROM idempotency_keys ORDER BY key"))
             ).scalars()
-            assert list(keys) == ["committed alone", "in a transaction"]
+            assert list(keys) == ["committed alone"]
     finally:
         await engine.dispose()
 

@@ -20,22 +20,12 @@ APPEND_ONLY = ("journal_entries", "postings")
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        # 0001 declared these keys BIGINT, which SQLite does not fill in; INTEGER
-        # PRIMARY KEY is its rowid (64-bit), so ids are assigned again.
-        for table in APPEND_ONLY:
-            with op.batch_alter_table(table, schema=None, recreate="always") as batch_op:
-                batch_op.alter_column(
-                    "id", existing_type=sa.BigInteger(), type_=sa.Integer(), existing_nullable=False
-                )
     # The instant the open period starts, fixed when the period is closed (see BookRow).
     with op.batch_alter_table("ledger_books", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("open_from", db.types.UTCDateTime(timezone=True), nullable=True)
         )
 
-    if op.get_bind().dialect.name != "postgresql":
-        return
     # Covering index: balance_at sums deltas without visiting the table.
     op.drop_index("ix_postings_account_effective", table_name="postings")
     op.create_index(
@@ -68,20 +58,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        for table in APPEND_ONLY:
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
-        op.execute("DROP FUNCTION IF EXISTS jinlin_journal_append_only()")
-        op.drop_index("ix_postings_account_effective", table_name="postings")
-        op.create_index(
-            "ix_postings_account_effective", "postings", ["account_id", "effective_at", "id"]
-        )
+    for table in APPEND_ONLY:
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+    op.execute("DROP FUNCTION IF EXISTS jinlin_journal_append_only()")
+    op.drop_index("ix_postings_account_effective", table_name="postings")
+    op.create_index(
+        "ix_postings_account_effective", "postings", ["account_id", "effective_at", "id"]
+    )
     with op.batch_alter_table("ledger_books", schema=None) as batch_op:
         batch_op.drop_column("open_from")
-    if op.get_bind().dialect.name == "sqlite":
-        for table in APPEND_ONLY:
-            with op.batch_alter_table(table, schema=None, recreate="always") as batch_op:
-                batch_op.alter_column(
-                    "id", existing_type=sa.Integer(), type_=sa.BigInteger(), existing_nullable=False
-                )

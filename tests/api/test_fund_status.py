@@ -14,9 +14,10 @@ from sqlalchemy import func, select, update
 
 from db.models import DonationRow, FundRow, UserRow
 from db.types import utcnow
-from db.uow import read_session, unit_of_work
+from db.uow import one_statement, read_session, unit_of_work
 from ledger import accounts as A
 from ledger.entries import PostingSpec
+from ledger.errors import LedgerError
 from ledger.tables import EntryRow
 from resolvers import donation_rows
 from resolvers.auth import Action
@@ -36,10 +37,10 @@ async def test_a_donation_meets_the_status_under_the_lock(world, status):
     async with unit_of_work(engine) as session:
         await session.execute(update(FundRow).where(FundRow.id == fund).values(status=status))
     now = utcnow()
-    with pytest.raises(UseCaseError) as refused:
-        async with unit_of_work(engine, one_write=True) as session:
+    with pytest.raises(LedgerError) as refused:
+        async with one_statement(engine) as conn:
             await donation_rows.record(
-                session,
+                conn,
                 # As the first check saw it: OPEN.
                 donation_rows.FundFacts(fund, "RACE", "OPEN", "CNY", None),
                 donation_rows.Draft(

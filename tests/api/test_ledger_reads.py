@@ -14,45 +14,83 @@ FUND = """query($f: ID!, $at: DateTime!, $after: String) { node(id: $f) { ... on
 
 async def test_journal_accounts_and_history_read_back(world):
     api = world.api
-    first = await world.donate("BANK_TRANSFER", "100.00", receivedAt="2024-03-01T10:00:00+08:00")
-    assert first["errors"] == []
+    gift = await world.donate("BANK_TRANSFER", "100.00", receivedAt="2024-03-01T10:00:00+08:00")
+    assert gift["errors"] == []
     await world.donate("CASH", "30.00")
     entry_id = (
         await api.data(
             "query($d:ID!){node(id:$d){... on Donation{journalEntry{id}}}}",
-            {"d": first["donation"]["id"]},
+            {"d": gift["donation"]["id"]},
             token=world.fin,
         )
     )["node"]["journalEntry"]["id"]
-    rev = await api.data(
-        "mutation($i:ReverseJournalEntryInput!){reverseJournalEntry(input:$i){journalEntry{sequence} errors{code}}}",
+    reverse = "mutation($i:ReverseJournalEntryInput!){reverseJournalEntry(input:$i){journalEntry{sequence} errors{code message}}}"
+    # A donation's entry is the donation's: undone only through the donation.
+    owned = await api.data(
+        reverse,
         {"i": {"entryId": entry_id, "reason": "重复入账", "idempotencyKey": new_key()}},
         token=world.fin,
     )
-    assert rev["reverseJournalEntry"] == {"journalEntry": {"sequence": 3}, "errors": []}
+    assert owned["reverseJournalEntry"]["journalEntry"] is None
+    (error,) = owned["reverseJournalEntry"]["errors"]
+    assert error["code"] == "INVALID_STATE" and "voidDonation" in error["message"]
+    # A manual entry (here: the bank's interest, booked by hand in error) is undone by hand.
+    manual = await api.data(
+        "mutation($i:PostJournalEntryInput!){postJournalEntry(input:$i){journalEntry{id} errors{code}}}",
+        {
+            "i": {
+                "fundId": world.fund,
+                "memo": "利息",
+                "effectiveAt": "2024-03-02T10:00:00+08:00",
+                "postings": [
+                    {
+                        "accountCode": "1002",
+                        "side": "DEBIT",
+                        "amount": {"amount": "1.00", "currency": "CNY"},
+                    },
+                    {
+                        "accountCode": "4101.02",
+                        "side": "CREDIT",
+                        "amount": {"amount": "1.00", "currency": "CNY"},
+                    },
+                ],
+                "idempotencyKey": new_key(),
+            }
+        },
+        token=world.fin,
+    )
+    rev = await api.data(
+        reverse,
+        {
+            "i": {
+                "entryId": manual["postJournalEntry"]["journalEntry"]["id"],
+                "reason": "记错",
+                "idempotencyKey": new_key(),
+            }
+        },
+        token=world.fin,
+    )
+    assert rev["reverseJournalEntry"] == {"journalEntry": {"sequence": 4}, "errors": []}
 
     page1 = (
         await api.data(FUND, {"f": world.fund, "at": "2024-12-31T00:00:00+08:00"}, token=world.fin)
     )["node"]
-    assert page1["balancesAt"]["total"]["amount"] == "100.00"
+    assert page1["balancesAt"]["total"]["amount"] == "101.00"  # the reversal came later
     tb = page1["trialBalance"]
-    assert tb["balanced"] and tb["totalDebit"] == tb["totalCredit"] == {"amount": "30.00"}
+    assert tb["balanced"] and tb["totalDebit"] == tb["totalCredit"] == {"amount": "130.00"}
     accounts = {a["code"]: a for a in page1["ledgerAccounts"]}
     assert len(accounts) == 16 and accounts["1002"]["type"] == "ASSET"
     assert (
-        accounts["1002"]["balance"]["amount"] == "0.00"
-        and accounts["1002"]["balanceAt"]["amount"] == "100.00"
+        accounts["1002"]["balance"]["amount"] == "100.00"
+        and accounts["1002"]["balanceAt"]["amount"] == "101.00"
     )
-    assert [p["node"]["side"] for p in accounts["1002"]["postings"]["edges"]] == ["DEBIT", "CREDIT"]
+    sides = [p["node"]["side"] for p in accounts["1002"]["postings"]["edges"]]
+    assert sides == ["DEBIT", "DEBIT", "CREDIT"]
     entries = page1["journalEntries"]
     assert [e["node"]["sequence"] for e in entries["edges"]] == [1, 2]
     assert entries["pageInfo"]["hasNextPage"] and not entries["pageInfo"]["hasPreviousPage"]
     one = entries["edges"][0]["node"]
-    assert (
-        one["reversedBy"] == {"sequence": 3}
-        and one["previousHash"] is None
-        and len(one["hash"]) == 64
-    )
+    assert one["reversedBy"] is None and one["previousHash"] is None and len(one["hash"]) == 64
     assert entries["edges"][1]["node"]["previousHash"] == one["hash"]
 
     page2 = (
@@ -66,8 +104,9 @@ async def test_journal_accounts_and_history_read_back(world):
             token=world.fin,
         )
     )["node"]["journalEntries"]
-    assert [e["node"]["sequence"] for e in page2["edges"]] == [3]
-    assert page2["edges"][0]["node"]["reverses"] == {"sequence": 1}
+    assert [e["node"]["sequence"] for e in page2["edges"]] == [3, 4]
+    assert page2["edges"][0]["node"]["reversedBy"] == {"sequence": 4}
+    assert page2["edges"][1]["node"]["reverses"] == {"sequence": 3}
     assert not page2["pageInfo"]["hasNextPage"] and page2["pageInfo"]["hasPreviousPage"]
 
 

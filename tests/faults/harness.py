@@ -139,6 +139,17 @@ def postgres_cluster(url: str) -> tuple[str, str]:
 
 
 def pg_ctlcluster(url: str, action: str) -> None:
+    """Stop or start the server behind `url`: the embedded one (a socket in data/pg)
+    or the machine's own cluster (CI)."""
+    if "host=" in url and make_url(url).query.get("host", "").startswith("/"):
+        from config import DATA_DIR
+        from db import embedded
+
+        if action == "stop":
+            embedded.stop(DATA_DIR)
+        else:
+            embedded.ensure_running(DATA_DIR)
+        return
     version, name = postgres_cluster(url)
     subprocess.run(
         ["pg_ctlcluster", "--skip-systemctl-redirect", version, name, action],

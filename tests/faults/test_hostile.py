@@ -11,7 +11,6 @@ import httpx
 import orjson
 import pytest
 
-from db.migrate import upgrade_async
 from tests.faults.harness import Server
 
 pytestmark = pytest.mark.slow
@@ -123,10 +122,8 @@ def _is_clear_refusal(r: httpx.Response) -> bool:
     return False
 
 
-async def test_hostile_requests_get_clear_quick_refusals(tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'hostile.db'}"
-    await upgrade_async(url)
-    with Server(url, workers=1) as server:
+async def test_hostile_requests_get_clear_quick_refusals(db_url):
+    with Server(db_url, workers=1) as server:
         await server.start_ready()
         process = server.worker_processes()[0]
         # A fresh connection per request: one refusal must not cost the next one.

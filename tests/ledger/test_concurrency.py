@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from sqlalchemy import select
 
 from db.uow import read_session, unit_of_work
@@ -16,8 +15,6 @@ from tests.ledger.conftest import cr, dr, new_fund, sums_of_postings
 
 WRITERS = 60
 OPENING = 50_000
-
-pytestmark = pytest.mark.postgres_only
 
 
 async def test_sixty_concurrent_writers_lose_nothing(pg_engine):
@@ -76,7 +73,11 @@ async def test_sixty_concurrent_writers_lose_nothing(pg_engine):
             try:
                 async with unit_of_work(engine) as session:
                     entry = await reverse_entry(
-                        session, approval.id, memo="undo", recorded_by=f"w{i}"
+                        session,
+                        approval.id,
+                        memo="undo",
+                        recorded_by=f"w{i}",
+                        owner="disbursement_approval",
                     )
                 reversals.append(entry.id)
             except InvalidState:

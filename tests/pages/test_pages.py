@@ -10,8 +10,6 @@ import shutil
 import time
 from dataclasses import dataclass
 
-import pytest
-
 try:
     from playwright.async_api import expect
 except ImportError:  # skipped by conftest outside CI when playwright is missing
@@ -148,10 +146,6 @@ async def test_board_follows_donations_live(server, api, new_page, screenshots):
     await shoot(phone, screenshots, "board", size_name="phone")
 
 
-# The live path is what differs by backend (LISTEN/NOTIFY across processes on
-# PostgreSQL), so only the live test runs on every configured backend; the rest
-# run on SQLite to keep the browser suite near a minute.
-@pytest.mark.parametrize("backend", ["sqlite"])
 async def test_board_reconnects_after_server_restart(server, api, new_page):
     f = await festival(api)
     await f.donate("100.00", donorName="张三丰")
@@ -178,7 +172,6 @@ async def test_board_reconnects_after_server_restart(server, api, new_page):
     await expect(page.locator("#count")).to_have_text("2")
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
 async def test_disclosure_page_equals_the_public_report(server, api, new_page, screenshots):
     f = await festival(api)
     await f.donate("1234.56", donorName="张三丰")
