@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 import strawberry
 from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
@@ -12,6 +14,7 @@ from schema.mutations import Mutation
 from schema.pipeline import RequestLimits
 from schema.query import Query
 from schema.subscription import Subscription
+from schema.types.common import funds_timezone, scalar_map
 from schema.types.disbursements import Disbursement
 from schema.types.donations import CashCount, Donation
 from schema.types.funds import Campaign, Fund
@@ -32,7 +35,8 @@ class JinlinSchema(strawberry.Schema):
         return None
 
 
-def build_schema(*, production: bool = False) -> strawberry.Schema:
+def build_schema(*, production: bool = False, timezone: tzinfo | None = None) -> strawberry.Schema:
+    """The schema; DateTime answers in `timezone` (by default JINLIN_TIMEZONE's)."""
     # Factories: each request gets fresh extension instances; the parse and
     # validation caches (schema/pipeline.py) live at module level, shared.
     limits = RequestLimits(
@@ -60,7 +64,10 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
             StatementImport,
         ],
         extensions=extensions,
-        config=StrawberryConfig(disable_field_suggestions=production),
+        config=StrawberryConfig(
+            disable_field_suggestions=production,
+            scalar_map=scalar_map(timezone or funds_timezone()),
+        ),
     )
     use_planned_inputs(schema)
     return schema

@@ -10,6 +10,7 @@ from strawberry.extensions import SchemaExtension
 
 from db.driver import is_unavailable
 from ledger.errors import LedgerError
+from schema.input_errors import client_error_extensions
 
 log = logging.getLogger("jinlin.errors")
 
@@ -33,6 +34,10 @@ class ErrorCodes(SchemaExtension):
             result.errors = [self._convert(e) for e in errors]
 
     def _convert(self, error: GraphQLError) -> GraphQLError:
+        request = self.execution_context
+        client = client_error_extensions(error, request.schema._schema, request.variables)
+        if client is not None:  # the request itself is at fault (schema/input_errors.py)
+            return _rebuilt(error, error.message, client)
         original = error.original_error
         if isinstance(original, LedgerError):
             extensions = {"code": original.code}
