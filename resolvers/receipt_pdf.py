@@ -150,6 +150,8 @@ def _qr(c: Canvas, url: str, *, x: float, y: float, size: float) -> None:
 def _void_stamp(c: Canvas, font: str, width: float, height: float) -> None:
     c.saveState()
     c.setFillColor(RED)
+    c.setFont(font, 10)
+    c.drawCentredString(width / 2, height - 33 * mm, "本收据已作废：捐赠已退款或冲销")
     c.setStrokeColor(RED)
     c.translate(width / 2, height / 2 + 10 * mm)
     c.rotate(20)
