@@ -29,7 +29,7 @@ def _publish(args) -> int:
     from db.engine import make_engine
     from db.models import FundRow
     from db.uow import read_session
-    from resolvers.errors import UseCaseError
+    from ledger.errors import LedgerError
     from resolvers.receipts import now, publish_fund_day
 
     settings = load_settings()
@@ -57,12 +57,8 @@ def _publish(args) -> int:
             for fund in funds:
                 try:
                     root = await publish_fund_day(engine, fund.id, day, tz)
-                except UseCaseError as exc:
+                except LedgerError as exc:  # one fund's refusal does not stop the others
                     print(f"{fund.code}: {exc.message}", file=sys.stderr)
-                    failed += 1
-                    continue
-                except Exception as exc:  # one fund's failure must not stop the others
-                    print(f"{fund.code}: {getattr(exc, 'message', exc)}", file=sys.stderr)
                     failed += 1
                     continue
                 print(f"{fund.code} {root.day}: {root.tree_size} entries, root {root.root}")
