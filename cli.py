@@ -222,6 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     from resolvers.cli_reconciliation import add_commands
 
     add_commands(sub)  # import-statement, export
+    from resolvers.cli_receipts import add_commands as add_receipt_commands
+
+    add_receipt_commands(sub)  # publish-roots, verify-receipt
     return parser
 
 

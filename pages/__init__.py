@@ -72,6 +72,7 @@ query Report($code: String!, $from: Date!, $to: Date!, $first: Int) {
       otherCosts { amount } closing { amount }
     }
     recentDonations(first: $first) { donorName amount { amount currency } channel receivedAt }
+    roots(first: 7) { day treeSize merkleRoot root }
   }
 }"""
 
@@ -282,9 +283,16 @@ def statement_chart(statement: dict[str, Any]) -> dict[str, Any]:
 
 
 def routes(state: AppState) -> list:
+    from functools import partial
+
+    from pages.verify import verify_page
+    from resolvers.receipts_http import routes as receipt_routes
+
     pages = Pages(state)
     return [
         Route("/board/{campaign_id}", pages.board, methods=["GET"]),
         Route("/funds/{code}", pages.fund, methods=["GET"]),
+        *receipt_routes(state),  # /receipts/{n}.pdf and /verify/{n}.json, before /verify/{n}
+        Route("/verify/{number}", partial(verify_page, pages), methods=["GET"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]

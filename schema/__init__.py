@@ -7,6 +7,7 @@ from datetime import tzinfo
 import strawberry
 from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 
 from schema.extensions import ErrorCodes
 from schema.inputs import use_planned_inputs
@@ -21,6 +22,7 @@ from schema.types.funds import Campaign, Fund
 from schema.types.ledger import JournalEntry, LedgerAccount
 from schema.types.partners import Contribution, Partner
 from schema.types.places import Community, Grid, Subdistrict
+from schema.types.receipts import ReceiptMutations
 from schema.types.reconciliation import StatementImport
 from schema.types.users import User
 
@@ -45,7 +47,7 @@ def build_schema(*, production: bool = False, timezone: tzinfo | None = None) ->
     extensions = [lambda: ErrorCodes(production=production), limits.extension]
     schema = JinlinSchema(
         query=Query,
-        mutation=Mutation,
+        mutation=merge_types("Mutation", (Mutation, ReceiptMutations)),
         subscription=Subscription,
         types=[
             Subdistrict,

@@ -23,6 +23,7 @@ from schema.types.common import Money, money
 from schema.types.funds import Campaign, Fund
 from schema.types.ledger import JournalEntry
 from schema.types.partners import Partner
+from schema.types.receipts import DonationReceipt, donation_receipt
 
 
 @strawberry.enum(description="How a donation was given.")
@@ -148,6 +149,10 @@ class Donation(Node):
     @strawberry.field(description="The entry that recorded it.")
     async def journal_entry(self, info: Info) -> JournalEntry:
         return JournalEntry.of(await info.context.loaders.entry.load(self.row.entry_id))
+
+    @strawberry.field(description="Its receipt: number, the donor's PDF link, the public check.")
+    async def receipt(self, info: Info) -> DonationReceipt | None:
+        return await donation_receipt(info, self.row)
 
 
 @strawberry.input(description="Narrows a fund's donations.")

@@ -23,6 +23,7 @@ from schema.context import Info
 from schema.relay import Connection, Node, child_connection, selects, to_connection
 from schema.types.common import Money, money
 from schema.types.ledger import JournalEntry, LedgerAccount, TrialBalance, TrialBalanceLine
+from schema.types.receipts import DailyRoot, fund_roots
 
 if TYPE_CHECKING:
     from schema.types.disbursements import Disbursement
@@ -408,3 +409,9 @@ class PublicFundReport:
         from schema.types.donations import public_donations
 
         return await public_donations(info, self.pk, first)
+
+    @strawberry.field(
+        description="Published daily Merkle roots of the fund's journal, newest first (default 30, at most 100)."
+    )
+    async def roots(self, info: Info, first: int | None = None) -> list[DailyRoot]:
+        return await fund_roots(info, self.pk, first)
