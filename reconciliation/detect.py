@@ -65,6 +65,30 @@ def read_statement(
     return parsed
 
 
+def detect_format(content: str | bytes, profiles: list[Profile] | None = None) -> tuple[str, str]:
+    """The format's name and source from the file's header alone (nothing else is read)."""
+    if profiles is None:
+        profiles, _problems = load_profiles()
+    if isinstance(content, bytes) and is_xlsx(content):
+        rows = xlsx_rows(content, limit=HEADER_SEARCH_ROWS)
+        header, _ = _best([(p, None, rows) for p in profiles], None)
+        return header.profile.name, header.profile.statement_source
+    legacy = _legacy_columns(content)
+    if legacy is not None:
+        name, source, _ = LEGACY_FORMATS[0 if "balance" not in legacy else 1]
+        return name, source
+    tables = [
+        (p, enc, rows)
+        for p in profiles
+        for enc in ((None,) if isinstance(content, str) else p.encodings)
+        if (rows := _head_rows(content, enc)) is not None
+    ]
+    if not tables and isinstance(content, bytes):
+        decode_statement(content)
+    header, _ = _best(tables, None)
+    return header.profile.name, header.profile.statement_source
+
+
 def _read_any(content: str | bytes, source: str | None, profiles: list[Profile]) -> ParsedStatement:
     if isinstance(content, bytes) and is_xlsx(content):
         rows = xlsx_rows(content)
@@ -164,14 +188,10 @@ def _decode(content: str | bytes, encoding: str | None) -> str:
 
 def _legacy(content: str | bytes, source: str | None) -> ParsedStatement | None:
     """The Jinlin four-column files: a first line naming date and reference columns."""
-    try:
-        text = decode_statement(content) if isinstance(content, bytes) else content
-    except StatementFileError:
-        return None  # perhaps a profile's own encoding
-    first = text.removeprefix("\ufeff").split("\n", 1)[0]
-    names = {normalize(n.strip('" ')) for n in first.split(",")}
-    if not {"date", "reference"} & names:
+    names = _legacy_columns(content)
+    if names is None:
         return None
+    text = decode_statement(content) if isinstance(content, bytes) else content
     if source is None:
         source = "BANK" if "balance" in names else "PAYMENT_CHANNEL"
     if source == "PAYMENT_CHANNEL":
@@ -181,3 +201,14 @@ def _legacy(content: str | bytes, source: str | None) -> ParsedStatement | None:
     closing_balance(lines)
     name, _, title = LEGACY_FORMATS[1]
     return ParsedStatement(name, title, source, lines)
+
+
+def _legacy_columns(content: str | bytes) -> set[str] | None:
+    """The first line's names when it names date or reference columns, else None."""
+    try:
+        text = decode_statement(content[:4096]) if isinstance(content, bytes) else content[:4096]
+    except StatementFileError:
+        return None  # perhaps a profile's own encoding, or a character cut at 4096 bytes
+    first = text.removeprefix("\ufeff").split("\n", 1)[0]
+    names = {normalize(n.strip('" ')) for n in first.split(",")}
+    return names if {"date", "reference"} & names else None

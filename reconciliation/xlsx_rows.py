@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import itertools
 import zipfile
 from collections.abc import Iterator
 
@@ -22,8 +23,8 @@ def is_xlsx(data: bytes) -> bool:
     return data.startswith(XLSX_MAGIC)
 
 
-def xlsx_rows(data: bytes) -> list[tuple[int, list[str | datetime.date]]]:
-    """(row number, cells) for every row of the first worksheet."""
+def xlsx_rows(data: bytes, limit: int | None = None) -> list[tuple[int, list[str | datetime.date]]]:
+    """(row number, cells) for the rows of the first worksheet (the first `limit`)."""
     from openpyxl import load_workbook
 
     try:
@@ -32,7 +33,7 @@ def xlsx_rows(data: bytes) -> list[tuple[int, list[str | datetime.date]]]:
         raise StatementFileError(f"the file is not a readable XLSX workbook ({exc})") from None
     try:
         sheet = book.worksheets[0]
-        return list(_rows(sheet.iter_rows(values_only=True)))
+        return list(itertools.islice(_rows(sheet.iter_rows(values_only=True)), limit))
     except (ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
         raise StatementFileError(f"the XLSX workbook is damaged ({exc})") from None
     finally:
