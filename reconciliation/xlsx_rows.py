@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime
 import io
 import itertools
-import zipfile
 from collections.abc import Iterator
 
 from reconciliation.statement_files import StatementFileError
@@ -29,12 +28,14 @@ def xlsx_rows(data: bytes, limit: int | None = None) -> list[tuple[int, list[str
 
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
+    # A damaged workbook fails inside zipfile, zlib or the XML parser in many ways
+    # (BadZipFile, zlib.error, ParseError, EOFError ...): each is the same refusal.
+    except Exception as exc:
         raise StatementFileError(f"the file is not a readable XLSX workbook ({exc})") from None
     try:
         sheet = book.worksheets[0]
         return list(itertools.islice(_rows(sheet.iter_rows(values_only=True)), limit))
-    except (ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+    except Exception as exc:
         raise StatementFileError(f"the XLSX workbook is damaged ({exc})") from None
     finally:
         book.close()
