@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from reconciliation.csv_records import CsvError
+from reconciliation.date_formats import parse_date
 from reconciliation.profiles import Profile, normalize
 from reconciliation.statement_files import (
     MAX_STATEMENT_LINES,
@@ -78,6 +79,15 @@ def clean(profile: Profile, value: str) -> str:
     return value
 
 
+def _first(profile: Profile, cells: list[Cell]) -> Cell:
+    """The row's first non-empty cell: blank rows, comments and end markers are told by it."""
+    for cell in cells:
+        value = clean(profile, cell) if isinstance(cell, str) else cell
+        if value != "":
+            return value
+    return ""
+
+
 def data_rows(
     header: HeaderMatch, rows: Iterable[Row], summary: dict[str, str]
 ) -> Iterator[tuple[int, int, list[Cell]]]:
@@ -96,8 +106,7 @@ def data_rows(
             raise StatementFileError(
                 exc.message, line_no=line_no + 1, file_line=exc.file_line
             ) from None
-        texts = [clean(profile, c) if isinstance(c, str) else c for c in cells]
-        first = next((t for t in texts if t != ""), "")
+        first = _first(profile, cells)
         if isinstance(first, str) and profile.comment_prefix:
             if first.startswith(profile.comment_prefix):
                 continue
@@ -105,7 +114,7 @@ def data_rows(
             blank_at = blank_at or file_line
             continue
         if isinstance(first, str) and first.startswith(profile.end_markers or ("\0",)):
-            summary.update(_summary(profile, texts, rows))
+            summary.update(_summary(profile, cells, rows))
             break
         if blank_at is not None:
             raise StatementFileError(
@@ -114,7 +123,7 @@ def data_rows(
         line_no += 1
         if line_no > MAX_STATEMENT_LINES:
             raise StatementFileError(f"more than {MAX_STATEMENT_LINES} data lines")
-        yield line_no, file_line, texts
+        yield line_no, file_line, cells
     if line_no == 0:
         raise StatementFileError("the statement has a header but no data lines")
 
@@ -144,8 +153,10 @@ def _raw(header: HeaderMatch, line_no: int, file_line: int, cells: list[Cell]) -
 
     def get(key: str) -> Cell:
         for i in header.index.get(key, ()):
-            if i < len(cells) and cells[i] != "":
-                return cells[i]
+            if i < len(cells):
+                value = clean(profile, cells[i]) if isinstance(cells[i], str) else cells[i]
+                if value != "":
+                    return value
         return ""
 
     try:
@@ -212,13 +223,14 @@ def _date(profile: Profile, cell: Cell) -> datetime.date:
         return cell.date()
     if isinstance(cell, datetime.date):
         return cell
-    for fmt in profile.date_formats:
-        try:
-            return datetime.datetime.strptime(cell, fmt).date()
-        except ValueError:
-            continue
-    formats = ", ".join(profile.date_formats)
-    raise StatementFileError(f"date {cell[:40]!r} is not in the profile's formats ({formats})")
+    try:
+        day = parse_date(cell, profile.date_formats)
+    except ValueError:
+        raise StatementFileError(f"date {cell[:40]!r} does not exist") from None
+    if day is None:
+        formats = ", ".join(profile.date_formats)
+        raise StatementFileError(f"date {cell[:40]!r} is not in the profile's formats ({formats})")
+    return day
 
 
 def _category(profile: Profile, cell: Cell) -> str:

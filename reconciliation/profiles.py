@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciliation.builtin_profiles import BUILTIN_PROFILES
+from reconciliation.date_formats import compile_formats
 
 KINDS = ("bank", "payment-channel")
 FIELDS = (
@@ -98,12 +99,17 @@ def parse_profile(text: str, *, name: str, source: str) -> Profile:
         raise ProfileError(f"kind must be one of {', '.join(KINDS)}")
     columns = _columns(doc.get("columns"))
     _check_fields(kind, columns, doc)
+    date_formats = _texts(doc.get("date_formats", ["%Y-%m-%d"]), "date_formats", nonempty=True)
+    try:
+        compile_formats(date_formats)
+    except ValueError as exc:
+        raise ProfileError(str(exc)) from None
     return Profile(
         name=_text(doc.get("name", name), "name"),
         title=_text(doc.get("title", name), "title"),
         kind=kind,
         columns=columns,
-        date_formats=_texts(doc.get("date_formats", ["%Y-%m-%d"]), "date_formats"),
+        date_formats=date_formats,
         encodings=_encodings(doc.get("encodings", list(DEFAULT_ENCODINGS))),
         strip_prefix=_text(doc.get("strip_prefix", ""), "strip_prefix", empty=True),
         comment_prefix=_text(doc.get("comment_prefix", ""), "comment_prefix", empty=True),

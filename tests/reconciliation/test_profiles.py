@@ -272,6 +272,8 @@ def test_a_user_profile_from_the_folder(tmp_path, monkeypatch):
         ('encodings = ["klingon"]', "", "unknown encoding"),
         ('newest_first = "yes"', "", "must be true or false"),
         ("thousands_separator = 1", "", "must be true or false"),
+        ('date_formats = ["%d.%b.%Y"]', "", "%b is not supported"),
+        ('date_formats = ["%H:%M"]', "", "needs %Y, %m and %d"),
     ],
 )
 def test_profile_files_are_checked(top, columns, problem):
