@@ -21,6 +21,8 @@ from reconciliation.statement_files import (
     BankLine,
     SettlementLine,
     StatementFileError,
+    _too_large,
+    _utf8_size,
     closing_balance,
     decode_statement,
     parse_bank_statement,
@@ -55,6 +57,8 @@ def read_statement(
     """Detect the format and read the whole file, or refuse it (StatementFileError)."""
     if isinstance(content, bytes) and len(content) > MAX_STATEMENT_BYTES:
         decode_statement(content)  # refuses with the size message
+    if isinstance(content, str) and _utf8_size(content) > MAX_STATEMENT_BYTES:
+        raise StatementFileError(_too_large())
     if profiles is None:
         profiles, _problems = load_profiles()
     parsed = _read_any(content, source, profiles)

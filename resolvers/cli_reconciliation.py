@@ -397,7 +397,13 @@ def _print_reconciliation(r: dict) -> None:
         return
     attention = Table(title=f"{len(lines)} lines need attention (jinlin resolve-line LINE ...)")
     for name in ("line", "date", "reference", "amount", "status", "note"):
-        attention.add_column(name, justify="right" if name == "amount" else "left")
+        # References are what a person searches for: folded, never cut with an ellipsis.
+        attention.add_column(
+            name,
+            justify="right" if name == "amount" else "left",
+            overflow="fold",
+            no_wrap=name in ("line", "date", "amount"),
+        )
     for line in lines:
         attention.add_row(
             *(line[k] or "" for k in ("line", "date", "reference", "amount")),
