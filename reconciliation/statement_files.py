@@ -7,15 +7,14 @@ import never posts half a file.
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 import re
-import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
+
+from reconciliation.csv_records import CsvError, records
 
 MAX_STATEMENT_BYTES = 20 * 1024 * 1024
 MAX_STATEMENT_LINES = 200_000
@@ -35,7 +34,8 @@ _DATE = re.compile(r"([0-9]{4})([-/])([0-9]{1,2})\2([0-9]{1,2})")
 _AMOUNT = re.compile(r"([+-]?)([0-9]+)(?:\.([0-9]{1,2}))?")
 # Control characters (tabs, newlines, NUL), lone surrogates and line/paragraph separators
 # cannot be part of a reference a person typed; they mean a broken or binary file.
-_BAD_REFERENCE_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+# (Unicode categories Cc, Cs, Zl and Zp, as one pattern: it runs once per line.)
+_BAD_REFERENCE_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
 class StatementFileError(Exception):
@@ -43,12 +43,18 @@ class StatementFileError(Exception):
 
     code = "INVALID_STATEMENT"
 
-    def __init__(self, message: str, *, line_no: int | None = None):
-        if line_no is not None:
+    def __init__(self, message: str, *, line_no: int | None = None, file_line: int | None = None):
+        # Real exports have title rows above the header: the file line finds the row.
+        if line_no is not None and file_line is not None:
+            message = f"line {line_no} (file line {file_line}): {message}"
+        elif line_no is not None:
             message = f"line {line_no}: {message}"
+        elif file_line is not None:
+            message = f"file line {file_line}: {message}"
         super().__init__(message)
         self.message = message
         self.line_no = line_no
+        self.file_line = file_line
 
 
 @dataclass(frozen=True)
@@ -153,9 +159,9 @@ def _rows(
     if not text.strip():
         raise StatementFileError("the statement is empty")
 
-    # strict: a stray quote ("abc"def) is refused rather than silently glued together.
-    # skipinitialspace: `a, "b,c"` is two fields, as a person writing it means.
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True, skipinitialspace=True)
+    # A stray quote ("abc"def, or ab"c in an unquoted field) is refused rather than
+    # silently glued together (csv_records); spaces around a quoted field are dropped.
+    reader = _strict_records(text)
     header = _next_record(reader, None)
     index = _header_index(header, columns)
 
@@ -193,14 +199,19 @@ def _rows(
         raise StatementFileError("the statement has a header but no data lines")
 
 
+def _strict_records(text: str) -> Iterator[list[str]]:
+    for _file_line, fields in records(text):
+        yield fields
+
+
 def _next_record(reader: Iterator[list[str]], line_no: int | None) -> list[str] | None:
     try:
         return next(reader)
     except StopIteration:
         return None
-    except csv.Error as exc:  # unbalanced quotes, a field over the csv module's size limit
+    except CsvError as exc:  # unbalanced quotes, a stray quote
         prefix = "header: " if line_no is None else ""
-        raise StatementFileError(f"{prefix}malformed CSV: {exc}", line_no=line_no) from None
+        raise StatementFileError(f"{prefix}{exc.message}", line_no=line_no) from None
 
 
 def _header_index(header: list[str] | None, columns: tuple[str, ...]) -> dict[str, int]:
@@ -256,7 +267,7 @@ def _reference(value: str, line_no: int) -> str:
         raise StatementFileError(
             f"reference is longer than {MAX_REFERENCE_CHARS} characters", line_no=line_no
         )
-    if any(unicodedata.category(ch) in _BAD_REFERENCE_CATEGORIES for ch in value):
+    if _BAD_REFERENCE_CHARS.search(value):
         raise StatementFileError(
             "reference contains control characters or invalid Unicode", line_no=line_no
         )

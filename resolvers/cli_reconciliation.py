@@ -1,4 +1,5 @@
-"""`jinlin import-statement` and `jinlin export`: the command-line side of reconciliation.
+"""The command-line side of reconciliation: import-statement, reconcile, resolve-line,
+statement-formats and export.
 
 Both run as the system user "cli" (FINANCE rights) against JINLIN_DATABASE_URL.
 """
@@ -7,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import sys
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from config import load_settings
-from reconciliation.statement_files import StatementFileError, decode_statement
+from reconciliation.statement_files import StatementFileError
 from resolvers.auth import FINANCE, Viewer
 
 CLI_VIEWER = Viewer(user_id=0, username="cli", roles=frozenset({FINANCE}))
@@ -26,93 +29,183 @@ def _fail(message: str, code: int = 1) -> int:
 
 
 def import_statement_command(args) -> int:
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
-    from rich.table import Table
-    from sqlalchemy import select
+    from reconciliation.detect import detect_format
 
-    from db.engine import make_engine
-    from db.models import FundRow
-    from db.uow import read_session
-    from ledger.errors import LedgerError
-    from resolvers import reconciliation
-    from resolvers.ids import to_global_id
-
-    source = {"payment-channel": "PAYMENT_CHANNEL", "bank": "BANK"}[args.source]
-    if source == "PAYMENT_CHANNEL" and not (args.payout_ref or "").strip():
-        return _fail("--payout-ref is required for payment-channel files", 2)
-    if source == "BANK" and args.payout_ref:
-        return _fail("--payout-ref is for payment-channel files only", 2)
+    if args.payout_ref is not None and not args.payout_ref.strip():
+        return _fail("--payout-ref must not be blank", 2)
     try:
         data = Path(args.file).read_bytes()
     except OSError as exc:
         return _fail(f"cannot read {args.file}: {exc.strerror}", 2)
     try:
-        text = decode_statement(data)
+        payout_date = date.fromisoformat(args.payout_date) if args.payout_date else None
+    except ValueError:
+        return _fail("--payout-date must be a date, YYYY-MM-DD", 2)
+    try:
+        fmt, detected = detect_format(data)
     except StatementFileError as exc:
-        return _fail(f"{args.file}: {exc.message}")
-    console = Console(stderr=True)
+        return _report_error(args, "INVALID_STATEMENT", f"{args.file}: {exc.message}")
+    source = SOURCE_OPTION.get(args.source, detected)
+    if source == "PAYMENT_CHANNEL" and not args.payout_ref:
+        return _fail("--payout-ref is required for payment-channel files", 2)
+    if source == "BANK" and (args.payout_ref or payout_date):
+        return _fail("--payout-ref and --payout-date are for payment-channel files only", 2)
     # The same file imported again returns the first import: the key is the content.
     digest = hashlib.sha256(data).hexdigest()
-    key = f"cli:{args.fund_code.upper()}:{source}:{args.payout_ref or ''}:{digest}"[:200]
+    key = f"cli:{args.fund_code.upper()}:{source}:{args.payout_ref or ''}:{digest}"
+    if payout_date is not None:
+        key += f":{payout_date}"
+    big = data.count(b"\n") > PROGRESS_FROM_LINES or len(data) > PROGRESS_FROM_BYTES
+    request = _ImportRequest(args, data, fmt, source, payout_date, key[:200], big)
+    return asyncio.run(_import(request))
 
-    async def run() -> int:
-        engine = make_engine(load_settings().database_url)
-        try:
-            async with read_session(engine) as session:
-                fund = await session.scalar(
-                    select(FundRow).where(FundRow.code == args.fund_code.upper())
-                )
-            if fund is None:
-                return _fail(f"no fund with code {args.fund_code}", 2)
-            big = text.count("\n") > PROGRESS_FROM_LINES
-            with Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                TaskProgressColumn(),
-                console=console,
-                disable=not big,
-                transient=True,
-            ) as bar:
-                tasks: dict[str, int] = {}
 
-                def progress(phase: str, done: int, total: int) -> None:
-                    if phase not in tasks:
-                        tasks[phase] = bar.add_task(phase, total=total or 1)
-                    bar.update(tasks[phase], completed=done)
+SOURCE_OPTION = {"payment-channel": "PAYMENT_CHANNEL", "bank": "BANK"}
+# XLSX files are zipped: past this size they get a progress bar too.
+PROGRESS_FROM_BYTES = 512 * 1024
 
-                row = await reconciliation.import_statement(
-                    engine,
-                    CLI_VIEWER,
-                    fund_id=to_global_id("Fund", fund.id),
-                    source=source,
-                    payout_ref=args.payout_ref,
-                    csv=text,
-                    idempotency_key=key,
-                    progress=progress,
-                )
-            counts = await reconciliation.line_counts(engine, row.id)
-        except LedgerError as exc:
-            code = getattr(exc, "code", "ERROR")
-            return _fail(f"{code}: {exc.message}")
-        finally:
-            await engine.dispose()
-        table = Table(title=f"{args.fund_code.upper()} {args.source} import #{row.id}")
-        table.add_column("status")
-        table.add_column("lines", justify="right")
-        for status in ("MATCHED", "DISCREPANCY", "UNMATCHED", "DUPLICATE", "RESOLVED"):
-            table.add_row(status, str(counts.get(status, 0)))
-        table.add_row("total", str(row.line_count))
-        out = Console()
-        out.print(table)
-        if row.closing_balance_fen is not None:
-            out.print(f"closing balance: {_yuan(row.closing_balance_fen)}")
-        open_lines = counts.get("UNMATCHED", 0) + counts.get("DISCREPANCY", 0)
-        if open_lines:
-            out.print(f"{open_lines} lines need attention (resolveStatementLine)")
-        return 0
 
-    return asyncio.run(run())
+@dataclass(frozen=True)
+class _ImportRequest:
+    args: object
+    data: bytes
+    fmt: str
+    source: str
+    payout_date: date | None
+    key: str
+    big: bool
+
+
+async def _import(req: _ImportRequest) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+
+    from db.engine import make_engine
+    from ledger.errors import LedgerError
+    from resolvers import reconciliation
+    from resolvers.ids import to_global_id
+
+    args = req.args
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        fund = await _fund(engine, args.fund_code)
+        if fund is None:
+            return _fail(f"no fund with code {args.fund_code}", 2)
+        # Progress goes to standard error, so --json output stays clean.
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            console=Console(stderr=True),
+            disable=not req.big,
+            transient=True,
+        ) as bar:
+            tasks: dict[str, int] = {}
+
+            def progress(phase: str, done: int, total: int) -> None:
+                if phase not in tasks:
+                    tasks[phase] = bar.add_task(phase, total=total or 1)
+                bar.update(tasks[phase], completed=done)
+
+            row = await reconciliation.import_statement(
+                engine,
+                CLI_VIEWER,
+                fund_id=to_global_id("Fund", fund.id),
+                source=req.source,
+                payout_ref=args.payout_ref,
+                csv=req.data,
+                idempotency_key=req.key,
+                progress=progress,
+                payout_date=req.payout_date,
+                tz=settings.timezone,
+            )
+        counts = await reconciliation.line_counts(engine, row.id)
+        payout_at = await _entry_day(engine, row.entry_id, settings.timezone)
+    except LedgerError as exc:
+        return _report_error(args, getattr(exc, "code", "ERROR"), exc.message, exc.field)
+    finally:
+        await engine.dispose()
+    summary = {
+        "importId": row.id,
+        "fund": fund.code,
+        "format": req.fmt,
+        "source": row.source,
+        "payoutRef": row.payout_ref,
+        "payoutEntryId": row.entry_id,
+        "payoutDate": payout_at,
+        "lines": row.line_count,
+        "byStatus": {s: counts.get(s, 0) for s in STATUSES},
+        "closingBalance": None
+        if row.closing_balance_fen is None
+        else _yuan(row.closing_balance_fen),
+    }
+    if args.json:
+        _print_json(summary)
+    else:
+        _print_import(summary)
+    return 0
+
+
+STATUSES = ("MATCHED", "DISCREPANCY", "UNMATCHED", "DUPLICATE", "RESOLVED")
+
+
+def _print_import(summary: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(
+        title=f"{summary['fund']} {summary['source']} import #{summary['importId']} "
+        f"({summary['format']})"
+    )
+    table.add_column("status")
+    table.add_column("lines", justify="right")
+    for status, n in summary["byStatus"].items():
+        table.add_row(status, str(n))
+    table.add_row("total", str(summary["lines"]))
+    out = Console()
+    out.print(table)
+    if summary["closingBalance"] is not None:
+        out.print(f"closing balance: {summary['closingBalance']}")
+    if summary["payoutEntryId"] is not None:
+        out.print(f"payout entry #{summary['payoutEntryId']} dated {summary['payoutDate']}")
+    open_lines = summary["byStatus"]["UNMATCHED"] + summary["byStatus"]["DISCREPANCY"]
+    if open_lines:
+        out.print(f"{open_lines} lines need attention: jinlin reconcile {summary['fund']}")
+
+
+async def _fund(engine, code: str):
+    from sqlalchemy import select
+
+    from db.models import FundRow
+    from db.uow import read_session
+
+    async with read_session(engine) as session:
+        return await session.scalar(select(FundRow).where(FundRow.code == code.strip().upper()))
+
+
+async def _entry_day(engine, entry_id: int | None, tz) -> str | None:
+    from db.uow import read_session
+    from ledger.tables import EntryRow
+
+    if entry_id is None:
+        return None
+    async with read_session(engine) as session:
+        entry = await session.get(EntryRow, entry_id)
+    return entry.effective_at.astimezone(tz).date().isoformat()
+
+
+def _report_error(args, code: str, message: str, field: str | None = None) -> int:
+    """A refusal: exit 1, as JSON on standard output under --json."""
+    if getattr(args, "json", False):
+        _print_json({"error": {"code": code, "message": message, "field": field}})
+        return 1
+    return _fail(f"{code}: {message}")
+
+
+def _print_json(value) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.flush()
 
 
 def _yuan(fen: int) -> str:
@@ -165,12 +258,22 @@ def export_command(args) -> int:
 
 
 def add_commands(sub) -> None:
-    """The two subcommands, for cli.build_parser."""
+    """The reconciliation subcommands, for cli.build_parser."""
     imp = sub.add_parser("import-statement", help="import a settlement file or bank statement")
     imp.add_argument("fund_code")
-    imp.add_argument("--source", required=True, choices=["payment-channel", "bank"])
+    imp.add_argument(
+        "--source",
+        choices=["payment-channel", "bank"],
+        help="what the file is (default: found from its format)",
+    )
     imp.add_argument("--payout-ref", help="the payout's reference (payment-channel files)")
-    imp.add_argument("file")
+    imp.add_argument(
+        "--payout-date",
+        metavar="YYYY-MM-DD",
+        help="the day the payout reached the bank (default: from the file)",
+    )
+    imp.add_argument("--json", action="store_true", help="print the result as JSON")
+    imp.add_argument("file", help="CSV (UTF-8 or GBK) or XLSX; see docs/statement-formats.md")
     imp.set_defaults(run=import_statement_command)
     exp = sub.add_parser("export", help="export the journal, statement or trial balance")
     exp.add_argument("fund_code")
@@ -181,3 +284,230 @@ def add_commands(sub) -> None:
     exp.add_argument("--lang", default="en", choices=["en", "zh"])
     exp.add_argument("--output", help="file to write (CSV goes to standard output without it)")
     exp.set_defaults(run=export_command)
+    _add_month_commands(sub)
+
+
+# ---------------------------------------------------------------- the month
+
+
+def reconcile_command(args) -> int:
+    from datetime import datetime
+
+    at = None
+    if args.at:
+        try:
+            at = datetime.fromisoformat(args.at)
+        except ValueError:
+            return _fail("--at must be an ISO date-time with an offset", 2)
+        if at.tzinfo is None:
+            return _fail("--at needs a time zone offset, e.g. 2023-06-30T23:59:59+08:00", 2)
+    return asyncio.run(_reconcile(args, at))
+
+
+async def _reconcile(args, at) -> int:
+    from db.engine import make_engine
+    from ledger.errors import LedgerError
+    from resolvers import reconciliation
+    from resolvers.ids import to_global_id
+
+    engine = make_engine(load_settings().database_url)
+    try:
+        fund = await _fund(engine, args.fund_code)
+        if fund is None:
+            return _fail(f"no fund with code {args.fund_code}", 2)
+        view = await reconciliation.reconciliation(
+            engine, CLI_VIEWER, to_global_id("Fund", fund.id), at
+        )
+    except LedgerError as exc:
+        return _report_error(args, getattr(exc, "code", "ERROR"), exc.message, exc.field)
+    finally:
+        await engine.dispose()
+    report = reconciliation_report(view)
+    if args.json:
+        _print_json(report)
+    else:
+        _print_reconciliation(report)
+    return 0
+
+
+def reconciliation_report(view) -> dict:
+    """The view as plain data (money as yuan strings): --json prints it, tables show it."""
+    unsettled = sum(d.amount_fen for d in view.unsettled_donations)
+    statement = view.statement_bank
+    return {
+        "fund": view.fund.code,
+        "at": view.at.isoformat(),
+        "onlineClearing": _yuan(view.online_unsettled),
+        "unsettledDonations": {"count": len(view.unsettled_donations), "total": _yuan(unsettled)},
+        "onlineAgrees": unsettled == view.online_unsettled,
+        "ledgerBank": _yuan(view.ledger_bank),
+        "statementBank": None if statement is None else _yuan(statement),
+        "bankAgrees": None if statement is None else statement == view.ledger_bank,
+        "cashUndeposited": _yuan(view.cash_undeposited),
+        "balanced": view.balanced,
+        "linesNeedingAttention": [
+            {
+                "line": f"{line.import_id}:{line.line_no}",
+                "date": line.date.isoformat(),
+                "reference": line.reference,
+                "amount": _yuan(line.amount_fen),
+                "status": line.status,
+                "note": line.note,
+            }
+            for line in view.unmatched_lines
+        ],
+    }
+
+
+def _print_reconciliation(r: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    def agrees(flag: bool | None) -> str:
+        return {
+            True: "[green]agrees[/]",
+            False: "[red]differs[/]",
+            None: "[yellow]no statement[/]",
+        }[flag]
+
+    out = Console()
+    table = Table(title=f"{r['fund']} reconciliation at {r['at']}")
+    for name, justify in (("", "left"), ("ledger", "right"), ("outside", "right"), ("", "left")):
+        table.add_column(name, justify=justify)
+    u = r["unsettledDonations"]
+    table.add_row(
+        "online clearing 1009.01 / unsettled online donations",
+        r["onlineClearing"],
+        f"{u['total']} ({u['count']})",
+        agrees(r["onlineAgrees"]),
+    )
+    table.add_row(
+        "bank 1002 / latest bank statement",
+        r["ledgerBank"],
+        r["statementBank"] or "-",
+        agrees(r["bankAgrees"]),
+    )
+    table.add_row("cash not deposited (1001 + 1009.09)", r["cashUndeposited"], "", "")
+    out.print(table)
+    state = "[green]balanced[/]" if r["balanced"] else "[red]not balanced[/]"
+    out.print(f"{r['fund']}: {state}")
+    lines = r["linesNeedingAttention"]
+    if not lines:
+        out.print("no statement lines need attention")
+        return
+    attention = Table(title=f"{len(lines)} lines need attention (jinlin resolve-line LINE ...)")
+    for name in ("line", "date", "reference", "amount", "status", "note"):
+        # References are what a person searches for: folded, never cut with an ellipsis.
+        attention.add_column(
+            name,
+            justify="right" if name == "amount" else "left",
+            overflow="fold",
+            no_wrap=name in ("line", "date", "amount"),
+        )
+    for line in lines:
+        attention.add_row(
+            *(line[k] or "" for k in ("line", "date", "reference", "amount")),
+            line["status"],
+            line["note"] or "",
+        )
+    out.print(attention)
+
+
+def resolve_line_command(args) -> int:
+    import_id, sep, line_no = args.line.partition(":")
+    if not (sep and import_id.isdigit() and line_no.isdigit()):
+        return _fail("LINE is IMPORT:LINE_NO as jinlin reconcile prints it, e.g. 12:3", 2)
+    if args.ignore and not (args.note or "").strip():
+        return _fail("--ignore needs --note saying why nothing is booked", 2)
+    return asyncio.run(_resolve(args, int(import_id), int(line_no)))
+
+
+async def _resolve(args, import_id: int, line_no: int) -> int:
+    from db.engine import make_engine
+    from ledger.errors import LedgerError
+    from resolvers import reconciliation
+    from resolvers.ids import to_global_id
+
+    resolution = "IGNORE" if args.ignore else "SUSPENSE"
+    note = args.note or ""
+    # Running the same command again returns the first result instead of failing.
+    digest = hashlib.sha256(note.encode()).hexdigest()[:16]
+    key = f"cli:resolve:{import_id}:{line_no}:{resolution}:{digest}"
+    engine = make_engine(load_settings().database_url)
+    try:
+        line = await reconciliation.resolve_statement_line(
+            engine,
+            CLI_VIEWER,
+            statement_import_id=to_global_id("StatementImport", import_id),
+            line_no=line_no,
+            resolution=resolution,
+            note=note,
+            idempotency_key=key,
+        )
+    except LedgerError as exc:
+        return _report_error(args, getattr(exc, "code", "ERROR"), exc.message, exc.field)
+    finally:
+        await engine.dispose()
+    result = {
+        "line": f"{import_id}:{line_no}",
+        "status": line.status,
+        "resolution": line.resolution,
+        "note": line.note,
+        "entryId": line.matched_entry_id if resolution == "SUSPENSE" else None,
+    }
+    if args.json:
+        _print_json(result)
+    else:
+        booked = f", booked as entry #{result['entryId']}" if result["entryId"] else ""
+        print(f"line {result['line']}: {line.status} ({line.resolution}){booked}")
+    return 0
+
+
+def statement_formats_command(args) -> int:
+    from reconciliation.detect import LEGACY_FORMATS
+    from reconciliation.profiles import PROFILES_ENV, load_profiles
+
+    profiles, problems = load_profiles()
+    rows = [
+        {"name": p.name, "source": p.statement_source, "title": p.title, "from": p.source}
+        for p in profiles
+    ]
+    rows += [
+        {"name": name, "source": source, "title": title, "from": "built in"}
+        for name, source, title in LEGACY_FORMATS
+    ]
+    if args.json:
+        _print_json({"formats": rows, "problems": problems})
+        return 1 if problems else 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"statement formats (user profiles from {PROFILES_ENV} come first)")
+    for name in ("name", "source", "title", "from"):
+        table.add_column(name)
+    for row in rows:
+        table.add_row(*(row[k] for k in ("name", "source", "title", "from")))
+    out = Console()
+    out.print(table)
+    for problem in problems:
+        out.print(f"[red]unusable profile[/] {problem}")
+    return 1 if problems else 0
+
+
+def _add_month_commands(sub) -> None:
+    rec = sub.add_parser("reconcile", help="what agrees, what differs, and the open lines")
+    rec.add_argument("fund_code")
+    rec.add_argument("--at", help="as it stood at this ISO date-time (with offset)")
+    rec.add_argument("--json", action="store_true", help="print the result as JSON")
+    rec.set_defaults(run=reconcile_command)
+    res = sub.add_parser("resolve-line", help="settle an UNMATCHED or DISCREPANCY line")
+    res.add_argument("line", help="IMPORT:LINE_NO, as jinlin reconcile prints it")
+    how = res.add_mutually_exclusive_group(required=True)
+    how.add_argument("--ignore", action="store_true", help="book nothing (needs --note)")
+    how.add_argument("--suspense", action="store_true", help="book money in as unidentified")
+    res.add_argument("--note", help="why")
+    res.add_argument("--json", action="store_true", help="print the result as JSON")
+    res.set_defaults(run=resolve_line_command)
+    fmt = sub.add_parser("statement-formats", help="list the statement formats and profiles")
+    fmt.add_argument("--json", action="store_true", help="print the list as JSON")
+    fmt.set_defaults(run=statement_formats_command)

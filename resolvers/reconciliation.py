@@ -13,7 +13,8 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -26,14 +27,14 @@ from db.uow import read_session, unit_of_work
 from ledger import accounts as A
 from ledger import idempotency, reports, store
 from ledger.entries import PostingSpec
+from ledger.errors import PeriodClosed
 from ledger.tables import AccountRow, EntryRow, PostingRow
+from reconciliation.detect import ParsedStatement, read_statement
 from reconciliation.statement_files import (
     BankLine,
     SettlementLine,
     StatementFileError,
     closing_balance,
-    parse_bank_statement,
-    parse_settlement,
 )
 from resolvers.auth import Action, Viewer, authorize
 from resolvers.errors import UseCaseError, invalid, not_found
@@ -47,6 +48,8 @@ OPEN_STATUSES = ("UNMATCHED", "DISCREPANCY")
 # Rows per statement when reading candidates or writing lines: under every driver's
 # bind-parameter limit (SQLite 32766, asyncpg 32767) with room to spare.
 CHUNK = 2000
+# The funds' calendar when the caller does not pass one (config's default).
+DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
 
 Progress = Callable[[str, int, int], None]
 
@@ -69,16 +72,27 @@ def _chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
         yield items[i : i + size]
 
 
-def parse(source: str, csv_text: str) -> list[SettlementLine] | list[BankLine]:
-    """The file's lines, or INVALID_STATEMENT naming the line and the problem."""
+def parse(source: str, content: str | bytes) -> ParsedStatement:
+    """The file read through its detected format (reconciliation/detect.py), or
+    INVALID_STATEMENT naming the line and the problem."""
     try:
-        if source == "PAYMENT_CHANNEL":
-            return parse_settlement(csv_text)
-        lines = parse_bank_statement(csv_text)
-        closing_balance(lines)
-        return lines
+        return read_statement(content, source)
     except StatementFileError as exc:
         raise UseCaseError("INVALID_STATEMENT", exc.message, field="csv") from None
+
+
+def payout_instant(
+    statement: ParsedStatement, payout_date: date | None, tz: ZoneInfo
+) -> tuple[date, datetime]:
+    """The payout's day (given, else the file's payout row, else its last line) and the
+    entry's effective instant: the end of that day in the funds' time zone, or now if
+    that is still to come."""
+    day = payout_date or statement.payout_date or statement.last_date
+    now = utcnow()
+    if day > now.astimezone(tz).date():
+        raise invalid(f"the payout date {day} is in the future", "payoutDate")
+    end = datetime.combine(day + timedelta(days=1), time(), tz) - timedelta(seconds=1)
+    return day, min(end.astimezone(UTC), now)
 
 
 # ---------------------------------------------------------------- import
@@ -91,9 +105,11 @@ async def import_statement(
     fund_id: str,
     source: str,
     payout_ref: str | None,
-    csv: str,
+    csv: str | bytes,
     idempotency_key: str,
     progress: Progress | None = None,
+    payout_date: date | None = None,
+    tz: ZoneInfo = DEFAULT_TZ,
 ) -> StatementImportRow:
     authorize(viewer, Action.RECONCILE)
     progress = progress or _noop
@@ -110,18 +126,26 @@ async def import_statement(
         raise invalid("payoutRef is for PAYMENT_CHANNEL imports only", "payoutRef")
     else:
         payout_ref = None
-    if not isinstance(csv, str):
+    if not isinstance(csv, str | bytes):  # bytes: the command line's CSV or XLSX file
         raise invalid("csv must be text", "csv")
+    if payout_date is not None and source != "PAYMENT_CHANNEL":
+        raise invalid("payoutDate is for PAYMENT_CHANNEL imports only", "payoutDate")
+    raw = csv if isinstance(csv, bytes) else csv.encode("utf-8", "surrogatepass")
     request = {
         "fund": fund_id,
         "source": source,
         "payoutRef": payout_ref,
-        "csv": hashlib.sha256(csv.encode("utf-8", "surrogatepass")).hexdigest(),
+        "csv": hashlib.sha256(raw).hexdigest(),
     }
+    if payout_date is not None:  # absent from older keys' fingerprints, which stay valid
+        request["payoutDate"] = payout_date.isoformat()
     fingerprint = idempotency.fingerprint("importStatement", request)
     # Parsing is pure and the slowest part of a small import: done before any lock.
-    lines = parse(source, csv)
+    statement = parse(source, csv)
+    lines = statement.lines
     progress("parsed", len(lines), len(lines))
+    if source == "PAYMENT_CHANNEL":
+        payout = payout_instant(statement, payout_date, tz)
 
     async with unit_of_work(engine) as session:
         fund = await fund_for(session, viewer, fund_id, Action.RECONCILE, lock=True)
@@ -139,7 +163,7 @@ async def import_statement(
         )
         if source == "PAYMENT_CHANNEL":
             matches, entry_id = await _settle(
-                session, fund, lines, payout_ref, viewer.username, progress
+                session, fund, lines, payout_ref, viewer.username, progress, payout
             )
             row.entry_id = entry_id
         else:
@@ -166,6 +190,7 @@ async def _settle(
     payout_ref: str,
     username: str,
     progress: Progress,
+    payout: tuple[date, datetime],
 ) -> tuple[list[_Match], int | None]:
     """Match a settlement file and book its payout as one entry (see the domain brief)."""
     conn = await session.connection()
@@ -262,16 +287,24 @@ async def _settle(
     ]
     if not postings:
         return matches, None
-    entry = await store.post_entry(
-        session,
-        fund.id,
-        postings,
-        memo=f"settlement payout {payout_ref}: {len(settled_here)} donations settled, "
-        f"{len(lines)} lines",
-        recorded_by=username,
-        kind="settlement",
-        reference=payout_ref,
-    )
+    try:
+        entry = await store.post_entry(
+            session,
+            fund.id,
+            postings,
+            memo=f"settlement payout {payout_ref}: {len(settled_here)} donations settled, "
+            f"{len(lines)} lines",
+            recorded_by=username,
+            kind="settlement",
+            reference=payout_ref,
+            effective_at=payout[1],
+        )
+    except PeriodClosed as exc:
+        raise UseCaseError(
+            "PERIOD_CLOSED",
+            f"the payout date {payout[0]} is in a closed period: {exc.message}",
+            field="payoutDate",
+        ) from None
     for m in matches:
         if m.status == "MATCHED":
             m.entry_id = entry.id

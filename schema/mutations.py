@@ -606,6 +606,8 @@ class Mutation:
             payout_ref=input.payout_ref,
             csv=input.csv,
             idempotency_key=input.idempotency_key,
+            payout_date=input.payout_date,
+            tz=info.context.app.timezone,
         )
         return ImportStatementPayload(statement_import=_of(StatementImport.of, row), errors=errors)
 

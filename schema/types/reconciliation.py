@@ -237,10 +237,14 @@ class ImportStatementInput:
         description="PAYMENT_CHANNEL only, and required there: the reference of the payout with which the channel paid this file's net total to the bank. The whole payout is one entry with this reference (see the domain brief), so the payout's single bank-statement line matches it.",
     )
     csv: str = strawberry.field(
-        description="The statement as CSV text; its columns are documented in docs/reconciliation.md."
+        description="The statement as CSV text, in any format of docs/statement-formats.md (detected from its header)."
     )
     idempotency_key: str = strawberry.field(
         description="Same key and input: the first import, nothing new written."
+    )
+    payout_date: date | None = strawberry.field(
+        default=None,
+        description="PAYMENT_CHANNEL only: the day the payout reached the bank, which dates its entry. Without it, the file's payout row (提现/结算) or else its last line's day. A day in a closed period is PERIOD_CLOSED.",
     )
 
 

@@ -44,6 +44,15 @@ async def test_refusals_write_nothing(books: Books):
     assert d["errors"][0]["code"] == "INVALID_STATEMENT"
     assert d["errors"][0]["message"].startswith("line 2:")
     assert d["errors"][0]["field"] == ["input", "csv"]
+    # A stray quote in an unquoted field, in the four-column format and a bank's own.
+    stray = 'date,reference,amount,fee\n2023-06-10,WX1,100.00,0.60\n2023-06-10,WX"2,5.00,0\n'
+    d = await books.import_("PAYMENT_CHANNEL", stray, "PO-1")
+    assert d["errors"][0]["code"] == "INVALID_STATEMENT"
+    assert d["errors"][0]["message"].startswith("line 2: malformed CSV: a stray quote")
+    icbc = '交易时间,借方发生额,贷方发生额,余额,用途\n2023-06-10,,1.00,1.00,R1\n2023-06-11,,1.00,2.00,R"2\n'
+    d = await books.import_("BANK", icbc)
+    assert d["errors"][0]["code"] == "INVALID_STATEMENT"
+    assert d["errors"][0]["message"].startswith("line 2 (file line 3): malformed CSV: a stray")
     for text in ("", "date,reference,amount,fee\n", "date,ref\n1,2\n"):
         d = await books.import_("PAYMENT_CHANNEL", text, "PO-1")
         assert d["errors"][0]["code"] == "INVALID_STATEMENT", text

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from tests.reconciliation.conftest import Books
 
-SETTLEMENT = """date,reference,amount,fee
-2023-06-10,WX001,100.00,0.60
-2023-06-10,WX002,50.00,0.30
-2023-06-11,WX003,210.00,1.26
-2023-06-11,ALI-UNKNOWN,20.00,0.12
+# The payout entry is dated by the file (its last line's day): today, so that it follows
+# the donations it settles, as it does in life.
+TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+SETTLEMENT = f"""date,reference,amount,fee
+{TODAY},WX001,100.00,0.60
+{TODAY},WX002,50.00,0.30
+{TODAY},WX003,210.00,1.26
+{TODAY},ALI-UNKNOWN,20.00,0.12
 """
 # net 99.40 + 49.70 + 208.74 + 19.88 = 377.72
 BANK = """date,reference,amount,balance

@@ -210,6 +210,8 @@ SETTLEMENT_REFUSALS = [
     ("2023-06-10,R\ud800,1,0", "invalid Unicode"),
     ('2023-06-10,"R"x,1,0', "malformed CSV"),
     ('2023-06-10,"R,1,0', "malformed CSV"),
+    ('2023-06-10,R"x,1,0', "a stray quote"),  # in an unquoted field (issue 13)
+    ('2023-06-10,R,1",0', "a stray quote"),
 ]
 
 
