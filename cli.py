@@ -18,6 +18,8 @@ def _serve(args) -> int:
     settings = load_settings()  # refuse to start on a bad environment before forking workers
     settings.database_url  # noqa: B018 - starts the embedded server once, not per worker
     with socket.socket() as probe:
+        # As uvicorn binds: a port in TIME_WAIT is free, one with a listener is not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((args.host, args.port))
         except OSError as exc:

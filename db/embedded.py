@@ -267,7 +267,14 @@ def _service_user() -> pwd.struct_passwd | None:
         return pwd.getpwnam(SERVICE_USER)
     except KeyError:
         subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVICE_USER],
+            [
+                "useradd",
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                SERVICE_USER,
+            ],
             check=True,
             capture_output=True,
         )
@@ -283,7 +290,9 @@ def _prepare_ownership(pgdata: Path) -> None:
         if path.exists():
             path.chmod(path.stat().st_mode | 0o011)
     for path in bin_dir().parent.rglob("*"):
-        path.chmod(path.stat().st_mode | (0o055 if path.is_dir() or os.access(path, os.X_OK) else 0o044))
+        path.chmod(
+            path.stat().st_mode | (0o055 if path.is_dir() or os.access(path, os.X_OK) else 0o044)
+        )
     _give_to_service_user(pgdata)
 
 

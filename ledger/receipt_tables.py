@@ -1,6 +1,6 @@
 """Storage for verifiable giving: each fund's published daily roots, and each
 donation's receipt (number and the donor's secret) with the per-fund counters that
-number them. Migration receipts1 makes them; on PostgreSQL triggers keep published
+number them. Migration 0007 makes them; triggers keep published
 roots and receipts from ever changing, and number each new donation's receipt."""
 
 from __future__ import annotations

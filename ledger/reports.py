@@ -407,8 +407,7 @@ async def _check_chain(conn, fund_id: int) -> _Chain:
 
 # Each entry with its hash recomputed by the rule book (ledger_entry_hash) from the
 # columns and postings as stored now, and whether its postings balance per currency.
-_ENTRY_CHECKS = text(
-    """
+_RECOMPUTED_ENTRIES = """
     SELECT e.id, e.sequence, e.hash, e.previous_hash,
            ledger_entry_hash(e.fund_id, e.sequence, e.kind, e.effective_at, e.recorded_at,
                              e.memo, e.recorded_by, e.reference, e.reverses_id, p.codes,
@@ -429,10 +428,18 @@ _ENTRY_CHECKS = text(
         FROM postings AS q LEFT JOIN ledger_accounts AS a ON a.id = q.account_id
         WHERE q.entry_id = e.id
     ) AS p
-    WHERE e.fund_id = :fund
-    ORDER BY e.sequence
-    """
-)
+"""
+_ENTRY_CHECKS = text(_RECOMPUTED_ENTRIES + " WHERE e.fund_id = :fund ORDER BY e.sequence")
+_ONE_ENTRY = text(_RECOMPUTED_ENTRIES + " WHERE e.id = :entry")
+
+
+async def recomputed_entry_hash(session: AsyncSession, entry_id: int) -> str | None:
+    """The entry's hash as its row and postings hold now (the rule book's encoding): a
+    row edited behind the ledger's back no longer gives the hash that was written."""
+    row = (await session.execute(_ONE_ENTRY, {"entry": entry_id})).first()
+    return row.recomputed if row is not None else None
+
+
 # Each account's stored balance and the one its postings' sides and amounts make.
 _ACCOUNT_CHECKS = text(
     """

@@ -127,9 +127,7 @@ _POST = text(
 _REVERSE = text(
     f"SELECT {_RETURNS} FROM ledger_reverse(:entry, :memo, :recorded_by, :effective_at, :owner)"
 )
-_CLOSE = text(
-    f"SELECT {_RETURNS} FROM ledger_close(:fund, :through, :open_from, :recorded_by)"
-)
+_CLOSE = text(f"SELECT {_RETURNS} FROM ledger_close(:fund, :through, :open_from, :recorded_by)")
 _ENTRY_OF = text("SELECT fund_id, kind FROM journal_entries WHERE id = :entry")
 
 

@@ -86,6 +86,7 @@ skip = ["转账"]
 ICBC = """
 title = "ICBC enterprise account history (工商银行 历史明细, CSV or XLSX)"
 kind = "bank"
+newest_first = true  # as ICBC exports it; a balance that checks both ways is ambiguous
 thousands_separator = true
 date_formats = ["%Y-%m-%d", "%Y%m%d", "%Y-%m-%d %H:%M:%S"]
 end_markers = ["合计", "总计"]

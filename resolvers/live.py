@@ -27,12 +27,11 @@ CHANNEL = "jinlin_campaign"
 class CampaignFeed:
     def __init__(self, engine: AsyncEngine):
         self.engine = engine
-        self.postgres = engine.dialect.name == "postgresql"
         self._queues: dict[int, set[asyncio.Queue]] = defaultdict(set)
         self._task: asyncio.Task | None = None
 
     async def start(self) -> None:
-        if self.postgres and self._task is None:
+        if self._task is None:
             self._task = asyncio.create_task(self._listen_forever())
 
     async def stop(self) -> None:
@@ -49,9 +48,6 @@ class CampaignFeed:
 
     async def publish(self, campaign_id: int | None) -> None:
         if campaign_id is None:
-            return
-        if not self.postgres:
-            self._dispatch(campaign_id)
             return
         try:
             async with self.engine.connect() as conn:

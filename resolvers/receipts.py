@@ -2,7 +2,7 @@
 receipt, who may download its PDF, and the public inclusion proof of /verify.
 
 The receipt number and the donor's secret are made by the database when the donation
-row is inserted (migration receipts1); nothing here writes them.
+row is inserted (migration 0007); nothing here writes them.
 """
 
 from __future__ import annotations
@@ -14,18 +14,17 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.dataloader import DataLoader
 
 from db.models import DonationRow, FundRow, PartnerRow
 from db.types import utcnow
 from db.uow import read_session, unit_of_work
-from ledger import daily_roots
+from ledger import daily_roots, reports
 from ledger.daily_roots import DailyRoot
-from ledger.entries import entry_hash
 from ledger.merkle import audit_path
 from ledger.receipt_tables import ReceiptRow
-from ledger.tables import AccountRow, EntryRow, PostingRow
+from ledger.tables import EntryRow
 from resolvers.auth import ADMIN, FINANCE, Action, Viewer, authorize
 from resolvers.errors import invalid, not_found
 from resolvers.ids import decode_id
@@ -174,37 +173,13 @@ async def load_receipt(engine: AsyncEngine, number: str) -> ReceiptFacts | None:
 # ---------------------------------------------------------------- proofs
 
 
-async def recomputed_entry_hash(session: AsyncSession, entry: EntryRow) -> str:
-    """The entry's hash from what its row and postings hold now: a row edited behind
-    the ledger's back no longer gives the hash that was published."""
-    rows = await session.execute(
-        select(AccountRow.code, PostingRow.side, PostingRow.amount_fen, PostingRow.currency)
-        .join(AccountRow, AccountRow.id == PostingRow.account_id)
-        .where(PostingRow.entry_id == entry.id)
-        .order_by(PostingRow.id)
-    )
-    return entry_hash(
-        fund_id=entry.fund_id,
-        sequence=entry.sequence,
-        effective_at=entry.effective_at,
-        recorded_at=entry.recorded_at,
-        recorded_by=entry.recorded_by,
-        memo=entry.memo,
-        kind=entry.kind,
-        reference=entry.reference,
-        reverses_id=entry.reverses_id,
-        postings=[tuple(r) for r in rows],
-        previous_hash=entry.previous_hash,
-    )
-
-
 async def proof_document(engine: AsyncEngine, facts: ReceiptFacts, tz: ZoneInfo) -> dict:
     """The public proof that the receipt's entry is in the fund's published ledger:
     what /verify/{receipt}.json serves and `jinlin verify-receipt` checks. It holds the
     masked donor and hashes only: nothing of any other gift."""
     d, fund, entry = facts.donation, facts.fund, facts.entry
     async with read_session(engine) as session:
-        leaf = await recomputed_entry_hash(session, entry)
+        leaf = await reports.recomputed_entry_hash(session, entry.id)
         root = await daily_roots.root_covering(session, fund.id, entry.sequence)
         leaves = await daily_roots.stored_leaves(session, fund.id, root) if root else []
     doc = {

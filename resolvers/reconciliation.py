@@ -46,7 +46,7 @@ SOURCES = ("PAYMENT_CHANNEL", "BANK")
 RESOLUTIONS = ("IGNORE", "SUSPENSE")
 OPEN_STATUSES = ("UNMATCHED", "DISCREPANCY")
 # Rows per statement when reading candidates or writing lines: under every driver's
-# bind-parameter limit (SQLite 32766, asyncpg 32767) with room to spare.
+# bind-parameter limit (asyncpg: 32767) with room to spare.
 CHUNK = 2000
 # The funds' calendar when the caller does not pass one (config's default).
 DEFAULT_TZ = ZoneInfo("Asia/Shanghai")

@@ -14,7 +14,9 @@ from tests.databases import PostgresTemplates, postgres_url, uses_embedded_serve
 
 
 def pytest_report_header(config):
-    where = "the embedded server (data/pg)" if uses_embedded_server() else "JINLIN_TEST_DATABASE_URL"
+    where = (
+        "the embedded server (data/pg)" if uses_embedded_server() else "JINLIN_TEST_DATABASE_URL"
+    )
     return f"jinlin tests run on PostgreSQL: {where}"
 
 

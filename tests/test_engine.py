@@ -96,7 +96,7 @@ async def test_a_writer_cancelled_while_waiting_gives_no_slot_away(db_url):
         first = asyncio.create_task(holder())
         await holding.wait()
         waiting = asyncio.create_task(_write_once(engine))
-        await asyncio.sleep(0.05)  # it is now queued at the gate (or, on SQLite, the lock)
+        await asyncio.sleep(0.05)  # it is now queued at the gate
         waiting.cancel()
         with pytest.raises(asyncio.CancelledError):
             await waiting

@@ -1,6 +1,5 @@
 """Hostile requests against a real server: each gets a clear 4xx or GraphQL error
-quickly, the server stays up, and its memory stays bounded. Runs on SQLite (and
-needs no PostgreSQL)."""
+quickly, the server stays up, and its memory stays bounded."""
 
 from __future__ import annotations
 

@@ -109,12 +109,8 @@ async def test_an_edited_memo_or_a_forged_link_is_found(engine):
 async def test_a_deleted_entry_leaves_a_gap(engine):
     fund_id = await new_fund(engine)
     _first, second, third = await _three_entries(engine, fund_id)
-    await _tamper(
-        engine, "DELETE FROM postings WHERE entry_id = $1", second.id
-    )
-    await _tamper(
-        engine, "DELETE FROM journal_entries WHERE id = $1", second.id
-    )
+    await _tamper(engine, "DELETE FROM postings WHERE entry_id = $1", second.id)
+    await _tamper(engine, "DELETE FROM journal_entries WHERE id = $1", second.id)
     async with read_session(engine) as session:
         verification = await verify_journal(session, fund_id)
     assert verification.sequence_gaps == [(2, 2)]

@@ -42,6 +42,9 @@ class Books:
             "amount": {"amount": amount, "currency": "CNY"},
             "donorName": "张三丰",
             "idempotencyKey": new_key(),
+            # Received before the statements' days (June 2023): a payout can settle only
+            # money already received by its date, and the ledger checks it.
+            "receivedAt": "2023-06-01T10:00:00+08:00",
             **extra,
         }
         if ref:

@@ -68,8 +68,8 @@ async def _run(monkeypatch, db_url, *argv) -> int:
 
 
 async def test_export_command(books: Books, db_url, monkeypatch, tmp_path, capsys):
-    await books.donate("BANK_TRANSFER", "500.00", "=HYPERLINK(1)")
-    await books.donate("ONLINE", "12.30", "WX1")
+    await books.donate("BANK_TRANSFER", "500.00", "=HYPERLINK(1)", receivedAt=None)  # today
+    await books.donate("ONLINE", "12.30", "WX1", receivedAt=None)
     assert (
         await _run(
             monkeypatch,
@@ -128,7 +128,7 @@ async def test_export_command(books: Books, db_url, monkeypatch, tmp_path, capsy
 
 async def test_http_exports(books: Books):
     api = books.api
-    await books.donate("BANK_TRANSFER", "500.00", "@SUM(A1)")
+    await books.donate("BANK_TRANSFER", "500.00", "@SUM(A1)", receivedAt=None)
     url = f"/exports/etgy/journal.csv?from={TODAY}&to={TODAY}"
     assert (await api.http.get(url)).status_code == 401
     staff = await api.user("staff", "COMMUNITY_STAFF", community_id=_pk(books.community))

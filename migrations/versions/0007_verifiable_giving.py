@@ -1,7 +1,7 @@
 """verifiable giving: daily Merkle roots, receipts numbered by the database
 
-Revision ID: receipts1
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 
 from collections.abc import Sequence
@@ -12,8 +12,8 @@ from alembic import op
 
 import db.types
 
-revision: str = "receipts1"
-down_revision: str | None = "0005"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -136,19 +136,16 @@ def _triggers() -> None:
 
 def upgrade() -> None:
     _tables()
-    if op.get_bind().dialect.name != "postgresql":
-        return
     _backfill()
     _triggers()
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        for table in ("daily_roots", "receipts"):
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
-        op.execute("DROP TRIGGER IF EXISTS donations_receipt ON donations")
-        op.execute("DROP FUNCTION IF EXISTS jinlin_number_receipt()")
+    for table in ("daily_roots", "receipts"):
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+    op.execute("DROP TRIGGER IF EXISTS donations_receipt ON donations")
+    op.execute("DROP FUNCTION IF EXISTS jinlin_number_receipt()")
     op.drop_table("receipts")
     op.drop_table("receipt_counters")
     op.drop_table("daily_roots")
