@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 
 from db.driver import is_unavailable
@@ -41,7 +41,14 @@ class ErrorCodes(SchemaExtension):
             return _rebuilt(error, original.message, extensions)
         if original is None:
             extensions = dict(error.extensions or {})
-            extensions.setdefault("code", "GRAPHQL_VALIDATION_FAILED")
+            # A document that does not parse (or has too many tokens) is a parse
+            # failure; any other error raised before execution failed validation.
+            default = (
+                "GRAPHQL_PARSE_FAILED"
+                if isinstance(error, GraphQLSyntaxError)
+                else "GRAPHQL_VALIDATION_FAILED"
+            )
+            extensions.setdefault("code", default)
             return _rebuilt(error, error.message, extensions)
         context = self.execution_context.context
         request_id = getattr(context, "request_id", "-")
