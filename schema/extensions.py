@@ -32,6 +32,14 @@ class ErrorCodes(SchemaExtension):
         if errors:
             result.errors = [self._convert(e) for e in errors]
 
+    def on_stream_result(self, result) -> Iterator[None]:
+        # Results streamed over the WebSocket leave before on_operation's end: code
+        # (and mask) them here, on their way out.
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = [self._convert(e) for e in errors]
+        yield
+
     def _convert(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
         if isinstance(original, LedgerError):
