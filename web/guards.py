@@ -27,6 +27,7 @@ COMMON = [
 class DoorGuard:
     def __init__(self, app, *, ide_path: str | None):
         self.app = app
+        self.state = getattr(app, "state", None)  # the Starlette app's, for tests and tools
         self.ide_path = ide_path  # where the development IDE page is served, if anywhere
 
     async def __call__(self, scope, receive, send):

@@ -71,3 +71,16 @@ def _fresh_throttles():
 def no_viewer_cache(monkeypatch):
     """Read the user on every request, as a server does once its cache time is up."""
     monkeypatch.setattr(users, "VIEWER_TTL_SECONDS", 0.0)
+
+
+@contextlib.asynccontextmanager
+async def client_with(db_url: str, **env: str):
+    """The in-process GraphQL client of tests/api, over an app built with env."""
+    from tests.api.client import GraphQLClient
+
+    app = create_app(settings_for(db_url, **env))
+    client = GraphQLClient(app, app.state.jinlin)
+    try:
+        yield client
+    finally:
+        await client.close()

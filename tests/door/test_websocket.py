@@ -16,17 +16,10 @@ from db.models import UserRow
 from db.uow import read_session
 from resolvers.users import TokenKeys, issue_token
 from tests.door.conftest import SECRET, serving
+from tests.door.queries import fan_out
 
 VIEWER = "{ viewer { username } }"
 PROGRESS = "subscription($c: ID!) { campaignProgress(campaignId: $c) { donationCount } }"
-
-
-def _fan_out() -> str:
-    fragments = [
-        f"fragment F{i} on Query {{ {'...F%d ' % (i + 1) * 12 if i < 6 else '__typename'} }}"
-        for i in range(7)
-    ]
-    return "{ ...F0 } " + " ".join(fragments)
 
 
 async def _connect(host: str, token: str | None = None):
@@ -39,9 +32,9 @@ async def _connect(host: str, token: str | None = None):
     return ws
 
 
-async def _closed_with(ws, timeout: float = 3.0) -> int:
+async def _closed_with(ws, within: float = 3.0) -> int:
     """The close code the server sends, ignoring messages before it."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     with pytest.raises(websockets.ConnectionClosed) as closed:
         while True:
             await asyncio.wait_for(ws.recv(), max(0.01, deadline - time.monotonic()))
@@ -91,7 +84,7 @@ async def test_the_socket_closes_when_its_token_expires(api, db_url):
         ws = await _connect(host, token)
         await _acked(ws)
         assert (await _run(ws, "1", VIEWER))["payload"]["data"] == {"viewer": {"username": "fin"}}
-        assert await _closed_with(ws, timeout=5) == 4403
+        assert await _closed_with(ws, within=5) == 4403
 
 
 @pytest.mark.parametrize(
@@ -170,7 +163,7 @@ async def test_messages_are_held_to_the_query_limits(api, db_url):
         ws = await _connect(host)
         await _acked(ws)
         started = time.monotonic()
-        refused = await _run(ws, "1", _fan_out())
+        refused = await _run(ws, "1", fan_out())
         assert time.monotonic() - started < 1.0
         assert refused["type"] == "error"
         assert refused["payload"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
