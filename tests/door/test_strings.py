@@ -33,7 +33,8 @@ async def test_a_control_character_in_an_argument_is_invalid_input(world, char):
     api = world.api
     query = "query($c: String!) { publicFundReport(code: $c) { name } }"
     _refused(await _post(api, query, {"c": f"ET{char}GY"}), ["code"])
-    literal = '{ fundByCode(code: "ET%sGY") { name } }' % ("\\u%04x" % ord(char))
+    escaped = f"\\u{ord(char):04x}"
+    literal = '{ fundByCode(code: "ET' + escaped + 'GY") { name } }'
     _refused(await _post(api, literal, token=world.fin), ["code"])
     login = "mutation($i: LoginInput!) { login(input: $i) { token errors { code } } }"
     _refused(
