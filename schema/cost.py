@@ -9,6 +9,7 @@ are those of the expanded document while the walk visits every node once.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from graphql import (
@@ -42,10 +43,17 @@ class CostLimits:
     max_depth: int
     max_aliases: int
     max_fields: int
+    # Within one selection set as written: the same response key selected more often, or
+    # more directives on one field, is no query a client needs (field duplication and
+    # directive overloading, as auditors probe them).
+    max_duplicates: int = 20
+    max_directives: int = 4
 
 
 class _Walk:
-    def __init__(self, document: DocumentNode):
+    def __init__(self, document: DocumentNode, limits: CostLimits):
+        self.limits = limits
+        self.overloaded: str | None = None  # the first duplication or directive overload
         self.fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
@@ -56,6 +64,7 @@ class _Walk:
         total = Cost()
         if node is None:
             return total
+        self._check_overload(node)
         for selection in node.selections:
             if isinstance(selection, FieldNode):
                 total = total.plus(self.field(selection))
@@ -64,6 +73,19 @@ class _Walk:
             elif isinstance(selection, FragmentSpreadNode):
                 total = total.plus(self.fragment(selection.name.value))
         return total
+
+    def _check_overload(self, node: SelectionSetNode) -> None:
+        keys = Counter(
+            (s.alias or s.name).value for s in node.selections if isinstance(s, FieldNode)
+        )
+        key, count = next(iter(keys.most_common(1)), ("", 0))
+        if count > self.limits.max_duplicates and self.overloaded is None:
+            self.overloaded = f"'{key}' is selected {count} times in one selection set"
+        for selection in node.selections:
+            if len(selection.directives or ()) > self.limits.max_directives:
+                self.overloaded = self.overloaded or (
+                    f"more than {self.limits.max_directives} directives on one selection"
+                )
 
     def field(self, node: FieldNode) -> Cost:
         inner = self.selection_set(node.selection_set)
@@ -87,20 +109,20 @@ class _Walk:
         return cost
 
 
-def document_cost(document: DocumentNode) -> dict[str, Cost]:
-    """Each operation's cost, by name ('' for an anonymous one)."""
-    walk = _Walk(document)
-    return {
+def cost_errors(document: DocumentNode, limits: CostLimits) -> list[GraphQLError]:
+    """The limits the document's operations break, as validation errors."""
+    walk = _Walk(document, limits)
+    costs = {
         (d.name.value if d.name else ""): walk.selection_set(d.selection_set)
         for d in document.definitions
         if isinstance(d, OperationDefinitionNode)
     }
-
-
-def cost_errors(document: DocumentNode, limits: CostLimits) -> list[GraphQLError]:
-    """The limits the document's operations break, as validation errors."""
+    for name in walk.fragments:  # fragments no operation spreads are checked too
+        walk.fragment(name)
+    if walk.overloaded:
+        return [GraphQLError(walk.overloaded)]
     errors = []
-    for name, cost in document_cost(document).items():
+    for name, cost in costs.items():
         label = f"'{name or 'anonymous'}'"
         if cost.depth > limits.max_depth:
             errors.append(
