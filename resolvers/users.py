@@ -147,6 +147,7 @@ VIEWER_TTL_SECONDS = 10.0
 _VIEWER_CACHE_SIZE = 4096
 # (engine, user) -> (read at, the viewer or None for no such user, token version)
 _viewers: dict[tuple[URL, int], tuple[float, Viewer | None, int]] = {}
+_NO_VERSION = 2**62
 
 
 async def viewer_from_token(engine: AsyncEngine, token: str, keys: TokenKeys) -> Viewer | None:
@@ -158,10 +159,13 @@ async def viewer_from_token(engine: AsyncEngine, token: str, keys: TokenKeys) ->
     now = time.monotonic()
     key = (engine.url, claims.user_id)
     cached = _viewers.get(key)
-    if cached is None or now - cached[0] >= VIEWER_TTL_SECONDS:
+    # A token newer than the cached row (signed in again after a password change) reads
+    # the row again rather than wait for the cache.
+    if cached is None or now - cached[0] >= VIEWER_TTL_SECONDS or cached[2] < claims.version:
         async with read_session(engine) as session:
             user = await session.get(UserRow, claims.user_id)
-        cached = (now, viewer_of(user), user.token_version) if user else (now, None, -1)
+        gone = (now, None, _NO_VERSION)  # a deleted user: no token is newer, none re-reads
+        cached = (now, viewer_of(user), user.token_version) if user else gone
         if len(_viewers) >= _VIEWER_CACHE_SIZE:
             _viewers.clear()
         _viewers[key] = cached

@@ -105,3 +105,16 @@ async def test_a_password_change_or_removed_role_revokes_earlier_tokens(
         await conn.execute(text(change))
     viewer = (await api.data(VIEWER, token=token))["viewer"]
     assert (viewer is None) is revoked
+
+
+async def test_signing_in_again_after_a_password_change_works_at_once(api):
+    old = await api.user("boss", "FINANCE")
+    assert (await api.data(VIEWER, token=old))["viewer"] == {"username": "boss"}  # cached
+    new_hash = users._hasher.hash("a brand new password")
+    async with api.state.engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE users SET password_hash = :h WHERE username = 'boss'"), {"h": new_hash}
+        )
+    payload, _headers = await _login(api, "boss", "a brand new password")
+    assert (await api.data(VIEWER, token=payload["token"]))["viewer"] == {"username": "boss"}
+    assert (await api.data(VIEWER, token=old))["viewer"] is None
