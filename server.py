@@ -37,7 +37,7 @@ from schema import build_schema
 from schema.context import AppState
 from web.context import DoorContext
 from web.guards import DoorGuard
-from web.websocket import GuardedTransportWS, SocketLimits
+from web.websocket import GuardedTransportWS, SocketLimits, timed_out
 
 log = logging.getLogger("jinlin.server")
 MAX_BODY_BYTES = 1024 * 1024
@@ -104,15 +104,7 @@ class JinlinGraphQL(GraphQL):
             log.warning(
                 "request %s ran past %s s and was stopped", context.request_id, self.timeout
             )
-            return ExecutionResult(
-                data=None,
-                errors=[
-                    GraphQLError(
-                        f"the operation took longer than {self.timeout:g} s and was stopped",
-                        extensions={"code": "TIMEOUT", "requestId": context.request_id},
-                    )
-                ],
-            )
+            return ExecutionResult(data=None, errors=[timed_out(self.timeout, context.request_id)])
 
     async def process_result(self, request, result: ExecutionResult) -> dict:
         """A request error (nothing executed) has no data entry (GraphQL over HTTP)."""

@@ -26,7 +26,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import lru_cache
 
-from graphql import DocumentNode, GraphQLError, GraphQLSchema, GraphQLSyntaxError, Source, parse
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    GraphQLSyntaxError,
+    OperationType,
+    Source,
+    get_operation_ast,
+    parse,
+)
 from graphql.language import Lexer, TokenKind
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.disable_introspection import DisableIntrospection
@@ -96,6 +105,17 @@ def _validated(
 @lru_cache(maxsize=CACHE_SIZE)
 def _sites(query: NormalQuery, max_tokens: int) -> StringSites:
     return string_sites(_parsed(query, max_tokens))
+
+
+def is_subscription(query: str, operation_name: str | None, max_tokens: int) -> bool:
+    """Whether the operation a request names is a subscription (False when the document
+    does not parse: the request's own run reports that)."""
+    try:
+        document = _parsed(_normal(query, max_tokens), max_tokens)
+    except GraphQLError:
+        return False
+    operation = get_operation_ast(document, operation_name)
+    return operation is not None and operation.operation is OperationType.SUBSCRIPTION
 
 
 class RequestLimits:

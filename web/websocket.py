@@ -24,6 +24,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 
 import orjson
+from graphql import GraphQLError
 from starlette.websockets import WebSocketState
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -36,8 +37,17 @@ from strawberry.utils.aio import aclosing
 
 from resolvers.throttle import current_client
 from resolvers.users import token_claims
+from schema import MAX_TOKENS
+from schema.pipeline import is_subscription
 
 MAX_ID_LENGTH = 128
+
+
+def timed_out(seconds: float, request_id: str) -> GraphQLError:
+    return GraphQLError(
+        f"the operation took longer than {seconds:g} s and was stopped",
+        extensions={"code": "TIMEOUT", "requestId": request_id},
+    )
 
 
 @dataclass
@@ -159,20 +169,25 @@ class GuardedTransportWS(BaseGraphQLTransportWSHandler):
                     await self.websocket.close(code=4403, reason="token no longer valid")
                 self.operations.pop(operation.id, None)
                 return
-            result_source = await self.schema.stream(
-                operation.query,
-                variable_values=operation.variables,
-                context_value=context,
-                root_value=self.root_value,
-                operation_name=operation.operation_name,
-            )
-            async with aclosing(result_source):
-                await self._send_result_stream(operation, result_source)
+            # Queries and mutations get the HTTP time limit; subscriptions live on.
+            subscription = is_subscription(operation.query, operation.operation_name, MAX_TOKENS)
+            async with asyncio.timeout(None if subscription else self.view.timeout):
+                result_source = await self.schema.stream(
+                    operation.query,
+                    variable_values=operation.variables,
+                    context_value=context,
+                    root_value=self.root_value,
+                    operation_name=operation.operation_name,
+                )
+                async with aclosing(result_source):
+                    await self._send_result_stream(operation, result_source)
             await operation.send_operation_message(
                 CompleteMessage(id=operation.id, type="complete")
             )
         except _OperationStreamClosed:
             return
+        except TimeoutError:
+            await operation.send_initial_errors([timed_out(self.view.timeout, context.request_id)])
         except Exception as error:
             await self.handle_task_exception(error)
             with suppress(Exception):

@@ -201,3 +201,17 @@ async def test_sockets_per_address_are_capped(api, db_url):
         await _acked(again)
         for ws in (kept[1], again):
             await ws.close()
+
+
+async def test_queries_on_a_socket_have_the_time_limit_and_subscriptions_do_not(world, db_url):
+    async with serving(db_url, JINLIN_REQUEST_TIMEOUT="0.000001") as host:
+        ws = await _connect(host)
+        await _acked(ws)
+        query = '{ publicFundReport(code: "ETGY") { name } }'
+        stopped = await _run(ws, "1", query)
+        assert stopped["type"] == "error"
+        assert stopped["payload"][0]["extensions"]["code"] == "TIMEOUT"
+        live = await _run(ws, "2", PROGRESS, {"c": world.campaign})
+        assert live["type"] == "next"
+        assert live["payload"]["data"]["campaignProgress"] == {"donationCount": 0}
+        await ws.close()
