@@ -36,7 +36,7 @@ def _serve(args) -> int:
         port=args.port,
         workers=args.workers,
         loop="uvloop",
-        http="httptools",
+        http="web.slow_clients:HeaderDeadlineProtocol",  # httptools with a header deadline
         log_level="info",
         access_log=False,
     )

@@ -8,6 +8,12 @@ JINLIN_TOKEN_TTL     token lifetime in seconds (default 12 hours)
 JINLIN_TIMEZONE      the funds' calendar time zone (default Asia/Shanghai)
 JINLIN_DB_WRITERS    PostgreSQL write transactions one worker process runs at a time;
                      the rest queue in the process (default 4; see db/engine.py)
+JINLIN_REQUEST_TIMEOUT  seconds one GraphQL operation may run (default 30)
+JINLIN_READ_TIMEOUT  seconds a client has to send a request's headers, and its body
+                     (default 10)
+JINLIN_WS_MAX_SUBSCRIPTIONS  operations one WebSocket may run at once (default 20)
+JINLIN_WS_MAX_CONNECTIONS_PER_ADDRESS  WebSockets one client address may hold open
+                     in one worker process (default 20)
 """
 
 from __future__ import annotations
@@ -48,6 +54,10 @@ class Settings:
     token_ttl_seconds: int
     timezone: ZoneInfo
     db_writers: int = DEFAULT_PG_WRITERS
+    request_timeout_seconds: float = 30.0
+    read_timeout_seconds: float = 10.0
+    ws_max_subscriptions: int = 20
+    ws_max_connections_per_address: int = 20
 
     @property
     def database_url(self) -> str:
@@ -95,6 +105,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         raise ConfigError("JINLIN_DB_WRITERS must be a whole number of at least 1") from exc
     return Settings(
         configured_database_url=_postgres_url(environ.get("JINLIN_DATABASE_URL", "").strip()),
+        request_timeout_seconds=_positive(environ, "JINLIN_REQUEST_TIMEOUT", 30.0, float),
+        read_timeout_seconds=_positive(environ, "JINLIN_READ_TIMEOUT", 10.0, float),
+        ws_max_subscriptions=_positive(environ, "JINLIN_WS_MAX_SUBSCRIPTIONS", 20, int),
+        ws_max_connections_per_address=_positive(
+            environ, "JINLIN_WS_MAX_CONNECTIONS_PER_ADDRESS", 20, int
+        ),
         secret_key=secret,
         env=env,
         token_ttl_seconds=ttl,
@@ -114,3 +130,13 @@ def _postgres_url(url: str) -> str | None:
             "leave it unset for the embedded server"
         )
     return f"postgresql+asyncpg://{rest}"
+
+
+def _positive(environ: dict[str, str], name: str, default, kind):
+    try:
+        value = kind(environ.get(name, default))
+        if value <= 0:
+            raise ValueError
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a positive number") from exc
+    return value

@@ -11,13 +11,21 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
+from graphql import GraphQLError
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
+from strawberry.http import process_result
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
+from strawberry.types.graphql import OperationType
+from strawberry.types.unset import UNSET
 
 from config import Settings, load_settings
 from db.engine import make_engine, operating_warnings
@@ -26,21 +34,84 @@ from resolvers.exports_http import routes as export_routes
 from resolvers.live import CampaignFeed
 from resolvers.users import TokenKeys
 from schema import build_schema
-from schema.context import AppState, Context
+from schema.context import AppState
+from web.context import DoorContext
+from web.guards import DoorGuard
+from web.websocket import GuardedTransportWS, SocketLimits, timed_out
 
 log = logging.getLogger("jinlin.server")
 MAX_BODY_BYTES = 1024 * 1024
 GRAPHQL_PATH = "/graphql"
 
 
+HTTP_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
+USE_WEBSOCKET = (
+    "subscriptions are served over WebSocket only: connect to /graphql with the"
+    " graphql-transport-ws protocol"
+)
+
+
 class JinlinGraphQL(GraphQL):
-    def __init__(self, state: AppState, **kwargs: Any):
+    graphql_transport_ws_handler_class = GuardedTransportWS
+
+    def __init__(self, state: AppState, settings: Settings, **kwargs: Any):
         super().__init__(build_schema(production=state.production), **kwargs)
         self.state = state
+        self.timeout = settings.request_timeout_seconds
+        self.max_subscriptions_per_connection = settings.ws_max_subscriptions
+        self.socket_limits = SocketLimits(
+            max_message_bytes=MAX_BODY_BYTES,
+            max_per_address=settings.ws_max_connections_per_address,
+        )
 
-    async def get_context(self, request, response) -> Context:
+    async def get_context(self, request, response) -> DoorContext:
         authorization = request.headers.get("authorization")
-        return Context(app=self.state, authorization=authorization)
+        return DoorContext(app=self.state, authorization=authorization)
+
+    async def on_ws_connect(self, context: DoorContext):
+        """A socket that brings a token must bring a good one (else 4403)."""
+        if context.token() is not None and await context.viewer() is None:
+            raise ConnectionRejectionError()
+        return UNSET
+
+    async def execute_single(
+        self, request, request_adapter, sub_response, context, root_value, request_data
+    ) -> ExecutionResult:
+        """Queries and mutations, within the execution timeout; a subscription is a
+        request error that points to the WebSocket."""
+        if request_adapter.method != "POST":
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await self.schema.execute(
+                    request_data.query,
+                    root_value=root_value,
+                    variable_values=request_data.variables,
+                    context_value=context,
+                    operation_name=request_data.operation_name,
+                    allowed_operation_types=HTTP_OPERATIONS,
+                    operation_extensions=request_data.extensions,
+                )
+        except InvalidOperationTypeError:
+            return _request_error(USE_WEBSOCKET, "BAD_REQUEST")
+        except CannotGetOperationTypeError as exc:
+            raise HTTPException(400, exc.as_http_error_reason()) from exc
+        except MissingQueryError as exc:
+            raise HTTPException(400, "No GraphQL query found in the request") from exc
+        except TimeoutError:
+            log.warning(
+                "request %s ran past %s s and was stopped", context.request_id, self.timeout
+            )
+            return ExecutionResult(data=None, errors=[timed_out(self.timeout, context.request_id)])
+
+    async def process_result(self, request, result: ExecutionResult) -> dict:
+        """A request error (nothing executed) has no data entry (GraphQL over HTTP)."""
+        response = process_result(result)
+        if isinstance(result, PreExecutionError):
+            response.pop("data", None)
+        return response
 
     def encode_json(self, data: object) -> str:
         # A str, not bytes: WebSocket messages must go out as text frames.
@@ -64,9 +135,11 @@ class RequestGuard:
     application/json (GET queries, forms, multipart, text/plain: which also closes
     the CSRF door). GET stays open for the GraphiQL page in development."""
 
-    def __init__(self, app, *, allow_ide: bool):
+    def __init__(self, app, *, allow_ide: bool, read_timeout: float):
         self.app = app
+        self.state = app.state  # the Starlette app's, as tests and tools reach for it
         self.allow_ide = allow_ide
+        self.read_timeout = read_timeout
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["path"].rstrip("/") != GRAPHQL_PATH:
@@ -88,16 +161,15 @@ class RequestGuard:
         declared = headers.get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
             return await _refuse(send, 413, "request body is larger than 1 MB")
-        body = bytearray()
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return None
-            body.extend(message.get("body", b""))
-            if len(body) > MAX_BODY_BYTES:
-                return await _refuse(send, 413, "request body is larger than 1 MB")
-            if not message.get("more_body"):
-                break
+        try:
+            async with asyncio.timeout(self.read_timeout):
+                body = await _read_body(receive)
+        except TimeoutError:
+            return await _refuse(send, 408, "the request body came too slowly")
+        if body is None:
+            return None
+        if len(body) > MAX_BODY_BYTES:
+            return await _refuse(send, 413, "request body is larger than 1 MB")
         if body.lstrip()[:1] == b"[":
             return await _refuse(send, 400, "batched requests are not accepted: send one operation")
         replayed = False
@@ -110,6 +182,22 @@ class RequestGuard:
             return await receive()
 
         return await self.app(scope, replay, send)
+
+
+async def _read_body(receive) -> bytearray | None:
+    """The whole body, or as much as proves it too large; None if the client left."""
+    body = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        body.extend(message.get("body", b""))
+        if len(body) > MAX_BODY_BYTES or not message.get("more_body"):
+            return body
+
+
+def _request_error(message: str, code: str) -> PreExecutionError:
+    return PreExecutionError(data=None, errors=[GraphQLError(message, extensions={"code": code})])
 
 
 async def _refuse(send, status: int, message: str, extra_headers: dict | None = None) -> None:
@@ -137,6 +225,7 @@ def create_app(settings: Settings | None = None) -> Any:
     )
     graphql = JinlinGraphQL(
         state,
+        settings,
         graphql_ide=None if settings.production else "graphiql",
         allow_queries_via_get=False,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
@@ -173,7 +262,10 @@ def create_app(settings: Settings | None = None) -> Any:
     routes += page_routes(state)
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.jinlin = state
-    return RequestGuard(app, allow_ide=not settings.production)
+    guarded = RequestGuard(
+        app, allow_ide=not settings.production, read_timeout=settings.read_timeout_seconds
+    )
+    return DoorGuard(guarded, ide_path=None if settings.production else GRAPHQL_PATH)
 
 
 def app_factory() -> Any:

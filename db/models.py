@@ -108,6 +108,9 @@ class UserRow(SQLModel, table=True):
     community_id: int | None = Field(default=None, foreign_key="communities.id")
     partner_id: int | None = Field(default=None, foreign_key="partners.id")
     created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime, nullable=False)
+    # Bumped by a trigger (migration 0008) when the password, a role, the community or
+    # the partner changes: tokens carry it, and older tokens stop working.
+    token_version: int = Field(default=0, nullable=False, sa_column_kwargs={"server_default": "0"})
 
 
 class IdempotencyRow(SQLModel, table=True):

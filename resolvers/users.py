@@ -1,8 +1,17 @@
-"""Sign-in: argon2 password hashes, signed JWT bearer tokens, and user creation."""
+"""Sign-in: argon2 password hashes, signed JWT bearer tokens, and user creation.
+
+Hashing runs in a small thread pool, never on the event loop (argon2 takes about
+100 ms a hash and releases the GIL while it works). A token carries the user's token
+version; changing the password, removing a role or moving the user to another
+community or partner bumps the version in the row (a trigger, migration 0008), and
+every token issued before stops working.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -17,6 +26,7 @@ from db.types import utcnow
 from db.uow import read_session, unit_of_work
 from resolvers.auth import COMMUNITY_STAFF, PARTNER, ROLES, Viewer
 from resolvers.errors import UseCaseError, invalid, not_found
+from resolvers.throttle import check_login_allowed, login_failed, login_succeeded, rate_limited
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so both cases cost the same time.
@@ -24,6 +34,10 @@ _DUMMY_HASH = _hasher.hash("not a password anyone has")
 TOKEN_ALGORITHM = "HS256"
 USERNAME_MAX = 64
 PASSWORD_MIN, PASSWORD_MAX = 10, 200
+HASH_THREADS = 2
+HASH_QUEUE = 32  # hashes waiting for a thread; past it, sign-ins are refused for now
+_hash_pool = ThreadPoolExecutor(max_workers=HASH_THREADS, thread_name_prefix="argon2")
+_hashes_pending = 0
 
 
 @dataclass(frozen=True)
@@ -42,9 +56,38 @@ def viewer_of(user: UserRow) -> Viewer:
     )
 
 
+async def _in_hash_pool(fn, *args):
+    global _hashes_pending
+    if _hashes_pending >= HASH_QUEUE:
+        raise rate_limited(1, "too many sign-ins at once")
+    _hashes_pending += 1
+    try:
+        return await asyncio.get_running_loop().run_in_executor(_hash_pool, fn, *args)
+    finally:
+        _hashes_pending -= 1
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def verify_password(password_hash: str | None, password: str) -> bool:
+    """Off the event loop. An unknown user is checked against a dummy hash, so both
+    cases cost the same time."""
+    return await _in_hash_pool(_verify, password_hash or _DUMMY_HASH, password[:PASSWORD_MAX])
+
+
+async def hash_password(password: str) -> str:
+    return await _in_hash_pool(lambda: _hasher.hash(password))
+
+
 def issue_token(user: UserRow, keys: TokenKeys) -> str:
     now = utcnow()
     claims = {
+        "ver": user.token_version or 0,
         "sub": str(user.id),
         "iat": now,
         "exp": now + timedelta(seconds=keys.ttl_seconds),
@@ -53,8 +96,20 @@ def issue_token(user: UserRow, keys: TokenKeys) -> str:
     return jwt.encode(claims, keys.secret, algorithm=TOKEN_ALGORITHM)
 
 
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: int
+    expires: int  # NumericDate: whole seconds since the epoch
+    version: int
+
+
 def user_id_from_token(token: str, keys: TokenKeys) -> int | None:
-    """The user a token speaks for, or None when it is bad, expired or forged.
+    claims = token_claims(token, keys)
+    return claims.user_id if claims else None
+
+
+def token_claims(token: str, keys: TokenKeys) -> TokenClaims | None:
+    """What a token says, or None when it is bad, expired or forged.
 
     A token's signature is checked once per process; the verified token (the exact
     string, under the same secret) is remembered with its expiry, which is checked on
@@ -63,8 +118,7 @@ def user_id_from_token(token: str, keys: TokenKeys) -> int | None:
     cache_key = (keys.secret, token)
     known = _verified.get(cache_key)
     if known is not None:
-        user_id, expires = known
-        return user_id if time.time() < expires else None
+        return known if time.time() < known.expires else None
     try:
         claims = jwt.decode(
             token,
@@ -73,18 +127,17 @@ def user_id_from_token(token: str, keys: TokenKeys) -> int | None:
             issuer="jinlin",
             options={"require": ["exp", "sub", "iss"]},
         )
-        user_id = int(claims["sub"])
-        expires = int(claims["exp"])  # NumericDate: whole seconds since the epoch
+        known = TokenClaims(int(claims["sub"]), int(claims["exp"]), int(claims.get("ver", 0)))
     except (jwt.PyJWTError, ValueError, TypeError):
         return None
     if len(_verified) >= _TOKEN_CACHE_SIZE:
         _verified.clear()
-    _verified[cache_key] = (user_id, expires)
-    return user_id
+    _verified[cache_key] = known
+    return known
 
 
 _TOKEN_CACHE_SIZE = 4096
-_verified: dict[tuple[str, str], tuple[int, int]] = {}
+_verified: dict[tuple[str, str], TokenClaims] = {}
 
 
 # Who a user is (roles, community, partner) is read at most every few seconds per
@@ -92,38 +145,46 @@ _verified: dict[tuple[str, str], tuple[int, int]] = {}
 # VIEWER_TTL_SECONDS. The token's expiry is checked on every request.
 VIEWER_TTL_SECONDS = 10.0
 _VIEWER_CACHE_SIZE = 4096
-_viewers: dict[tuple[URL, int], tuple[float, Viewer | None]] = {}
+# (engine, user) -> (read at, the viewer or None for no such user, token version)
+_viewers: dict[tuple[URL, int], tuple[float, Viewer | None, int]] = {}
+_NO_VERSION = 2**62
 
 
 async def viewer_from_token(engine: AsyncEngine, token: str, keys: TokenKeys) -> Viewer | None:
-    user_id = user_id_from_token(token, keys)
-    if user_id is None:
+    """The token's user, unless the token is bad or expired, the user is gone, or the
+    token was issued before the user's token version last changed."""
+    claims = token_claims(token, keys)
+    if claims is None:
         return None
     now = time.monotonic()
-    key = (engine.url, user_id)
+    key = (engine.url, claims.user_id)
     cached = _viewers.get(key)
-    if cached is not None and now - cached[0] < VIEWER_TTL_SECONDS:
-        return cached[1]
-    async with read_session(engine) as session:
-        user = await session.get(UserRow, user_id)
-    viewer = viewer_of(user) if user else None
-    if len(_viewers) >= _VIEWER_CACHE_SIZE:
-        _viewers.clear()
-    _viewers[key] = (now, viewer)
-    return viewer
+    # A token newer than the cached row (signed in again after a password change) reads
+    # the row again rather than wait for the cache.
+    if cached is None or now - cached[0] >= VIEWER_TTL_SECONDS or cached[2] < claims.version:
+        async with read_session(engine) as session:
+            user = await session.get(UserRow, claims.user_id)
+        gone = (now, None, _NO_VERSION)  # a deleted user: no token is newer, none re-reads
+        cached = (now, viewer_of(user), user.token_version) if user else gone
+        if len(_viewers) >= _VIEWER_CACHE_SIZE:
+            _viewers.clear()
+        _viewers[key] = cached
+    _read_at, viewer, version = cached
+    return viewer if version == claims.version else None
 
 
 async def login(engine: AsyncEngine, username: str, password: str, keys: TokenKeys):
     """(token, user) for good credentials; UNAUTHENTICATED otherwise, without saying
-    which of the two was wrong."""
+    which of the two was wrong. RATE_LIMITED while the username or the client's
+    address backs off after failures (resolvers/throttle.py)."""
+    username = username[:USERNAME_MAX]
+    check_login_allowed(username)
     async with read_session(engine) as session:
-        user = await session.scalar(select(UserRow).where(UserRow.username == username[:100]))
-    try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password[:PASSWORD_MAX])
-    except (VerificationError, InvalidHashError):
-        user = None
-    if user is None:
+        user = await session.scalar(select(UserRow).where(UserRow.username == username))
+    if not await verify_password(user.password_hash if user else None, password):
+        login_failed(username)
         raise UseCaseError("UNAUTHENTICATED", "wrong username or password")
+    login_succeeded(username)
     return issue_token(user, keys), user
 
 
@@ -165,7 +226,7 @@ async def create_user(
         raise invalid(f"username {username!r} is taken", "username")
     user = UserRow(
         username=username,
-        password_hash=_hasher.hash(password),
+        password_hash=await hash_password(password),
         roles=",".join(sorted(set(roles))),
         community_id=community_id,
         partner_id=partner_id,

@@ -29,6 +29,7 @@ from schema.types.users import User
 MAX_DEPTH = 12
 MAX_ALIASES = 15
 MAX_TOKENS = 2000
+MAX_FIELDS = 2000  # field selections once fragments are expanded (schema/cost.py)
 
 
 class JinlinSchema(strawberry.Schema):
@@ -42,7 +43,11 @@ def build_schema(*, production: bool = False, timezone: tzinfo | None = None) ->
     # Factories: each request gets fresh extension instances; the parse and
     # validation caches (schema/pipeline.py) live at module level, shared.
     limits = RequestLimits(
-        max_depth=MAX_DEPTH, max_aliases=MAX_ALIASES, max_tokens=MAX_TOKENS, production=production
+        max_depth=MAX_DEPTH,
+        max_aliases=MAX_ALIASES,
+        max_tokens=MAX_TOKENS,
+        max_fields=MAX_FIELDS,
+        production=production,
     )
     extensions = [lambda: ErrorCodes(production=production), limits.extension]
     schema = JinlinSchema(

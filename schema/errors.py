@@ -25,6 +25,7 @@ class ErrorCode(enum.Enum):
     UNBALANCED_ENTRY = "UNBALANCED_ENTRY"
     PERIOD_CLOSED = "PERIOD_CLOSED"
     INVALID_STATEMENT = "INVALID_STATEMENT"
+    RATE_LIMITED = "RATE_LIMITED"
 
 
 @strawberry.type(description="A business failure; a payload with errors wrote nothing.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 
 from db.driver import is_unavailable
@@ -33,6 +33,14 @@ class ErrorCodes(SchemaExtension):
         if errors:
             result.errors = [self._convert(e) for e in errors]
 
+    def on_stream_result(self, result) -> Iterator[None]:
+        # Results streamed over the WebSocket leave before on_operation's end: code
+        # (and mask) them here, on their way out.
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = [self._convert(e) for e in errors]
+        yield
+
     def _convert(self, error: GraphQLError) -> GraphQLError:
         request = self.execution_context
         client = client_error_extensions(error, request.schema._schema, request.variables)
@@ -46,7 +54,14 @@ class ErrorCodes(SchemaExtension):
             return _rebuilt(error, original.message, extensions)
         if original is None:
             extensions = dict(error.extensions or {})
-            extensions.setdefault("code", "GRAPHQL_VALIDATION_FAILED")
+            # A document that does not parse (or has too many tokens) is a parse
+            # failure; any other error raised before execution failed validation.
+            default = (
+                "GRAPHQL_PARSE_FAILED"
+                if isinstance(error, GraphQLSyntaxError)
+                else "GRAPHQL_VALIDATION_FAILED"
+            )
+            extensions.setdefault("code", default)
             return _rebuilt(error, error.message, extensions)
         context = self.execution_context.context
         request_id = getattr(context, "request_id", "-")

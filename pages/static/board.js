@@ -128,6 +128,10 @@
     live.textContent = "数据暂不可用";
   }
 
+  // The server renders the bar's width as data: the pages' CSP allows no inline style.
+  var fill = document.getElementById("bar-fill");
+  fill.style.width = fill.dataset.width + "%";
+
   var scheme = location.protocol === "https:" ? "wss://" : "ws://";
   var client = new window.GraphQLWsClient(scheme + location.host + "/graphql", { onStatus: onStatus });
   // Seed from the server-rendered count so the first emission does not refetch needlessly.
