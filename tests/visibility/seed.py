@@ -27,7 +27,7 @@ SERVICE = """mutation($i: RecordServiceInput!) { recordService(input: $i) {
 CAMPAIGN = """mutation($f: ID!) { createCampaign(input: {fundId: $f, name: "百花义集",
   startsAt: "2023-06-01T08:00:00+08:00"}) { campaign { id } errors { code message } } }"""
 
-RECEIVED = "2023-06-01T10:00:00+08:00"
+RECEIVED = "2023-06-11T10:00:00+08:00"
 
 
 @dataclass
@@ -156,7 +156,7 @@ async def seed(world: World) -> Seeded:
     for fund, staff in ((w.fund, w.staff), (w.other_fund, w.other_staff)):
         await _cash(w, fund, staff)
         await _disbursements(w, fund, staff)
-    csv = "date,reference,amount,fee\n2023-06-02,WXSECRETA,88.00,0.53\n2023-06-02,WXNOBODY,5.00,0.03\n"
+    csv = "date,reference,amount,fee\n2023-06-12,WXSECRETA,88.00,0.53\n2023-06-12,WXNOBODY,5.00,0.03\n"
     i = {
         "fundId": w.fund,
         "source": "PAYMENT_CHANNEL",

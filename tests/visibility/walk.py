@@ -82,6 +82,17 @@ class SchemaMap:
             for f in self.fields[name].values()
         )
 
+    def reachable(self) -> set[str]:
+        """Every type some path of fields from the query root leads to (node(id) aside)."""
+        seen, todo = set(), [self.query]
+        while todo:
+            name = todo.pop()
+            if name in seen or self.kinds.get(name) not in ("OBJECT", "INTERFACE"):
+                continue
+            seen.add(name)
+            todo += [f.type_name for f in self.fields[name].values()]
+        return seen
+
     def connection_node(self, name: str) -> str | None:
         edges = self.fields.get(name, {}).get("edges")
         if edges is None or "node" not in self.fields.get(edges.type_name, {}):
@@ -104,11 +115,11 @@ class SchemaMap:
                 return None
         return f"({', '.join(given)})" if given else ""
 
-    def leaves(self, name: str) -> str:
+    def leaves(self, name: str, without: set[str] = frozenset()) -> str:
         parts = []
         for f in self.fields[name].values():
             args = self.arguments(f)
-            if args is None:
+            if args is None or f.name in without:
                 continue
             if f.kind in LEAF_KINDS:
                 parts.append(f"{f.name}{args}")
@@ -123,13 +134,13 @@ class SchemaMap:
             if f.kind in LEAF_KINDS or self.is_value(f.type_name)
         }
 
-    def selection(self, name: str) -> str:
+    def selection(self, name: str, without: set[str] = frozenset()) -> str:
         """What is read of an object met: its type, id and leaves (each possible type's
-        for an interface)."""
+        for an interface), less the fields `without`."""
         if self.kinds[name] == "INTERFACE":
             parts = [f"... on {p} {{ {self.selection(p)} }}" for p in self.possible[name]]
             return "__typename " + " ".join(parts)
-        return f"__typename {self.leaves(name)}"
+        return f"__typename {self.leaves(name, without)}"
 
     def links(self, name: str) -> list[tuple[Field, str, str | None]]:
         """(field, arguments, connection's node type or None) for every field of `name`
@@ -172,6 +183,17 @@ class Step:
         return [v for v in (found if isinstance(found, list) else [found]) if v is not None]
 
 
+def _field_at(error: dict, path: list[Step]) -> str | None:
+    """The field of the object at the end of `path` that an error is about, if any."""
+    keys = [k for k in error.get("path") or [] if isinstance(k, str)]
+    prefix = []
+    for step in path:
+        prefix += [step.name, "edges", "node"] if step.connection else [step.name]
+    if keys[: len(prefix)] != prefix or len(keys) <= len(prefix):
+        return None
+    return keys[len(prefix)]
+
+
 @dataclass
 class Met:
     """An object met on the walk."""
@@ -190,6 +212,7 @@ class Walk:
     met: list[Met] = field(default_factory=list)
     by_node: dict[str, dict | None] = field(default_factory=dict)  # id -> node()'s answer
     errors: list[dict] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # Type.field answered with an error
     answers: list[Any] = field(default_factory=list)
     _queue: deque = field(default_factory=deque)
     _done: set = field(default_factory=set)
@@ -217,33 +240,58 @@ class Walk:
         if key in self._done:
             return
         self._done.add(key)
-        links = self.schema.links(type_name) if self.schema.kinds[type_name] == "OBJECT" else []
-        inner = [self.schema.selection(type_name)]
-        for f, args, node_type in links:
+        refused: set[str] = set()
+        while True:
+            body = await self._ask(path, type_name, refused)
+            errors = body.get("errors") or []
+            self.errors.extend(errors)
+            newly = {name for e in errors if (name := _field_at(e, path)) and name not in refused}
+            if not newly:
+                break
+            # A refused non-null field nulls its object: ask again without it, so the
+            # object's other fields are still walked.
+            refused |= newly
+            self.refused.extend(f"{type_name}.{name}" for name in newly)
+        self.answers.append(body.get("data"))
+        objects = [body.get("data") or {}]
+        for step in path:
+            objects = [v for o in objects for v in step.follow(o)]
+        if len(path) == 1 and path[0].node_id is not None:
+            self.by_node[path[0].node_id] = objects[0] if objects else None
+        links = [link for link in self._links(type_name) if link[0].name not in refused]
+        for obj in objects:
+            self._meet(obj, path, links, via=path[-1].name)
+
+    def _links(self, type_name: str):
+        return self.schema.links(type_name) if self.schema.kinds[type_name] == "OBJECT" else []
+
+    async def _ask(self, path: list[Step], type_name: str, refused: set[str]) -> dict:
+        inner = [self.schema.selection(type_name, without=refused)]
+        for f, args, node_type in self._links(type_name):
+            if f.name in refused:
+                continue
             child = self.schema.selection(node_type or f.type_name)
             inner.append(Step(f.name, args, connection=node_type is not None).wrap(child))
         document = " ".join(inner)
         for step in reversed(path):
             document = step.wrap(document)
-        body = await self.api.execute("{ " + document + " }", token=self.token)
-        self.errors.extend(body.get("errors") or [])
-        self.answers.append(body.get("data"))
-        objects = [body.get("data") or {}]
-        for step in path:
-            objects = [v for o in objects for v in step.follow(o)]
-        if path[0].node_id is not None:
-            self.by_node[path[0].node_id] = objects[0] if objects else None
-        for obj in objects:
-            self._meet(obj, path, links, via=path[-1].name)
+        return await self.api.execute("{ " + document + " }", token=self.token)
 
     def _meet(self, obj: dict, path: list[Step], links, via: str) -> None:
         type_name = obj["__typename"]
         leaves = {k: v for k, v in obj.items() if k in self.schema.leaf_names(type_name)}
         self.met.append(Met(type_name, obj.get("id"), leaves, via))
+        if obj.get("id") is not None:
+            self._ask_node(obj["id"], type_name)
         for f, args, node_type in links:
             step = Step(f.name, args, connection=node_type is not None)
             for child in step.follow(obj):
                 self._reach(child, [*path, step], f"{type_name}.{f.name}")
+
+    def _ask_node(self, node_id: str, type_name: str) -> None:
+        node_path = [Step("node", node_id=node_id, type_name=type_name)]
+        if tuple(node_path) not in self._done:
+            self._queue.append((node_path, type_name, None))
 
     def _reach(self, child: dict, path: list[Step], via: str) -> None:
         type_name = child["__typename"]
@@ -251,9 +299,7 @@ class Walk:
         leaves = {k: v for k, v in child.items() if k in self.schema.leaf_names(type_name)}
         self.met.append(Met(type_name, child_id, leaves, via))
         if child_id is not None:
-            node_path = [Step("node", node_id=child_id, type_name=type_name)]
-            if tuple(node_path) not in self._done:
-                self._queue.append((node_path, type_name, None))
+            self._ask_node(child_id, type_name)
             # node() may refuse an object a field handed out: then walk on from the
             # field, within bounds, to see what else that path hands out.
             self._queue.append((path, type_name, child_id))
