@@ -12,6 +12,7 @@ from strawberry.tools import merge_types
 from schema.extensions import ErrorCodes
 from schema.inputs import use_planned_inputs
 from schema.mutations import Mutation
+from schema.mutations_undo import UndoMutations
 from schema.pipeline import RequestLimits
 from schema.query import Query
 from schema.subscription import Subscription
@@ -52,7 +53,7 @@ def build_schema(*, production: bool = False, timezone: tzinfo | None = None) ->
     extensions = [lambda: ErrorCodes(production=production), limits.extension]
     schema = JinlinSchema(
         query=Query,
-        mutation=merge_types("Mutation", (Mutation, ReceiptMutations)),
+        mutation=merge_types("Mutation", (Mutation, ReceiptMutations, UndoMutations)),
         subscription=Subscription,
         types=[
             Subdistrict,

@@ -138,10 +138,10 @@ RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
         WHEN 'refund' THEN 'the donation''s own operations'
         WHEN 'settlement' THEN 'undoStatementImport'
         WHEN 'cash_count' THEN 'reverseCashCount'
-        WHEN 'deposit' THEN 'the deposit''s statement line'
+        WHEN 'deposit' THEN 'a correcting manual entry (a deposit has no undo operation)'
         WHEN 'disbursement_approval' THEN 'cancelDisbursement'
         WHEN 'disbursement_payment' THEN 'the disbursement''s own operations'
-        WHEN 'suspense' THEN 'the statement line''s own operations'
+        WHEN 'suspense' THEN 'a correcting manual entry (a resolution has no undo operation)'
         ELSE 'its own operation'
     END
 $$;
