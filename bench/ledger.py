@@ -46,9 +46,10 @@ from db.migrate import upgrade_async
 from db.models import FundRow
 from db.uow import read_session, unit_of_work
 from ledger.accounts import BANK, CHART, INCOME_OFFLINE, normal_delta
-from ledger.entries import PostingSpec, entry_hash
+from ledger.entries import PostingSpec
 from ledger.reports import balance_at, balances_at, statement, trial_balance, verify_journal
 from ledger.store import open_book, post_entry
+from tests.ledger.test_hash import specified_hash  # the encoding's specification
 
 console = Console()
 TZ = ZoneInfo("Asia/Shanghai")
@@ -224,18 +225,20 @@ async def build_journal(url: str, dsn: str, total_postings: int) -> tuple[int, d
             effective = start + step * i
             sequence = i + 1
             lines = [(debit, "DEBIT", amount, "CNY"), (credit, "CREDIT", amount, "CNY")]
-            digest = entry_hash(
-                fund_id=fund_id,
-                sequence=sequence,
-                effective_at=effective,
-                recorded_at=recorded,
-                recorded_by="bench",
-                memo=kind,
-                kind=kind,
-                reference=None,
-                reverses_id=None,
-                postings=lines,
-                previous_hash=previous,
+            digest = specified_hash(
+                {
+                    "fund_id": fund_id,
+                    "sequence": sequence,
+                    "effective_at": effective,
+                    "recorded_at": recorded,
+                    "recorded_by": "bench",
+                    "memo": kind,
+                    "kind": kind,
+                    "reference": None,
+                    "reverses_id": None,
+                    "postings": lines,
+                    "previous_hash": previous,
+                }
             )
             entry_id = first_id + i
             entries.append(
