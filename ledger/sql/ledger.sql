@@ -296,12 +296,13 @@ CREATE OR REPLACE FUNCTION ledger_check_postings(
 DECLARE
     v record;
     v_available bigint := 0;
+    v_lowers_guarded boolean := false;
 BEGIN
     deltas := '{}';
     account_ids := '{}';
     FOR v IN
         SELECT p.n, p.code, a.id, a.currency::text AS currency, a.type::text AS type,
-               a.normal_side::text AS normal_side
+               a.normal_side::text AS normal_side, a.guarded
         FROM unnest(p_codes) WITH ORDINALITY AS p(code, n)
         LEFT JOIN ledger_accounts AS a ON a.fund_id = p_fund AND a.code = p.code
         ORDER BY p.n
@@ -320,14 +321,16 @@ BEGIN
         deltas := deltas || CASE WHEN v.normal_side = p_sides[v.n]
                                  THEN p_amounts[v.n] ELSE -p_amounts[v.n] END;
         v_available := v_available + ledger_available_weight(v.code) * deltas[v.n];
+        v_lowers_guarded := v_lowers_guarded OR (v.guarded AND deltas[v.n] < 0);
     END LOOP;
-    -- Guards, per guarded account the entry lowers (one may appear in several postings).
+    -- Guards, per guarded account the entry lowers (one may appear in several postings);
+    -- most gifts lower none, and skip the query.
     FOR v IN
         SELECT a.id, a.code::text AS code, a.balance_fen, m.delta
         FROM (SELECT p.id, sum(p.delta)::bigint AS delta
               FROM unnest(account_ids, deltas) AS p(id, delta) GROUP BY p.id) AS m
         JOIN ledger_accounts AS a ON a.id = m.id
-        WHERE a.guarded AND m.delta < 0
+        WHERE v_lowers_guarded AND a.guarded AND m.delta < 0
     LOOP
         PERFORM ledger_check_guard(v.id, v.code, v.balance_fen, v.delta, p_at);
     END LOOP;
