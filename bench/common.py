@@ -7,10 +7,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# bench/ledger.py shadows the ledger package when bench/ is on the path: drop it.
+# bench/ledger.py shadows the ledger package when bench/ comes first on the path: move
+# bench/ to the end (its scripts and bench/peers stay importable), the project first.
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
+sys.path.append(str(_HERE))
 
 import asyncio
 import json

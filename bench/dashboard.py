@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 from common import (
@@ -42,11 +40,8 @@ from common import (
     table,
     wrk_fixed,
 )
-from sqlalchemy import event
-
-sys.path.append(str(Path(__file__).resolve().parent))  # bench/peers (after the project)
-
 from peers import postgraphile
+from sqlalchemy import event
 
 from config import load_settings
 from server import create_app
