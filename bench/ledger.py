@@ -29,7 +29,6 @@ sys.path[:0] = [str(_HERE.parent), str(_HERE)]
 
 import argparse
 import asyncio
-import hashlib
 import itertools
 import statistics
 import time
@@ -38,7 +37,6 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import asyncpg
-import orjson
 from common import DEFAULT_URL, Load, console, machine, markdown, pct, ratio, table, timed_tasks
 from peers import pgledger_writes
 from sqlalchemy.engine import make_url
@@ -56,19 +54,6 @@ from tests.ledger.test_hash import specified_hash  # the encoding's specificatio
 TZ = ZoneInfo("Asia/Shanghai")
 POSTINGS = [PostingSpec(BANK, "DEBIT", 100), PostingSpec(INCOME_OFFLINE, "CREDIT", 100)]
 MEMO = "bench donation"
-
-
-def entry_hash(**fields) -> str:
-    """An entry's hash as the rule book specifies it (ledger_entry_hash in
-    ledger/sql/ledger.sql): SHA-256 of one JSON object, sorted keys, UTC instants with
-    microseconds. Computed here so that a long journal loads by COPY."""
-    canonical = {
-        **fields,
-        "effective_at": fields["effective_at"].astimezone(UTC).isoformat(timespec="microseconds"),
-        "recorded_at": fields["recorded_at"].astimezone(UTC).isoformat(timespec="microseconds"),
-        "postings": [list(p) for p in fields["postings"]],
-    }
-    return hashlib.sha256(orjson.dumps(canonical, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def _dsn(url: str, database: str | None = None) -> str:
