@@ -186,6 +186,29 @@ def _verify(args) -> int:
     return asyncio.run(run())
 
 
+def _audit(args) -> int:
+    """Re-derive every position from the records and compare with the ledger."""
+    from db.engine import make_engine
+    from resolvers.audit import audit_funds
+
+    async def run() -> int:
+        engine = make_engine(load_settings().database_url)
+        try:
+            audits = await audit_funds(engine, args.fund_code)
+        finally:
+            await engine.dispose()
+        if args.fund_code and not audits:
+            print(f"error: no fund with code {args.fund_code}", file=sys.stderr)
+            return 2
+        for code, audit in audits:
+            print(f"{code}: {'ok' if audit.ok else 'DISAGREES'}")
+            for finding in audit.findings:
+                print(f"  {finding.check}: {finding.message}")
+        return 0 if all(audit.ok for _, audit in audits) else 1
+
+    return asyncio.run(run())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jinlin", description="Jinlin community charity-fund service"
@@ -221,6 +244,11 @@ def build_parser() -> argparse.ArgumentParser:
     verify = sub.add_parser("verify-journal", help="re-check hash chains and stored balances")
     verify.add_argument("fund_code", nargs="?")
     verify.set_defaults(run=_verify)
+    audit = sub.add_parser(
+        "audit", help="compare the records with the ledger; exit 1 if they differ"
+    )
+    audit.add_argument("fund_code", nargs="?")
+    audit.set_defaults(run=_audit)
     from resolvers.cli_reconciliation import add_commands
 
     add_commands(sub)  # import-statement, export

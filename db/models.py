@@ -187,6 +187,10 @@ class DonationRow(SQLModel, table=True):
     settled_entry_id: int | None = Field(
         default=None, sa_type=BigInteger, foreign_key="journal_entries.id"
     )
+    # The reversal of entry_id that voided the donation (status VOIDED).
+    void_entry_id: int | None = Field(
+        default=None, sa_type=BigInteger, foreign_key="journal_entries.id"
+    )
     recorded_by: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime, nullable=False)
 
@@ -203,6 +207,10 @@ class CashCountRow(SQLModel, table=True):
     counted_by: str = Field(max_length=1000)
     counted_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     entry_id: int | None = Field(default=None, sa_type=BigInteger, foreign_key="journal_entries.id")
+    # The reversal of entry_id when the count was taken back.
+    reversal_entry_id: int | None = Field(
+        default=None, sa_type=BigInteger, foreign_key="journal_entries.id"
+    )
 
 
 class DisbursementRow(SQLModel, table=True):
@@ -223,5 +231,9 @@ class DisbursementRow(SQLModel, table=True):
         default=None, sa_type=BigInteger, foreign_key="journal_entries.id"
     )
     pay_entry_id: int | None = Field(
+        default=None, sa_type=BigInteger, foreign_key="journal_entries.id"
+    )
+    # The reversal of approve_entry_id when an approved disbursement was cancelled.
+    cancel_entry_id: int | None = Field(
         default=None, sa_type=BigInteger, foreign_key="journal_entries.id"
     )

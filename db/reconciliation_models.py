@@ -42,6 +42,13 @@ class StatementImportRow(SQLModel, table=True):
         default=None,
         sa_column=Column(BigInteger, ForeignKey("journal_entries.id"), nullable=True),
     )
+    # Undone (resolvers/undo.py): the payout's reversal, if it had an entry; when, by whom.
+    undo_entry_id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger, ForeignKey("journal_entries.id"), nullable=True),
+    )
+    undone_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    undone_by: str | None = Field(default=None, max_length=64)
 
 
 class StatementLineRow(SQLModel, table=True):

@@ -296,9 +296,11 @@ async def refund_donation(
         earlier = await idempotency.recall(session, key, "refundDonation", fingerprint)
         if earlier is not None:
             return donation
-        if donation.status == "REFUNDED":
+        if donation.status in ("REFUNDED", "VOIDED"):
             raise UseCaseError(
-                "INVALID_STATE", "this donation was already refunded", field="donationId"
+                "INVALID_STATE",
+                f"this donation was already {donation.status.lower()}",
+                field="donationId",
             )
         balances = await store.account_balances(session, fund.id)
         source = refund_source(donation, balances)
@@ -355,7 +357,7 @@ async def recent_public_donations(engine: AsyncEngine, fund_id: int, limit: int)
     stmt = (
         select(DonationRow, PartnerRow)
         .outerjoin(PartnerRow, PartnerRow.id == DonationRow.partner_id)
-        .where(DonationRow.fund_id == fund_id, DonationRow.status != "REFUNDED")
+        .where(DonationRow.fund_id == fund_id, DonationRow.status.notin_(("REFUNDED", "VOIDED")))
         .order_by(DonationRow.received_at.desc(), DonationRow.id.desc())
         .limit(limit)
     )

@@ -161,7 +161,9 @@ class Loaders:
                 .outerjoin(DonationRow, DonationRow.id == ContributionRow.donation_id)
                 .where(
                     ContributionRow.partner_id.in_(partner_ids),
-                    or_(DonationRow.id.is_(None), DonationRow.status != "REFUNDED"),
+                    or_(
+                        DonationRow.id.is_(None), DonationRow.status.notin_(("REFUNDED", "VOIDED"))
+                    ),
                 )
                 .group_by(ContributionRow.partner_id, ContributionRow.kind)
             )
@@ -316,7 +318,10 @@ class Loaders:
                     func.coalesce(func.sum(DonationRow.amount_fen), 0),
                     func.count(),
                 )
-                .where(DonationRow.campaign_id.in_(campaign_ids), DonationRow.status != "REFUNDED")
+                .where(
+                    DonationRow.campaign_id.in_(campaign_ids),
+                    DonationRow.status.notin_(("REFUNDED", "VOIDED")),
+                )
                 .group_by(DonationRow.campaign_id, DonationRow.channel)
             )
             async with read_session(self.engine) as session:

@@ -166,7 +166,7 @@ async def load_receipt(engine: AsyncEngine, number: str) -> ReceiptFacts | None:
         reversed_ = await session.scalar(
             select(exists().where(EntryRow.reverses_id == donation.entry_id))
         )
-    void = donation.status == "REFUNDED" or bool(reversed_)
+    void = donation.status in ("REFUNDED", "VOIDED") or bool(reversed_)
     return ReceiptFacts(receipt.number, receipt.secret, donation, fund, partner, entry, void)
 
 

@@ -200,6 +200,7 @@ async def _settle(
             StatementImportRow.fund_id == fund.id,
             StatementImportRow.source == "PAYMENT_CHANNEL",
             StatementImportRow.payout_ref == payout_ref,
+            StatementImportRow.undone_at.is_(None),  # an undone import may come again
         )
         .limit(1)
     )
@@ -247,11 +248,11 @@ async def _settle(
                     note=f"the donation was already settled by line {settled_here[donation_id]} "
                     "of this file",
                 )
-            elif status == "REFUNDED":
+            elif status in ("REFUNDED", "VOIDED"):
                 m = _Match(
                     "DISCREPANCY",
                     donation_id=donation_id,
-                    note="the donation was refunded before it settled",
+                    note=f"the donation was {status.lower()} before it settled",
                 )
             elif amount != line.amount_fen:
                 m = _Match(
@@ -606,13 +607,17 @@ async def reconciliation(
 
         imports = StatementImportRow
         latest = select(imports.closing_balance_fen).where(
-            imports.fund_id == fund.id, imports.source == "BANK"
+            imports.fund_id == fund.id, imports.source == "BANK", imports.undone_at.is_(None)
         )
         if at is not None:
             latest = latest.where(imports.imported_at <= at)
         statement_bank = await session.scalar(latest.order_by(imports.id.desc()).limit(1))
 
-        lines = select(StatementLineRow).join(imports, imports.id == StatementLineRow.import_id)
+        lines = (
+            select(StatementLineRow)
+            .join(imports, imports.id == StatementLineRow.import_id)
+            .where(imports.undone_at.is_(None))
+        )
         if at is None:
             lines = lines.where(
                 StatementLineRow.fund_id == fund.id, StatementLineRow.status.in_(OPEN_STATUSES)
@@ -643,13 +648,16 @@ async def reconciliation(
         else:
             settled = aliased(EntryRow)
             refunded = aliased(EntryRow)
+            voided = aliased(EntryRow)
             donations = (
                 donations.outerjoin(settled, settled.id == DonationRow.settled_entry_id)
                 .outerjoin(refunded, refunded.id == DonationRow.refund_entry_id)
+                .outerjoin(voided, voided.id == DonationRow.void_entry_id)
                 .where(
                     DonationRow.received_at <= at,
                     or_(settled.id.is_(None), settled.effective_at > at),
                     or_(refunded.id.is_(None), refunded.effective_at > at),
+                    or_(voided.id.is_(None), voided.effective_at > at),
                 )
             )
         unsettled = list(

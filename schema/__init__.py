@@ -12,6 +12,8 @@ from strawberry.tools import merge_types
 from schema.extensions import ErrorCodes
 from schema.inputs import use_planned_inputs
 from schema.mutations import Mutation
+from schema.mutations_undo import UndoMutations
+from schema.official_receipts import OfficialReceiptMutations, OfficialReceiptQueries
 from schema.pipeline import RequestLimits
 from schema.query import Query
 from schema.subscription import Subscription
@@ -51,8 +53,10 @@ def build_schema(*, production: bool = False, timezone: tzinfo | None = None) ->
     )
     extensions = [lambda: ErrorCodes(production=production), limits.extension]
     schema = JinlinSchema(
-        query=Query,
-        mutation=merge_types("Mutation", (Mutation, ReceiptMutations)),
+        query=merge_types("Query", (Query, OfficialReceiptQueries)),
+        mutation=merge_types(
+            "Mutation", (Mutation, ReceiptMutations, UndoMutations, OfficialReceiptMutations)
+        ),
         subscription=Subscription,
         types=[
             Subdistrict,

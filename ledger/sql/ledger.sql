@@ -138,10 +138,10 @@ RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
         WHEN 'refund' THEN 'the donation''s own operations'
         WHEN 'settlement' THEN 'undoStatementImport'
         WHEN 'cash_count' THEN 'reverseCashCount'
-        WHEN 'deposit' THEN 'the deposit''s statement line'
+        WHEN 'deposit' THEN 'a correcting manual entry (a deposit has no undo operation)'
         WHEN 'disbursement_approval' THEN 'cancelDisbursement'
         WHEN 'disbursement_payment' THEN 'the disbursement''s own operations'
-        WHEN 'suspense' THEN 'the statement line''s own operations'
+        WHEN 'suspense' THEN 'a correcting manual entry (a resolution has no undo operation)'
         ELSE 'its own operation'
     END
 $$;
@@ -249,40 +249,16 @@ $$;
 
 -- ---------------------------------------------------------------- the one write path
 
-CREATE OR REPLACE FUNCTION ledger_write(
-    p_fund bigint, p_kind text, p_effective_at timestamptz, p_memo text,
-    p_recorded_by text, p_reference text, p_reverses bigint, p_owner text,
-    p_codes text[], p_sides text[], p_amounts bigint[], p_currencies text[]
-) RETURNS TABLE (
-    entry_id bigint, entry_sequence bigint, entry_hash text, entry_previous_hash text,
-    entry_recorded_at timestamptz, entry_effective_at timestamptz
+-- The fund's book locked, and what its status, its closed period and (for a reversal)
+-- the reversed entry allow checked; the book's head as the lock found it.
+CREATE OR REPLACE FUNCTION ledger_lock(
+    p_fund bigint, p_kind text, p_at timestamptz, p_reverses bigint, p_owner text,
+    OUT last_sequence bigint, OUT last_hash text
 ) LANGUAGE plpgsql VOLATILE AS $$
-#variable_conflict use_column
 DECLARE
-    v_now timestamptz := date_trunc('microseconds', clock_timestamp());
-    v_at timestamptz := coalesce(p_effective_at, v_now);
     v_book record;
     v_status text;
-    n integer := cardinality(p_codes);
-    v_ids bigint[];
-    v_currencies text[];
-    v_types text[];
-    v_normal text[];
-    v_balances bigint[];
-    v_guarded boolean[];
-    v_deltas bigint[] := '{}';
-    v_account record;
-    v_available bigint := 0;
-    v_sequence bigint;
-    v_hash text;
-    v_entry bigint;
 BEGIN
-    PERFORM ledger_check_draft(p_kind, p_memo, p_recorded_by, p_reference,
-                               p_codes, p_sides, p_amounts, p_currencies);
-    IF v_at > v_now + interval '5 minutes' THEN
-        PERFORM ledger_refuse('InvalidEntry', 'effectiveAt', 'effectiveAt is in the future');
-    END IF;
-
     SELECT b.last_sequence, b.last_hash, b.closed_through, b.open_from INTO v_book
     FROM ledger_books AS b WHERE b.fund_id = p_fund FOR UPDATE;
     IF NOT FOUND THEN
@@ -296,76 +272,126 @@ BEGIN
                                               'approved disbursements'
                           ELSE 'nothing' END));
     END IF;
-    IF v_book.open_from IS NOT NULL AND v_at < v_book.open_from THEN
+    IF v_book.open_from IS NOT NULL AND p_at < v_book.open_from THEN
         PERFORM ledger_refuse('PeriodClosed', 'effectiveAt',
                               format('the books are closed through %s', v_book.closed_through));
     END IF;
     IF p_reverses IS NOT NULL THEN
-        PERFORM ledger_check_reversal(p_fund, p_reverses, v_at, p_owner,
+        PERFORM ledger_check_reversal(p_fund, p_reverses, p_at, p_owner,
                                       v_book.open_from, v_book.closed_through);
     END IF;
+    last_sequence := v_book.last_sequence;
+    last_hash := v_book.last_hash;
+END
+$$;
 
-    -- The posted accounts, in posting order (NULL where the fund has none).
-    SELECT array_agg(a.id ORDER BY p.n), array_agg(a.currency::text ORDER BY p.n),
-           array_agg(a.type::text ORDER BY p.n), array_agg(a.normal_side::text ORDER BY p.n),
-           array_agg(a.balance_fen ORDER BY p.n), array_agg(a.guarded ORDER BY p.n)
-    INTO v_ids, v_currencies, v_types, v_normal, v_balances, v_guarded
-    FROM unnest(p_codes) WITH ORDINALITY AS p(code, n)
-    LEFT JOIN ledger_accounts AS a ON a.fund_id = p_fund AND a.code = p.code;
-    FOR i IN 1..n LOOP
-        IF v_ids[i] IS NULL THEN
-            PERFORM ledger_refuse('InvalidEntry', 'accountCode',
-                                  format('fund %s has no account %L', p_fund, p_codes[i]));
-        ELSIF v_currencies[i] <> p_currencies[i] THEN
-            PERFORM ledger_refuse('CurrencyMismatch', 'currency', format(
-                'account %s is kept in %s, not %s', p_codes[i], v_currencies[i],
-                p_currencies[i]));
-        ELSIF v_types[i] = 'NET_ASSETS' AND p_kind <> 'close' THEN
-            PERFORM ledger_refuse('InvalidEntry', 'accountCode',
-                                  format('net assets (%s) move only by period close', p_codes[i]));
-        END IF;
-        v_deltas := v_deltas || CASE WHEN v_normal[i] = p_sides[i]
-                                     THEN p_amounts[i] ELSE -p_amounts[i] END;
-        v_available := v_available + ledger_available_weight(p_codes[i]) * v_deltas[i];
-    END LOOP;
-
-    -- Guards, per account the entry lowers (one may appear in several postings).
-    FOR v_account IN
-        SELECT p.id, min(p.code) AS code, min(p.balance) AS balance, sum(p.delta)::bigint AS delta
-        FROM unnest(v_ids, p_codes, v_balances, v_deltas, v_guarded)
-                 AS p(id, code, balance, delta, guarded)
-        WHERE p.guarded GROUP BY p.id HAVING sum(p.delta) < 0
+-- Each posting's account (present, in the posting's currency, not net assets unless
+-- closing) and its delta on the account's balance; then the guards and available
+-- money. Called under the book lock: balances are as its last holder left them.
+CREATE OR REPLACE FUNCTION ledger_check_postings(
+    p_fund bigint, p_kind text, p_at timestamptz,
+    p_codes text[], p_sides text[], p_amounts bigint[], p_currencies text[],
+    OUT account_ids bigint[], OUT deltas bigint[]
+) LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v record;
+    v_available bigint := 0;
+    v_lowers_guarded boolean := false;
+BEGIN
+    deltas := '{}';
+    account_ids := '{}';
+    FOR v IN
+        SELECT p.n, p.code, a.id, a.currency::text AS currency, a.type::text AS type,
+               a.normal_side::text AS normal_side, a.guarded
+        FROM unnest(p_codes) WITH ORDINALITY AS p(code, n)
+        LEFT JOIN ledger_accounts AS a ON a.fund_id = p_fund AND a.code = p.code
+        ORDER BY p.n
     LOOP
-        PERFORM ledger_check_guard(v_account.id, v_account.code, v_account.balance,
-                                   v_account.delta, v_at);
+        IF v.id IS NULL THEN
+            PERFORM ledger_refuse('InvalidEntry', 'accountCode',
+                                  format('fund %s has no account %L', p_fund, v.code));
+        ELSIF v.currency <> p_currencies[v.n] THEN
+            PERFORM ledger_refuse('CurrencyMismatch', 'currency', format(
+                'account %s is kept in %s, not %s', v.code, v.currency, p_currencies[v.n]));
+        ELSIF v.type = 'NET_ASSETS' AND p_kind <> 'close' THEN
+            PERFORM ledger_refuse('InvalidEntry', 'accountCode',
+                                  format('net assets (%s) move only by period close', v.code));
+        END IF;
+        account_ids := account_ids || v.id;
+        deltas := deltas || CASE WHEN v.normal_side = p_sides[v.n]
+                                 THEN p_amounts[v.n] ELSE -p_amounts[v.n] END;
+        v_available := v_available + ledger_available_weight(v.code) * deltas[v.n];
+        v_lowers_guarded := v_lowers_guarded OR (v.guarded AND deltas[v.n] < 0);
+    END LOOP;
+    -- Guards, per guarded account the entry lowers (one may appear in several postings);
+    -- most gifts lower none, and skip the query.
+    FOR v IN
+        SELECT a.id, a.code::text AS code, a.balance_fen, m.delta
+        FROM (SELECT p.id, sum(p.delta)::bigint AS delta
+              FROM unnest(account_ids, deltas) AS p(id, delta) GROUP BY p.id) AS m
+        JOIN ledger_accounts AS a ON a.id = m.id
+        WHERE v_lowers_guarded AND a.guarded AND m.delta < 0
+    LOOP
+        PERFORM ledger_check_guard(v.id, v.code, v.balance_fen, v.delta, p_at);
     END LOOP;
     IF v_available < 0 AND p_kind <> 'close' THEN
         PERFORM ledger_check_available(p_fund, v_available);
     END IF;
+END
+$$;
 
-    v_sequence := v_book.last_sequence + 1;
+-- The one write path: every entry, of every kind, is written here.
+CREATE OR REPLACE FUNCTION ledger_write(
+    p_fund bigint, p_kind text, p_effective_at timestamptz, p_memo text,
+    p_recorded_by text, p_reference text, p_reverses bigint, p_owner text,
+    p_codes text[], p_sides text[], p_amounts bigint[], p_currencies text[]
+) RETURNS TABLE (
+    entry_id bigint, entry_sequence bigint, entry_hash text, entry_previous_hash text,
+    entry_recorded_at timestamptz, entry_effective_at timestamptz
+) LANGUAGE plpgsql VOLATILE AS $$
+#variable_conflict use_column
+DECLARE
+    v_now timestamptz := date_trunc('microseconds', clock_timestamp());
+    v_at timestamptz := coalesce(p_effective_at, v_now);
+    v_head record;
+    v_moves record;
+    v_sequence bigint;
+    v_hash text;
+    v_entry bigint;
+BEGIN
+    PERFORM ledger_check_draft(p_kind, p_memo, p_recorded_by, p_reference,
+                               p_codes, p_sides, p_amounts, p_currencies);
+    IF v_at > v_now + interval '5 minutes' THEN
+        PERFORM ledger_refuse('InvalidEntry', 'effectiveAt', 'effectiveAt is in the future');
+    END IF;
+    SELECT * INTO v_head FROM ledger_lock(p_fund, p_kind, v_at, p_reverses, p_owner);
+    SELECT * INTO v_moves FROM ledger_check_postings(p_fund, p_kind, v_at, p_codes, p_sides,
+                                                     p_amounts, p_currencies);
+
+    v_sequence := v_head.last_sequence + 1;
     v_hash := ledger_entry_hash(p_fund, v_sequence, p_kind, v_at, v_now, p_memo,
                                 p_recorded_by, p_reference, p_reverses, p_codes, p_sides,
-                                p_amounts, p_currencies, v_book.last_hash);
+                                p_amounts, p_currencies, v_head.last_hash);
     INSERT INTO journal_entries (fund_id, sequence, kind, effective_at, recorded_at, memo,
                                  recorded_by, reference, reverses_id, hash, previous_hash)
     VALUES (p_fund, v_sequence, p_kind, v_at, v_now, p_memo, p_recorded_by, p_reference,
-            p_reverses, v_hash, v_book.last_hash)
+            p_reverses, v_hash, v_head.last_hash)
     RETURNING id INTO v_entry;
     -- Postings keep their order (ids follow the ordinality): the hash covers it.
     INSERT INTO postings (entry_id, account_id, side, amount_fen, currency, effective_at,
                           normal_delta_fen)
     SELECT v_entry, p.account_id, p.side, p.amount, p.currency, v_at, p.delta
-    FROM unnest(v_ids, p_sides, p_amounts, p_currencies, v_deltas)
+    FROM unnest(v_moves.account_ids, p_sides, p_amounts, p_currencies, v_moves.deltas)
              WITH ORDINALITY AS p(account_id, side, amount, currency, delta, n)
     ORDER BY p.n;
     UPDATE ledger_accounts AS a SET balance_fen = a.balance_fen + m.delta
     FROM (SELECT p.account_id, sum(p.delta) AS delta
-          FROM unnest(v_ids, v_deltas) AS p(account_id, delta) GROUP BY p.account_id) AS m
+          FROM unnest(v_moves.account_ids, v_moves.deltas) AS p(account_id, delta)
+          GROUP BY p.account_id) AS m
     WHERE a.id = m.account_id AND m.delta <> 0;
     UPDATE ledger_books SET last_sequence = v_sequence, last_hash = v_hash
     WHERE fund_id = p_fund;
-    RETURN QUERY SELECT v_entry, v_sequence, v_hash, v_book.last_hash::text, v_now, v_at;
+    RETURN QUERY SELECT v_entry, v_sequence, v_hash, v_head.last_hash::text, v_now, v_at;
 END
 $$;
 

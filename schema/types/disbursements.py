@@ -22,6 +22,7 @@ class DisbursementStatus(enum.Enum):
     APPROVED = "APPROVED"
     PAID = "PAID"
     REJECTED = "REJECTED"
+    CANCELLED = "CANCELLED"  # approved, then withdrawn before payment (cancelDisbursement)
 
 
 @strawberry.type(description="A request to spend money from a fund.")

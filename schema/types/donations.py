@@ -41,12 +41,13 @@ class DonationChannel(enum.Enum):
 
 
 @strawberry.enum(
-    description="ONLINE donations are RECEIVED until the channel's settlement file settles them; every other channel is SETTLED when recorded."
+    description="ONLINE donations are RECEIVED until the channel's settlement file settles them; every other channel is SETTLED when recorded. REFUNDED: the money went back (refundDonation). VOIDED: recorded by mistake and undone before anything settled it (voidDonation)."
 )
 class DonationStatus(enum.Enum):
     RECEIVED = "RECEIVED"
     SETTLED = "SETTLED"
     REFUNDED = "REFUNDED"
+    VOIDED = "VOIDED"
 
 
 @strawberry.type(

@@ -62,15 +62,23 @@ def server_env(database_url: str) -> dict[str, str]:
     return env
 
 
-def verify_journal_cli(database_url: str) -> subprocess.CompletedProcess:
+def jinlin_cli(database_url: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [*jinlin_command(), "verify-journal"],
+        [*jinlin_command(), *args],
         env=server_env(database_url),
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def verify_journal_cli(database_url: str) -> subprocess.CompletedProcess:
+    return jinlin_cli(database_url, "verify-journal")
+
+
+def audit_cli(database_url: str) -> subprocess.CompletedProcess:
+    return jinlin_cli(database_url, "audit")
 
 
 # ---------------------------------------------------------------- PostgreSQL

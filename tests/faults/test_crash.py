@@ -16,6 +16,7 @@ from tests.faults.harness import (
     DONATE,
     ScratchDatabase,
     Server,
+    audit_cli,
     create_users,
     donation_input,
     fen,
@@ -134,3 +135,6 @@ async def test_kill_9_mid_stream_loses_and_duplicates_nothing(pg_url):
         assert entries == len(acked)
         verified = verify_journal_cli(db.url)
         assert verified.returncode == 0, verified.stdout + verified.stderr
+        # The records beside the journal agree with it too (jinlin audit).
+        audited = audit_cli(db.url)
+        assert audited.returncode == 0, audited.stdout + audited.stderr

@@ -16,6 +16,7 @@ from tests.faults.harness import (
     DONATE,
     ScratchDatabase,
     Server,
+    audit_cli,
     create_users,
     donation_input,
     fen,
@@ -166,3 +167,6 @@ async def test_storm_across_two_workers_keeps_invariants(pg_url):
         assert approvals == approved_rows
         verified = verify_journal_cli(db.url)
         assert verified.returncode == 0, verified.stdout + verified.stderr
+        # The records beside the journal agree with it too (jinlin audit).
+        audited = audit_cli(db.url)
+        assert audited.returncode == 0, audited.stdout + audited.stderr

@@ -1,0 +1,256 @@
+"""Undoing a business record's entry through the record itself.
+
+An entry a business operation made is owned by its record (a donation, a cash count,
+a disbursement's approval, a statement import's payout). The rule book refuses to
+reverse it by hand (reverseJournalEntry takes manual entries only); these operations
+undo the record and post the reversal together, in one transaction, so that the
+record's status and the journal always agree:
+
+- void a donation recorded by mistake, before anything settled it;
+- take back a cash count (the latest one of its fund, before its cash was deposited);
+- cancel an approved disbursement before it is paid;
+- undo a statement import that nothing later depends on.
+
+Each takes an idempotency key, as every money write does.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, exists, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from db.models import CashCountRow, ContributionRow, DisbursementRow, DonationRow
+from db.reconciliation_models import StatementImportRow, StatementLineRow
+from db.types import utcnow
+from db.uow import unit_of_work
+from ledger import idempotency, store
+from ledger.entries import PostedEntry
+from ledger.tables import PostingRow
+from resolvers.auth import Action, Viewer, authorize
+from resolvers.errors import UseCaseError
+from resolvers.funds import owning_fund
+from resolvers.ids import decode_id
+from resolvers.validation import text
+
+
+def _state(message: str, field: str) -> UseCaseError:
+    return UseCaseError("INVALID_STATE", message, field=field)
+
+
+async def _reverse(
+    session: AsyncSession, entry_id: int, owner: str, memo: str, viewer: Viewer
+) -> PostedEntry:
+    return await store.reverse_entry(
+        session, entry_id, memo=memo[:500], recorded_by=viewer.username, owner=owner
+    )
+
+
+# ---------------------------------------------------------------- donations
+
+
+async def void_donation(
+    engine: AsyncEngine, viewer: Viewer | None, *, donation_id: str, reason: str, key: str
+) -> DonationRow:
+    """A donation recorded by mistake, undone: its entry reversed, the donation VOIDED,
+    a partner's contribution for it removed. Refused once anything settled it (an ONLINE
+    gift in a payout, a bank line matched to it) or it was refunded: then it is a refund."""
+    authorize(viewer, Action.REFUND_DONATION)
+    key = idempotency.check_key(key)
+    pk = decode_id(donation_id, "Donation", field="donationId", what="donation")
+    reason = text(reason, "reason", max_length=400)
+    fingerprint = idempotency.fingerprint("voidDonation", {"donation": pk, "reason": reason})
+    async with unit_of_work(engine) as session:
+        donation = await session.get(DonationRow, pk)
+        await owning_fund(
+            session, viewer, donation, Action.REFUND_DONATION, what="donation", field="donationId"
+        )
+        await session.refresh(donation)  # the status as of the lock
+        if await idempotency.recall(session, key, "voidDonation", fingerprint) is not None:
+            return donation
+        await _check_voidable(session, donation)
+        entry = await _reverse(
+            session,
+            donation.entry_id,
+            "donation",
+            f"void of donation {donation.id}: {reason}",
+            viewer,
+        )
+        donation.status, donation.void_entry_id = "VOIDED", entry.id
+        await session.execute(delete(ContributionRow).where(ContributionRow.donation_id == pk))
+        await session.flush()
+        await idempotency.remember(session, key, "voidDonation", fingerprint, donation.id)
+        return donation
+
+
+async def _check_voidable(session: AsyncSession, donation: DonationRow) -> None:
+    if donation.status == "VOIDED":
+        raise _state("this donation was already voided", "donationId")
+    if donation.status == "REFUNDED":
+        raise _state("this donation was refunded; it cannot be voided too", "donationId")
+    if donation.settled_entry_id is not None:
+        raise _state("a payout settled this donation: refund it instead", "donationId")
+    matched = await session.scalar(
+        select(exists().where(StatementLineRow.matched_donation_id == donation.id))
+    )
+    if matched:
+        raise _state("a statement line matched this donation: refund it instead", "donationId")
+
+
+# ---------------------------------------------------------------- cash counts
+
+
+async def reverse_cash_count(
+    engine: AsyncEngine, viewer: Viewer | None, *, cash_count_id: str, reason: str, key: str
+) -> CashCountRow:
+    """A count taken back: its entry reversed, so the cash is uncounted again. Only the
+    fund's latest count still standing, and only while its cash is still on hand (the
+    rule book refuses a reversal that would take counted cash below zero)."""
+    authorize(viewer, Action.HANDLE_CASH)
+    key = idempotency.check_key(key)
+    pk = decode_id(cash_count_id, "CashCount", field="cashCountId", what="cash count")
+    reason = text(reason, "reason", max_length=400)
+    fingerprint = idempotency.fingerprint("reverseCashCount", {"count": pk, "reason": reason})
+    async with unit_of_work(engine) as session:
+        count = await session.get(CashCountRow, pk)
+        await owning_fund(
+            session, viewer, count, Action.HANDLE_CASH, what="cash count", field="cashCountId"
+        )
+        await session.refresh(count)
+        if await idempotency.recall(session, key, "reverseCashCount", fingerprint) is not None:
+            return count
+        if count.reversal_entry_id is not None:
+            raise _state("this count was already taken back", "cashCountId")
+        later = await session.scalar(
+            select(
+                exists().where(
+                    CashCountRow.fund_id == count.fund_id,
+                    CashCountRow.id > count.id,
+                    CashCountRow.reversal_entry_id.is_(None),
+                )
+            )
+        )
+        if later or count.entry_id is None:
+            raise _state("only the fund's latest count can be taken back", "cashCountId")
+        entry = await _reverse(
+            session, count.entry_id, "cash_count", f"count {count.id} taken back: {reason}", viewer
+        )
+        count.reversal_entry_id = entry.id
+        await session.flush()
+        await idempotency.remember(session, key, "reverseCashCount", fingerprint, count.id)
+        return count
+
+
+# ---------------------------------------------------------------- disbursements
+
+
+async def cancel_disbursement(
+    engine: AsyncEngine, viewer: Viewer | None, *, disbursement_id: str, reason: str, key: str
+) -> DisbursementRow:
+    """An approved disbursement withdrawn before payment: its approval reversed (the
+    money is free again), the disbursement CANCELLED."""
+    authorize(viewer, Action.DECIDE_DISBURSEMENT)
+    key = idempotency.check_key(key)
+    pk = decode_id(disbursement_id, "Disbursement", field="disbursementId", what="disbursement")
+    reason = text(reason, "reason", max_length=400)
+    fingerprint = idempotency.fingerprint("cancelDisbursement", {"id": pk, "reason": reason})
+    async with unit_of_work(engine) as session:
+        row = await session.get(DisbursementRow, pk)
+        await owning_fund(
+            session,
+            viewer,
+            row,
+            Action.DECIDE_DISBURSEMENT,
+            what="disbursement",
+            field="disbursementId",
+        )
+        await session.refresh(row)
+        if await idempotency.recall(session, key, "cancelDisbursement", fingerprint) is not None:
+            return row
+        if row.status != "APPROVED" or row.approve_entry_id is None:
+            raise _state(
+                f"only an APPROVED disbursement can be cancelled, not a {row.status} one",
+                "disbursementId",
+            )
+        entry = await _reverse(
+            session,
+            row.approve_entry_id,
+            "disbursement_approval",
+            f"disbursement {row.id} cancelled: {reason}",
+            viewer,
+        )
+        row.status, row.cancel_entry_id = "CANCELLED", entry.id
+        row.decided_at, row.decision_note = utcnow(), reason
+        await session.flush()
+        await idempotency.remember(session, key, "cancelDisbursement", fingerprint, row.id)
+        return row
+
+
+# ---------------------------------------------------------------- statement imports
+
+
+async def undo_statement_import(
+    engine: AsyncEngine, viewer: Viewer | None, *, import_id: str, reason: str, key: str
+) -> StatementImportRow:
+    """An import undone: its payout entry (if any) reversed, the donations it settled
+    back to RECEIVED, its lines no longer counted. Refused when something later depends
+    on it: a line resolved with an entry of its own, or a later line matched to its
+    payout's bank posting."""
+    authorize(viewer, Action.RECONCILE)
+    key = idempotency.check_key(key)
+    pk = decode_id(import_id, "StatementImport", field="importId", what="statement import")
+    reason = text(reason, "reason", max_length=400)
+    fingerprint = idempotency.fingerprint("undoStatementImport", {"id": pk, "reason": reason})
+    async with unit_of_work(engine) as session:
+        row = await session.get(StatementImportRow, pk)
+        await owning_fund(
+            session, viewer, row, Action.RECONCILE, what="statement import", field="importId"
+        )
+        await session.refresh(row)
+        if await idempotency.recall(session, key, "undoStatementImport", fingerprint) is not None:
+            return row
+        await _check_undoable(session, row)
+        if row.entry_id is not None:
+            memo = f"statement import {row.id} undone: {reason}"
+            row.undo_entry_id = (
+                await _reverse(session, row.entry_id, "settlement", memo, viewer)
+            ).id
+            await session.execute(
+                update(DonationRow)
+                .where(DonationRow.settled_entry_id == row.entry_id)
+                .values(status="RECEIVED", settled_entry_id=None)
+            )
+        row.undone_at, row.undone_by = utcnow(), viewer.username
+        await session.flush()
+        await idempotency.remember(session, key, "undoStatementImport", fingerprint, row.id)
+        return row
+
+
+async def _check_undoable(session: AsyncSession, row: StatementImportRow) -> None:
+    if row.undone_at is not None:
+        raise _state("this import was already undone", "importId")
+    resolved = await session.scalar(
+        select(
+            exists().where(
+                StatementLineRow.import_id == row.id,
+                StatementLineRow.resolution == "SUSPENSE",
+            )
+        )
+    )
+    if resolved:
+        raise _state("a line of this import was booked to suspense; undo that first", "importId")
+    if row.entry_id is None:
+        return
+    depends = await session.scalar(
+        select(
+            exists().where(
+                StatementLineRow.import_id != row.id,
+                StatementLineRow.matched_posting_id.in_(
+                    select(PostingRow.id).where(PostingRow.entry_id == row.entry_id)
+                ),
+            )
+        )
+    )
+    if depends:
+        raise _state(
+            "a bank statement line matched this payout; undo that import first", "importId"
+        )

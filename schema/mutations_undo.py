@@ -1,0 +1,137 @@
+"""The mutations that undo a business record together with its entry (resolvers/undo.py):
+the only way an entry made by a business operation is reversed."""
+
+from __future__ import annotations
+
+import strawberry
+
+from resolvers import undo
+from schema.context import Info
+from schema.errors import UserError
+from schema.mutations import DisbursementPayload, run
+from schema.types.disbursements import Disbursement
+from schema.types.donations import CashCount, Donation
+from schema.types.reconciliation import StatementImport
+
+_KEY = "Same key and input: the first result."
+
+
+@strawberry.input(description="A donation recorded by mistake, to be voided.")
+class VoidDonationInput:
+    donation_id: strawberry.ID = strawberry.field(description="The donation.")
+    reason: str = strawberry.field(description="Why it was a mistake.")
+    idempotency_key: str = strawberry.field(description=_KEY)
+
+
+@strawberry.input(description="A cash count to take back.")
+class ReverseCashCountInput:
+    cash_count_id: strawberry.ID = strawberry.field(description="The count: its fund's latest.")
+    reason: str = strawberry.field(description="Why.")
+    idempotency_key: str = strawberry.field(description=_KEY)
+
+
+@strawberry.input(description="An approved disbursement to withdraw before payment.")
+class CancelDisbursementInput:
+    disbursement_id: strawberry.ID = strawberry.field(description="The disbursement.")
+    reason: str = strawberry.field(description="Why.")
+    idempotency_key: str = strawberry.field(description=_KEY)
+
+
+@strawberry.input(description="A statement import to undo.")
+class UndoStatementImportInput:
+    import_id: strawberry.ID = strawberry.field(description="The import.")
+    reason: str = strawberry.field(description="Why.")
+    idempotency_key: str = strawberry.field(description=_KEY)
+
+
+@strawberry.type(description="Result of voidDonation.")
+class VoidDonationPayload:
+    donation: Donation | None = strawberry.field(description="The donation, now VOIDED.")
+    errors: list[UserError] = strawberry.field(description="Why it was refused.")
+
+
+@strawberry.type(description="Result of reverseCashCount.")
+class ReverseCashCountPayload:
+    cash_count: CashCount | None = strawberry.field(description="The count taken back.")
+    errors: list[UserError] = strawberry.field(description="Why it was refused.")
+
+
+@strawberry.type(description="Result of undoStatementImport.")
+class UndoStatementImportPayload:
+    statement_import: StatementImport | None = strawberry.field(description="The import undone.")
+    errors: list[UserError] = strawberry.field(description="Why it was refused.")
+
+
+@strawberry.type(description="Undoing a record together with its journal entry.")
+class UndoMutations:
+    @strawberry.mutation(
+        description="Void a donation recorded by mistake, before anything settled it: its "
+        "entry is reversed and the donation is VOIDED. After settlement, refund it instead."
+    )
+    async def void_donation(self, info: Info, input: VoidDonationInput) -> VoidDonationPayload:
+        row, errors = await run(
+            undo.void_donation,
+            info.context.engine,
+            await info.context.viewer(),
+            donation_id=input.donation_id,
+            reason=input.reason,
+            key=input.idempotency_key,
+        )
+        if row is not None:
+            await info.context.app.events.publish(row.campaign_id)
+        donation = Donation.in_visible_fund(row) if row is not None else None
+        return VoidDonationPayload(donation=donation, errors=errors)
+
+    @strawberry.mutation(
+        description="Take back the fund's latest cash count while its cash is still on hand: "
+        "the cash is uncounted again."
+    )
+    async def reverse_cash_count(
+        self, info: Info, input: ReverseCashCountInput
+    ) -> ReverseCashCountPayload:
+        row, errors = await run(
+            undo.reverse_cash_count,
+            info.context.engine,
+            await info.context.viewer(),
+            cash_count_id=input.cash_count_id,
+            reason=input.reason,
+            key=input.idempotency_key,
+        )
+        count = CashCount.of(row) if row is not None else None
+        return ReverseCashCountPayload(cash_count=count, errors=errors)
+
+    @strawberry.mutation(
+        description="Withdraw an APPROVED disbursement before it is paid: its approval is "
+        "reversed and it is CANCELLED."
+    )
+    async def cancel_disbursement(
+        self, info: Info, input: CancelDisbursementInput
+    ) -> DisbursementPayload:
+        row, errors = await run(
+            undo.cancel_disbursement,
+            info.context.engine,
+            await info.context.viewer(),
+            disbursement_id=input.disbursement_id,
+            reason=input.reason,
+            key=input.idempotency_key,
+        )
+        result = Disbursement.of(row) if row is not None else None
+        return DisbursementPayload(disbursement=result, errors=errors)
+
+    @strawberry.mutation(
+        description="Undo a statement import nothing later depends on: its payout entry is "
+        "reversed and the donations it settled are RECEIVED again; its lines no longer count."
+    )
+    async def undo_statement_import(
+        self, info: Info, input: UndoStatementImportInput
+    ) -> UndoStatementImportPayload:
+        row, errors = await run(
+            undo.undo_statement_import,
+            info.context.engine,
+            await info.context.viewer(),
+            import_id=input.import_id,
+            reason=input.reason,
+            key=input.idempotency_key,
+        )
+        result = StatementImport.of(row) if row is not None else None
+        return UndoStatementImportPayload(statement_import=result, errors=errors)
