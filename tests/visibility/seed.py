@@ -127,7 +127,10 @@ async def seed(world: World) -> Seeded:
         d[f"goods{tag}"] = await _donate(w, fund, "IN_KIND", "240.00", donorName=f"实物捐赠人{tag}")
         d[f"anonymous{tag}"] = await _donate(w, fund, "CASH", "20.00", anonymous=True)
     # The partner signed with the first community gives to its fund; the partner of the
-    # second community gives to the first community's fund too.
+    # second community signs with the first too and gives to both funds.
+    sign = """mutation($c: ID!) { registerPartner(input: {name: "爱酷体育", kind: BUSINESS,
+      communityId: $c, signedOn: "2023-05-21"}) { partner { id } errors { code message } } }"""
+    await _ok(w, sign, {"c": w.community}, "registerPartner", w.admin)
     d["partnerOwn"] = await _donate(
         w,
         w.fund,
@@ -144,6 +147,15 @@ async def seed(world: World) -> Seeded:
         partnerId=w.other_partner_id,
         donorName="爱酷体育",
         externalRef="BANKSECRETQ",
+    )
+    d["otherPartnerHome"] = await _donate(
+        w,
+        w.other_fund,
+        "BANK_TRANSFER",
+        "700.00",
+        partnerId=w.other_partner_id,
+        donorName="爱酷体育",
+        externalRef="BANKSECRETR",
     )
     for partner, hours in ((w.partner_id, "3.5"), (w.other_partner_id, "2")):
         i = {

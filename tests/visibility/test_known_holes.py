@@ -9,6 +9,8 @@ OWN_GIFT = """query($id: ID!) { node(id: $id) { ... on Donation { amount { amoun
   balances { total { amount } } donations(first: 5) { edges { node { donorName } } } } } } } } } }"""
 PARTNER_OF_GIFT = """query($id: ID!) { node(id: $id) { ... on Donation { donorName
   partner { name partnerships { certificateNo } contributionTotals { money { amount } } } } } }"""
+GIFTS_OF_PARTNER = """query($id: ID!) { node(id: $id) { ... on Partner {
+  contributions(first: 10) { edges { node { kind donation { id } } } } } } }"""
 EMPTY_LISTS = """{ funds { edges { node { id } } } partners { edges { node { id } } }
   subdistricts { edges { node { name funds { edges { node { id } } }
   communities { edges { node { name partners { edges { node { id } } } } } } } } } }"""
@@ -37,15 +39,22 @@ async def test_a_partner_reads_its_gift_and_the_funds_public_face_not_the_ledger
     assert funds == {"ETGY"}
 
 
-async def test_staff_do_not_read_another_communitys_partner_through_a_donation(world):
+async def test_staff_see_a_partner_and_its_gifts_only_within_their_community(world):
     seeded = await seed(world)
-    gift = seeded.donations["otherPartner"]  # to this community's fund, by the other's partner
-    seen = await world.api.data(PARTNER_OF_GIFT, {"id": gift}, token=world.staff)
-    assert seen["node"] == {"donorName": "爱酷体育", "partner": None}
-    other_staff = await world.api.data(PARTNER_OF_GIFT, {"id": gift}, token=world.other_staff)
-    assert other_staff["node"] is None  # the donation is to a fund of another community
-    fin = await world.api.data(PARTNER_OF_GIFT, {"id": gift}, token=world.fin)
-    assert fin["node"]["partner"]["name"] == "爱酷体育"
+    # 爱酷体育 signed with both communities and gave to both funds.
+    here, there = seeded.donations["otherPartner"], seeded.donations["otherPartnerHome"]
+    for staff, mine, theirs in ((world.staff, here, there), (world.other_staff, there, here)):
+        seen = await world.api.data(PARTNER_OF_GIFT, {"id": mine}, token=staff)
+        assert seen["node"]["partner"]["name"] == "爱酷体育"
+        assert (await world.api.data(PARTNER_OF_GIFT, {"id": theirs}, token=staff))["node"] is None
+        gifts = await world.api.data(GIFTS_OF_PARTNER, {"id": world.other_partner_id}, token=staff)
+        edges = gifts["node"]["contributions"]["edges"]
+        found = sorted(
+            ((e["node"]["kind"], (e["node"]["donation"] or {}).get("id")) for e in edges), key=str
+        )
+        # Its gift to the other community's fund is a contribution they see; the donation not.
+        expected = [("MONEY", mine), ("MONEY", None), ("VOLUNTEER_SERVICE", None)]
+        assert found == sorted(expected, key=str)
 
 
 async def test_lists_a_viewer_may_see_nothing_of_are_empty(world):
