@@ -95,37 +95,40 @@ async def _cash(world: World, fund: str, staff: str) -> None:
     await _ok(world, DEPOSIT, {"i": i}, "depositCash", staff)
 
 
+async def _every_channel(w: World, fund: str, tag: str, campaign: str) -> dict[str, str]:
+    d = {}
+    d[f"online{tag}"] = await _donate(
+        w,
+        fund,
+        "ONLINE",
+        "88.00",
+        donorName=f"线上捐赠人{tag}",
+        externalRef=f"WXSECRET{tag}",
+        campaignId=campaign,
+    )
+    d[f"cash{tag}"] = await _donate(
+        w, fund, "CASH", "300.00", donorName=f"现金捐赠人{tag}", campaignId=campaign
+    )
+    d[f"sale{tag}"] = await _donate(w, fund, "CHARITY_SALE", "50.00", donorName=f"义卖摊主{tag}")
+    d[f"bank{tag}"] = await _donate(
+        w,
+        fund,
+        "BANK_TRANSFER",
+        "1000.00",
+        donorName=f"转账捐赠人{tag}",
+        externalRef=f"BANKSECRET{tag}",
+    )
+    d[f"goods{tag}"] = await _donate(w, fund, "IN_KIND", "240.00", donorName=f"实物捐赠人{tag}")
+    d[f"anonymous{tag}"] = await _donate(w, fund, "CASH", "20.00", anonymous=True)
+    return d
+
+
 async def seed(world: World) -> Seeded:
     w = world
     other_campaign = (await _ok(w, CAMPAIGN, {"f": w.other_fund}, "createCampaign"))["campaign"]
     other_campaign_id = other_campaign["id"]
-    d = {}
-    for fund, tag, campaign in ((w.fund, "A", w.campaign), (w.other_fund, "B", other_campaign_id)):
-        d[f"online{tag}"] = await _donate(
-            w,
-            fund,
-            "ONLINE",
-            "88.00",
-            donorName=f"线上捐赠人{tag}",
-            externalRef=f"WXSECRET{tag}",
-            campaignId=campaign,
-        )
-        d[f"cash{tag}"] = await _donate(
-            w, fund, "CASH", "300.00", donorName=f"现金捐赠人{tag}", campaignId=campaign
-        )
-        d[f"sale{tag}"] = await _donate(
-            w, fund, "CHARITY_SALE", "50.00", donorName=f"义卖摊主{tag}"
-        )
-        d[f"bank{tag}"] = await _donate(
-            w,
-            fund,
-            "BANK_TRANSFER",
-            "1000.00",
-            donorName=f"转账捐赠人{tag}",
-            externalRef=f"BANKSECRET{tag}",
-        )
-        d[f"goods{tag}"] = await _donate(w, fund, "IN_KIND", "240.00", donorName=f"实物捐赠人{tag}")
-        d[f"anonymous{tag}"] = await _donate(w, fund, "CASH", "20.00", anonymous=True)
+    d = await _every_channel(w, w.fund, "A", w.campaign)
+    d.update(await _every_channel(w, w.other_fund, "B", other_campaign_id))
     # The partner signed with the first community gives to its fund; the partner of the
     # second community signs with the first too and gives to both funds.
     sign = """mutation($c: ID!) { registerPartner(input: {name: "爱酷体育", kind: BUSINESS,
