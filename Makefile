@@ -25,6 +25,7 @@ ide:
 run: $(VENV)/.installed ide
 	$(BIN)/jinlin migrate
 	$(BIN)/jinlin seed-demo
+	$(BIN)/python scripts/demo_address.py http://127.0.0.1:8000
 	$(BIN)/jinlin serve --host 127.0.0.1 --port 8000
 
 browser-deps: $(VENV)/.installed-test
