@@ -141,3 +141,21 @@ async def test_no_origins_by_default(server):
         )
         assert answer.status_code == 405
         assert "access-control-allow-origin" not in answer.headers
+
+
+def test_the_origins_setting():
+    from config import ConfigError, load_settings
+
+    env = {"JINLIN_SECRET_KEY": "s" * 40}
+    assert load_settings(env).cors_origins == ()
+    listed = load_settings(
+        env | {"JINLIN_CORS_ORIGINS": " https://App.example.org/, http://127.0.0.1:5173 ,"}
+    )
+    assert listed.cors_origins == ("https://app.example.org", "http://127.0.0.1:5173")
+    for bad in ("*", "app.example.org", "https://app.example.org/path", "ftp://x.org"):
+        try:
+            load_settings(env | {"JINLIN_CORS_ORIGINS": bad})
+        except ConfigError as exc:
+            assert "JINLIN_CORS_ORIGINS" in str(exc)
+        else:
+            raise AssertionError(f"{bad!r} was accepted")
