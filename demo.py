@@ -1,10 +1,11 @@
-"""Demo data from the programme Jinlin serves: Zhongyuan District, Zhengzhou, and a
-2023 Neighbours' Festival day, posted through the same use cases as the API."""
+"""Demo data from the programme Jinlin serves: Zhongyuan District, Zhengzhou, a 2023
+Neighbours' Festival day, and a festival running now (so the live board takes donations
+right after `make run`), posted through the same use cases as the API."""
 
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -12,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.models import SubdistrictRow
+from db.models import CampaignRow, SubdistrictRow
 from db.uow import read_session
 from resolvers import cash, disbursements, donations, funds, partners, places
 from resolvers.auth import Viewer
@@ -47,6 +48,38 @@ PARTNERS = [
     ("正商金城世家物业", "BUSINESS", "儿童公园社区"),
     ("爱酷体育", "BUSINESS", "锦艺西社区"),
 ]
+# The festival running now, in the subdistrict fund: (partner, what, amount or hours, note).
+# With the 2023 day's, every partner has several contributions.
+LIVE_PARTNER_GIFTS = [
+    ("郑州四六〇医院", "BANK_TRANSFER", "2000.00", None),
+    ("郑州四六〇医院", "SERVICE", "4", "邻居节义诊咨询"),
+    ("浦发银行百花路支行", "BANK_TRANSFER", "3000.00", None),
+    ("浦发银行百花路支行", "SERVICE", "3", "金融知识进社区"),
+    ("建设银行百花路支行", "BANK_TRANSFER", "5000.00", None),
+    ("建设银行百花路支行", "IN_KIND", "800.00", "爱心书包 40 个"),
+    ("标榜美容美发学校", "SERVICE", "6", "邻居节义剪"),
+    ("标榜美容美发学校", "CHARITY_SALE", "650.00", "学员作品义卖"),
+    ("国网郑州供电公司", "SERVICE", "5", "楼道用电安全检查"),
+    ("国网郑州供电公司", "BANK_TRANSFER", "2000.00", None),
+    ("国网郑州供电公司", "IN_KIND", "1200.00", "节能台灯 30 盏"),
+    ("正商金城世家物业", "IN_KIND", "1500.00", "矿泉水 100 箱"),
+    ("正商金城世家物业", "SERVICE", "8", "邻居节志愿服务"),
+    ("爱酷体育", "IN_KIND", "900.00", "儿童体育器材"),
+    ("爱酷体育", "SERVICE", "4", "亲子运动会"),
+    ("爱酷体育", "BANK_TRANSFER", "1000.00", None),
+]
+# Residents' gifts to it: (donor or None for anonymous, channel, amount).
+LIVE_GIFTS = [
+    ("张三丰", "ONLINE", "200.00"),
+    ("李小龙", "ONLINE", "88.88"),
+    (None, "CASH", "1268.50"),
+    ("王芳", "ONLINE", "520.00"),
+    ("赵敏", "CHARITY_SALE", "366.00"),
+    (None, "ONLINE", "50.00"),
+    ("孙小梅", "ONLINE", "100.00"),
+    ("周杰", "CASH", "300.00"),
+]
+LIVE_GOAL = "30000.00"
 SYSTEM = Viewer(user_id=0, username="seed-demo", roles=frozenset({"ADMIN", "FINANCE"}))
 
 
@@ -111,7 +144,7 @@ async def seed_demo(engine: AsyncEngine) -> str:
         restricted_purpose=None,
     )
     jsl_sub = await _subdistrict_id(engine, "建设路街道")
-    await funds.open_fund(
+    jsl = await funds.open_fund(
         engine,
         SYSTEM,
         code="JSL",
@@ -296,15 +329,87 @@ async def seed_demo(engine: AsyncEngine) -> str:
         at=_at(date(2023, 6, 15), 10, 0),
     )
 
+    live = await seed_live_festival(engine, jsl.id, partner_ids, datetime.now(UTC))
     lines = [
-        "demo loaded: 中原区, 8 subdistricts, 9 communities, 7 partners, 3 funds, the 2023 邻居节 campaign",
-        f"campaign id for the live board: /board/{campaign_gid}",
-        "public page: /funds/ETGY",
+        "demo loaded: 中原区, 8 subdistricts, 9 communities, 7 partners, 3 funds,"
+        " the 2023 邻居节 campaign and a festival running now",
+        f"live board of the festival running now: /board/{to_global_id('Campaign', live.id)}",
+        f"the 2023 邻居节's board: /board/{campaign_gid}",
+        "public pages: /funds/ETGY, /funds/JSL",
         "",
         "demo users (passwords are generated now and shown only once):",
     ]
     lines += [f"  {name:<8} {pw}" for name, pw in passwords.items()]
     return "\n".join(lines)
+
+
+async def seed_live_festival(
+    engine: AsyncEngine, fund_pk: int, partner_ids: dict[str, int], now: datetime
+) -> CampaignRow:
+    """A festival whose window holds `now`, with a goal, partly raised: gifts spread over
+    the hours before `now`, so none is in the future whenever the demo is loaded."""
+    today = now.astimezone(SHANGHAI).date()
+    fund_gid = to_global_id("Fund", fund_pk)
+    campaign = await funds.create_campaign(
+        engine,
+        SYSTEM,
+        fund_id=fund_gid,
+        name=f"{today.year}建设路街道邻居节",
+        starts_at=_at(today - timedelta(days=2), 8, 0),
+        ends_at=_at(today + timedelta(days=14), 20, 0),
+        goal=(Decimal(LIVE_GOAL), "CNY"),
+    )
+    gifts = [(None, donor, how, amount, None) for donor, how, amount in LIVE_GIFTS] + [
+        (partner, None, what, amount, note) for partner, what, amount, note in LIVE_PARTNER_GIFTS
+    ]
+    for n, (partner, donor, channel, amount, note) in enumerate(gifts):
+        at = now - timedelta(hours=len(gifts) - n, minutes=7 * n % 60)
+        key = f"demo-live-{n}"
+        partner_gid = partner and to_global_id("Partner", partner_ids[partner])
+        if channel == "SERVICE":
+            await partners.record_service(
+                engine,
+                SYSTEM,
+                partner_id=partner_gid,
+                hours=Decimal(amount),
+                description=note,
+                occurred_at=at,
+                idempotency_key=key,
+            )
+            continue
+        await donations.record_donation(
+            engine,
+            SYSTEM,
+            donations.DonationInput(
+                fund_id=fund_gid,
+                campaign_id=to_global_id("Campaign", campaign.id),
+                channel=channel,
+                amount=Decimal(amount),
+                currency="CNY",
+                idempotency_key=key,
+                received_at=at,
+                donor_name=donor,
+                anonymous=donor is None and partner is None,
+                partner_id=partner_gid,
+                description=note or ("现场捐款箱" if channel == "CASH" else None),
+                external_ref=f"LIVE{today:%Y%m%d}-{n:04d}"
+                if channel in ("ONLINE", "BANK_TRANSFER")
+                else None,
+            ),
+        )
+    return campaign
+
+
+async def running_campaigns(engine: AsyncEngine, now: datetime) -> list[CampaignRow]:
+    """Campaigns whose window holds `now`, goal first: the boards worth opening."""
+    async with read_session(engine) as session:
+        rows = await session.scalars(
+            select(CampaignRow)
+            .where(CampaignRow.starts_at <= now)
+            .where((CampaignRow.ends_at.is_(None)) | (CampaignRow.ends_at > now))
+            .order_by(CampaignRow.goal_fen.is_(None), CampaignRow.id)
+        )
+        return list(rows)
 
 
 async def _subdistrict_id(engine: AsyncEngine, name: str) -> int:
