@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -17,6 +18,7 @@ from ledger.tables import AccountRow, EntryRow, PostingRow
 # Rows per statement when reading candidates or writing lines: under asyncpg's
 # bind-parameter limit (32767) with room to spare.
 CHUNK = 2000
+OPEN_STATUSES = ("UNMATCHED", "DISCREPANCY")
 
 
 def chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
@@ -157,3 +159,70 @@ async def line_counts(session: AsyncSession, import_id: int) -> dict[str, int]:
         .group_by(StatementLineRow.status)
     )
     return {status: int(n) for status, n in rows}
+
+
+# ---------------------------------------------------------------- the reconciliation view
+# Each as of now (at=None) or as things stood at the end of `at`; undone imports left out.
+
+
+async def statement_bank_at(session: AsyncSession, fund_id: int, at: datetime | None) -> int | None:
+    """The closing balance of the fund's latest bank statement."""
+    imports = StatementImportRow
+    latest = select(imports.closing_balance_fen).where(
+        imports.fund_id == fund_id, imports.source == "BANK", imports.undone_at.is_(None)
+    )
+    if at is not None:
+        latest = latest.where(imports.imported_at <= at)
+    return await session.scalar(latest.order_by(imports.id.desc()).limit(1))
+
+
+async def open_lines_at(
+    session: AsyncSession, fund_id: int, at: datetime | None
+) -> list[StatementLineRow]:
+    imports = StatementImportRow
+    lines = (
+        select(StatementLineRow)
+        .join(imports, imports.id == StatementLineRow.import_id)
+        .where(imports.undone_at.is_(None), StatementLineRow.fund_id == fund_id)
+    )
+    if at is None:
+        lines = lines.where(StatementLineRow.status.in_(OPEN_STATUSES))
+    else:
+        # Open then: open now, or resolved after `at`.
+        lines = lines.where(
+            imports.imported_at <= at,
+            or_(
+                StatementLineRow.status.in_(OPEN_STATUSES),
+                and_(StatementLineRow.status == "RESOLVED", StatementLineRow.resolved_at > at),
+            ),
+        )
+    ordered = lines.order_by(StatementLineRow.import_id, StatementLineRow.line_no)
+    return list((await session.scalars(ordered)).all())
+
+
+async def unsettled_online_at(
+    session: AsyncSession, fund_id: int, at: datetime | None
+) -> list[DonationRow]:
+    """Online donations no settlement file had settled (nor refund or void undone)."""
+    donations = select(DonationRow).where(
+        DonationRow.fund_id == fund_id, DonationRow.channel == "ONLINE"
+    )
+    if at is None:
+        donations = donations.where(DonationRow.status == "RECEIVED")
+    else:
+        settled = aliased(EntryRow)
+        refunded = aliased(EntryRow)
+        voided = aliased(EntryRow)
+        donations = (
+            donations.outerjoin(settled, settled.id == DonationRow.settled_entry_id)
+            .outerjoin(refunded, refunded.id == DonationRow.refund_entry_id)
+            .outerjoin(voided, voided.id == DonationRow.void_entry_id)
+            .where(
+                DonationRow.received_at <= at,
+                or_(settled.id.is_(None), settled.effective_at > at),
+                or_(refunded.id.is_(None), refunded.effective_at > at),
+                or_(voided.id.is_(None), voided.effective_at > at),
+            )
+        )
+    ordered = donations.order_by(DonationRow.received_at, DonationRow.id)
+    return list((await session.scalars(ordered)).all())

@@ -16,9 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-from sqlalchemy.orm import aliased
 
 from db import statements as statements_db
 from db.models import DonationRow, FundRow
@@ -29,7 +27,6 @@ from ledger import accounts as A
 from ledger import idempotency, reports, store
 from ledger.entries import PostingSpec
 from ledger.errors import PeriodClosed
-from ledger.tables import EntryRow
 from reconciliation.detect import ParsedStatement, read_statement
 from reconciliation.statement_files import (
     BankLine,
@@ -47,9 +44,7 @@ from resolvers.validation import instant, text
 
 SOURCES = ("PAYMENT_CHANNEL", "BANK")
 RESOLUTIONS = ("IGNORE", "SUSPENSE")
-OPEN_STATUSES = ("UNMATCHED", "DISCREPANCY")
-# The funds' calendar when the caller does not pass one (config's default).
-DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
+OPEN_STATUSES = statements_db.OPEN_STATUSES
 
 Progress = Callable[[str, int, int], None]
 
@@ -569,66 +564,9 @@ async def reconciliation(
             when = at
             balances = (await reports.balances_at(session, [fund.id], at)).get(fund.id, {})
 
-        imports = StatementImportRow
-        latest = select(imports.closing_balance_fen).where(
-            imports.fund_id == fund.id, imports.source == "BANK", imports.undone_at.is_(None)
-        )
-        if at is not None:
-            latest = latest.where(imports.imported_at <= at)
-        statement_bank = await session.scalar(latest.order_by(imports.id.desc()).limit(1))
-
-        lines = (
-            select(StatementLineRow)
-            .join(imports, imports.id == StatementLineRow.import_id)
-            .where(imports.undone_at.is_(None))
-        )
-        if at is None:
-            lines = lines.where(
-                StatementLineRow.fund_id == fund.id, StatementLineRow.status.in_(OPEN_STATUSES)
-            )
-        else:
-            # Open then: open now, or resolved after `at`.
-            lines = lines.where(
-                StatementLineRow.fund_id == fund.id,
-                imports.imported_at <= at,
-                or_(
-                    StatementLineRow.status.in_(OPEN_STATUSES),
-                    and_(StatementLineRow.status == "RESOLVED", StatementLineRow.resolved_at > at),
-                ),
-            )
-        unmatched = list(
-            (
-                await session.scalars(
-                    lines.order_by(StatementLineRow.import_id, StatementLineRow.line_no)
-                )
-            ).all()
-        )
-
-        donations = select(DonationRow).where(
-            DonationRow.fund_id == fund.id, DonationRow.channel == "ONLINE"
-        )
-        if at is None:
-            donations = donations.where(DonationRow.status == "RECEIVED")
-        else:
-            settled = aliased(EntryRow)
-            refunded = aliased(EntryRow)
-            voided = aliased(EntryRow)
-            donations = (
-                donations.outerjoin(settled, settled.id == DonationRow.settled_entry_id)
-                .outerjoin(refunded, refunded.id == DonationRow.refund_entry_id)
-                .outerjoin(voided, voided.id == DonationRow.void_entry_id)
-                .where(
-                    DonationRow.received_at <= at,
-                    or_(settled.id.is_(None), settled.effective_at > at),
-                    or_(refunded.id.is_(None), refunded.effective_at > at),
-                    or_(voided.id.is_(None), voided.effective_at > at),
-                )
-            )
-        unsettled = list(
-            (
-                await session.scalars(donations.order_by(DonationRow.received_at, DonationRow.id))
-            ).all()
-        )
+        statement_bank = await statements_db.statement_bank_at(session, fund.id, at)
+        unmatched = await statements_db.open_lines_at(session, fund.id, at)
+        unsettled = await statements_db.unsettled_online_at(session, fund.id, at)
     return ReconciliationView(
         fund=fund,
         at=when,
