@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from db import directory
 from db.models import CampaignRow, CommunityRow, FundRow, SubdistrictRow
 from db.uow import read_session
 from ledger import accounts as A
@@ -134,7 +135,7 @@ async def open_fund(cmd: OpenFund, uow: UnitOfWork) -> FundRow:
             raise not_found("community", "communityId")
         if subdistrict_pk is not None and await session.get(SubdistrictRow, subdistrict_pk) is None:
             raise not_found("subdistrict", "subdistrictId")
-        if await session.scalar(select(FundRow.id).where(FundRow.code == code)):
+        if await directory.fund_code_taken(session, code):
             raise invalid(f"fund code {code} is taken", "code")
         fund = FundRow(
             code=code,

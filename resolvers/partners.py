@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from db import directory
 from db.models import CommunityRow, ContributionRow, PartnerRow, PartnershipRow
 from db.uow import read_session
 from ledger import idempotency
@@ -94,19 +95,12 @@ async def register_partner(cmd: RegisterPartner, uow: UnitOfWork) -> PartnerRow:
             raise not_found("community", "communityId")
         # The same organisation may sign with several communities: one partner,
         # one partnership per community, never two with the same community.
-        partner = await session.scalar(
-            select(PartnerRow).where(PartnerRow.name == name, PartnerRow.kind == kind)
-        )
+        partner = await directory.partner_of_kind(session, name, kind)
         if partner is None:
             partner = PartnerRow(name=name, kind=kind)
             session.add(partner)
             await session.flush()
-        elif await session.scalar(
-            select(PartnershipRow.id).where(
-                PartnershipRow.partner_id == partner.id,
-                PartnershipRow.community_id == community_pk,
-            )
-        ):
+        elif await directory.has_partnership(session, partner.id, community_pk):
             raise invalid(f"{name} has already signed with this community", "communityId")
         session.add(
             PartnershipRow(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db import directory
 from db.models import CommunityRow, GridRow, SubdistrictRow
 from db.uow import read_session
 from resolvers.auth import Action, authorize
@@ -22,12 +23,7 @@ async def create_subdistrict(cmd: CreateSubdistrict, uow: UnitOfWork) -> Subdist
     name = text(cmd.name, "name")
     district = text(cmd.district, "district")
     async with uow.transaction() as session:
-        taken = await session.scalar(
-            select(SubdistrictRow.id).where(
-                SubdistrictRow.district == district, SubdistrictRow.name == name
-            )
-        )
-        if taken:
+        if await directory.subdistrict_taken(session, district, name):
             raise invalid(f"{district} already has a subdistrict named {name}", "name")
         row = SubdistrictRow(name=name, district=district)
         session.add(row)
@@ -47,12 +43,7 @@ async def create_community(cmd: CreateCommunity, uow: UnitOfWork) -> CommunityRo
     async with uow.transaction() as session:
         if await session.get(SubdistrictRow, sub_pk) is None:
             raise not_found("subdistrict", "subdistrictId")
-        taken = await session.scalar(
-            select(CommunityRow.id).where(
-                CommunityRow.subdistrict_id == sub_pk, CommunityRow.name == name
-            )
-        )
-        if taken:
+        if await directory.community_taken(session, sub_pk, name):
             raise invalid(f"this subdistrict already has a community named {name}", "name")
         row = CommunityRow(subdistrict_id=sub_pk, name=name)
         session.add(row)

@@ -18,9 +18,10 @@ from datetime import timedelta
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import URL, select
+from sqlalchemy import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db import directory
 from db.models import CommunityRow, PartnerRow, UserRow
 from db.types import utcnow
 from db.uow import read_session
@@ -182,7 +183,7 @@ async def login(cmd: Login, uow: UnitOfWork, keys: TokenKeys):
     username = cmd.username[:USERNAME_MAX]
     check_login_allowed(username)
     async with uow.reading() as session:
-        user = await session.scalar(select(UserRow).where(UserRow.username == username))
+        user = await directory.user_named(session, username)
     if not await verify_password(user.password_hash if user else None, cmd.password):
         login_failed(username)
         raise UseCaseError("UNAUTHENTICATED", "wrong username or password")
@@ -222,7 +223,7 @@ async def create_user(cmd: CreateUser, uow: UnitOfWork) -> UserRow:
             raise not_found("community", "communityId")
         if cmd.partner_id is not None and await session.get(PartnerRow, cmd.partner_id) is None:
             raise not_found("partner", "partnerId")
-        if await session.scalar(select(UserRow.id).where(UserRow.username == cmd.username)):
+        if await directory.user_named(session, cmd.username) is not None:
             raise invalid(f"username {cmd.username!r} is taken", "username")
         user = UserRow(
             username=cmd.username,
