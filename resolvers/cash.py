@@ -11,6 +11,7 @@ from resolvers.auth import Action, authorize
 from resolvers.commands import DepositCash, RecordCashCount
 from resolvers.errors import UseCaseError, invalid, not_found
 from resolvers.funds import amount_in, fund_for, require_open
+from resolvers.ids import stored_ref
 from resolvers.unit_of_work import UnitOfWork
 from resolvers.validation import text
 
@@ -46,7 +47,7 @@ async def record_cash_count(cmd: RecordCashCount, uow: UnitOfWork) -> CashCountR
     names = _counters(cmd.counted_by)
     counted = cmd.counted
     request = {
-        "fund": cmd.fund_id,
+        "fund": stored_ref("Fund", cmd.fund_id),
         "campaign": cmd.campaign_id,
         "counted": [str(counted.amount), counted.currency],
         "by": names,
@@ -101,7 +102,7 @@ async def deposit_cash(cmd: DepositCash, uow: UnitOfWork) -> EntryRow:
     bank_ref = text(cmd.bank_ref, "bankRef", required=False)
     amount = cmd.amount
     request = {
-        "fund": cmd.fund_id,
+        "fund": stored_ref("Fund", cmd.fund_id),
         "amount": [str(amount.amount), amount.currency],
         "bankRef": bank_ref,
     }

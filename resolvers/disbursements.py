@@ -14,6 +14,7 @@ from resolvers.auth import Action, Viewer, authorize
 from resolvers.commands import DecideDisbursement, RequestDisbursement
 from resolvers.errors import UseCaseError
 from resolvers.funds import amount_in, fund_for, owning_fund, require_open
+from resolvers.ids import stored_ref
 from resolvers.unit_of_work import UnitOfWork
 from resolvers.validation import text
 
@@ -38,7 +39,7 @@ async def request_disbursement(cmd: RequestDisbursement, uow: UnitOfWork) -> Dis
     purpose = text(cmd.purpose, "purpose", max_length=500)
     amount = cmd.amount
     request = {
-        "fund": cmd.fund_id,
+        "fund": stored_ref("Fund", cmd.fund_id),
         "amount": [str(amount.amount), amount.currency],
         "payee": payee,
         "purpose": purpose,
@@ -136,7 +137,7 @@ async def decide_disbursement(cmd: DecideDisbursement, uow: UnitOfWork) -> Disbu
     note = text(cmd.note, "note", max_length=500, required=False)
     operation = f"{cmd.decision}Disbursement"
     fingerprint = idempotency.fingerprint(
-        operation, {"disbursement": cmd.disbursement_id, "note": note}
+        operation, {"disbursement": stored_ref("Disbursement", cmd.disbursement_id), "note": note}
     )
     async with uow.transaction() as session:
         row, fund = await _locked_disbursement(session, viewer, cmd.disbursement_id)

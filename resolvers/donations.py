@@ -21,6 +21,7 @@ from resolvers.auth import Action, authorize
 from resolvers.commands import RecordDonation, RefundDonation
 from resolvers.errors import UseCaseError, invalid, not_found
 from resolvers.funds import amount_in, checked_fund, owning_fund, require_open
+from resolvers.ids import stored_ref
 from resolvers.unit_of_work import UnitOfWork
 from resolvers.validation import instant, text
 
@@ -80,7 +81,7 @@ def _check(cmd: RecordDonation, uow: UnitOfWork) -> _Checked:
     if not (donor or cmd.partner_id is not None or cmd.anonymous):
         raise invalid("name the donor, the partner, or mark the gift anonymous", "donorName")
     request = {
-        "fund": cmd.fund_id,
+        "fund": stored_ref("Fund", cmd.fund_id),
         "channel": cmd.channel,
         "amount": str(cmd.amount),
         "currency": cmd.currency,

@@ -13,7 +13,7 @@ from resolvers.auth import Action, Viewer, authorize
 from resolvers.commands import ClosePeriod, PostingLine, PostJournalEntry, ReverseJournalEntry
 from resolvers.errors import invalid, not_found
 from resolvers.funds import amount_in, check_access, fund_for, owning_fund
-from resolvers.ids import decode_id
+from resolvers.ids import decode_id, stored_ref
 from resolvers.unit_of_work import UnitOfWork
 from resolvers.validation import instant, text
 
@@ -38,7 +38,7 @@ async def post_journal_entry(cmd: PostJournalEntry, uow: UnitOfWork) -> EntryRow
     if not 2 <= len(cmd.postings) <= MAX_POSTINGS:
         raise invalid(f"an entry has 2 to {MAX_POSTINGS} postings", "postings")
     request = {
-        "fund": cmd.fund_id,
+        "fund": stored_ref("Fund", cmd.fund_id),
         "memo": memo,
         "effectiveAt": effective_at,
         "postings": [

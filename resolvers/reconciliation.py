@@ -38,7 +38,7 @@ from resolvers.auth import Action, Viewer, authorize
 from resolvers.commands import ImportStatement, ResolveStatementLine
 from resolvers.errors import UseCaseError, invalid, not_found
 from resolvers.funds import fund_for, owning_fund
-from resolvers.ids import decode_id
+from resolvers.ids import decode_id, stored_ref
 from resolvers.unit_of_work import UnitOfWork
 from resolvers.validation import instant, text
 
@@ -114,7 +114,7 @@ def _check_import(cmd: ImportStatement) -> tuple[str | None, str]:
         raise invalid("payoutDate is for PAYMENT_CHANNEL imports only", "payoutDate")
     raw = csv if isinstance(csv, bytes) else csv.encode("utf-8", "surrogatepass")
     request = {
-        "fund": cmd.fund_id,
+        "fund": stored_ref("Fund", cmd.fund_id),
         "source": cmd.source,
         "payoutRef": payout_ref,
         "csv": hashlib.sha256(raw).hexdigest(),

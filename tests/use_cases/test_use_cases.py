@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import text
 
 from db.uow import read_session
 from ledger import accounts as A
@@ -54,6 +55,22 @@ async def test_a_donation_is_recorded_and_replayed_by_its_key(engine):
     with pytest.raises(LedgerError) as conflict:
         await donations.record_donation(_gift(place, "k1", amount="1.00"), place.uow)
     assert conflict.value.code == "IDEMPOTENCY_CONFLICT"
+
+
+# What the use case stored for _gift(place, "k1") in a fresh database when it still
+# took global IDs (commit d0afcaa): keys stored then must replay after the change.
+FINGERPRINT_BEFORE_COMMANDS = "8ba797009d0974361d7999fbd747b7452e742e3c2d9a104bcf3785fefc744255"
+
+
+async def test_fingerprints_name_the_fund_as_they_did_before_commands(engine):
+    place = await a_fund(engine)
+    assert (place.fund, place.campaign) == (1, 1)  # as when the fingerprint was taken
+    await donations.record_donation(_gift(place, "k1"), place.uow)
+    async with read_session(engine) as session:
+        stored = await session.scalar(
+            text("SELECT fingerprint FROM idempotency_keys WHERE key = 'k1'")
+        )
+    assert stored == FINGERPRINT_BEFORE_COMMANDS
 
 
 async def test_a_partner_gift_by_key_makes_a_contribution(engine):
