@@ -48,6 +48,10 @@ PARTNERS = [
     ("国网郑州供电公司", "PUBLIC_INSTITUTION", "民安社区"),
     ("正商金城世家物业", "BUSINESS", "儿童公园社区"),
     ("爱酷体育", "BUSINESS", "锦艺西社区"),
+    # A donation's partner must have a partnership in its fund's area (migration 0010):
+    # these two also sign where they give, in 建设路街道 (ETGY's community, JSL's area).
+    ("建设银行百花路支行", "BUSINESS", "儿童公园社区"),
+    ("爱酷体育", "BUSINESS", "百花社区"),
 ]
 # The festival running now, in the subdistrict fund: (partner, what, amount or hours, note).
 # With the 2023 day's, every partner has several contributions.
