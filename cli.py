@@ -15,6 +15,9 @@ def _serve(args) -> int:
 
     import uvicorn
 
+    from ops.logs import uvicorn_log_config
+    from ops.serving import metrics_folder
+
     settings = load_settings()  # refuse to start on a bad environment before forking workers
     settings.database_url  # noqa: B018 - starts the embedded server once, not per worker
     with socket.socket() as probe:
@@ -29,17 +32,19 @@ def _serve(args) -> int:
                 file=sys.stderr,
             )
             return 2
-    uvicorn.run(
-        "server:app_factory",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        loop="uvloop",
-        http="web.slow_clients:HeaderDeadlineProtocol",  # httptools with a header deadline
-        log_level="info",
-        access_log=False,
-    )
+    with metrics_folder():  # the workers' metrics, summed by /metrics
+        uvicorn.run(
+            "server:app_factory",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            loop="uvloop",
+            http="web.slow_clients:HeaderDeadlineProtocol",  # httptools with a header deadline
+            log_level="info",
+            log_config=uvicorn_log_config(settings.log_format),
+            access_log=False,  # ops/requests.py logs each request, with more
+        )
     return 0
 
 

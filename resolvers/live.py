@@ -5,6 +5,10 @@ PostgreSQL it travels through LISTEN/NOTIFY: every process listens on one channe
 and fans notifications out to its own subscribers, including its own
 notifications, so there is one path whatever the number of workers. The listener
 reconnects by itself when the database restarts.
+
+LISTEN needs a session of its own: behind PgBouncer in transaction mode it goes to
+`listen_url` (JINLIN_LISTEN_DATABASE_URL), a direct connection to the database, while
+NOTIFY, sent inside transactions, may go through the pooler.
 """
 
 from __future__ import annotations
@@ -20,13 +24,16 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ops import metrics
+
 log = logging.getLogger("jinlin.live")
 CHANNEL = "jinlin_campaign"
 
 
 class CampaignFeed:
-    def __init__(self, engine: AsyncEngine):
+    def __init__(self, engine: AsyncEngine, listen_url: str | None = None):
         self.engine = engine
+        self.listen_url = listen_url
         self._queues: dict[int, set[asyncio.Queue]] = defaultdict(set)
         self._task: asyncio.Task | None = None
 
@@ -63,15 +70,17 @@ class CampaignFeed:
     async def subscribe(self, campaign_id: int) -> AsyncIterator[asyncio.Queue]:
         queue: asyncio.Queue = asyncio.Queue(maxsize=1)
         self._queues[campaign_id].add(queue)
+        metrics.SUBSCRIPTIONS.inc()
         try:
             yield queue
         finally:
+            metrics.SUBSCRIPTIONS.dec()
             self._queues[campaign_id].discard(queue)
             if not self._queues[campaign_id]:
                 self._queues.pop(campaign_id, None)
 
     async def _listen_forever(self) -> None:
-        url = make_url(self.engine.url).set(drivername="postgresql")
+        url = make_url(self.listen_url or self.engine.url).set(drivername="postgresql")
         dsn = url.render_as_string(hide_password=False)
         delay = 0.2
         while True:
