@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format schema bench clean browser-deps db-stop
+.PHONY: run test lint format schema bench clean browser-deps pgbouncer-deps db-stop
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,10 @@ run: $(VENV)/.installed
 browser-deps: $(VENV)/.installed-test
 	bash scripts/browser-deps.sh
 
-test: $(VENV)/.installed-test browser-deps
+pgbouncer-deps:
+	bash scripts/pgbouncer-deps.sh
+
+test: $(VENV)/.installed-test browser-deps pgbouncer-deps
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test
