@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format schema bench clean browser-deps pgbouncer-deps db-stop
+.PHONY: run test lint format schema bench clean browser-deps pgbouncer-deps drills db-stop
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ pgbouncer-deps:
 
 test: $(VENV)/.installed-test browser-deps pgbouncer-deps
 	$(BIN)/python -m pytest
+
+drills: $(VENV)/.installed-test pgbouncer-deps
+	$(BIN)/python -m pytest -m drill -s tests/ops
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
