@@ -80,13 +80,12 @@ class CampaignFeed:
                 self._queues.pop(campaign_id, None)
 
     async def _listen_forever(self) -> None:
-        url = make_url(self.listen_url or self.engine.url).set(drivername="postgresql")
-        dsn = url.render_as_string(hide_password=False)
+        dsn, hosts = listen_dsn(self.listen_url or self.engine.url)
         delay = 0.2
         while True:
             conn = None
             try:
-                conn = await asyncpg.connect(dsn, timeout=5)
+                conn = await asyncpg.connect(dsn, timeout=5, **hosts)
                 await conn.add_listener(CHANNEL, self._on_notify)
                 delay = 0.2
                 # Wake every subscriber once: anything may have changed while away.
@@ -109,3 +108,20 @@ class CampaignFeed:
     def _on_notify(self, _conn, _pid, _channel, payload: str) -> None:
         with contextlib.suppress(ValueError):
             self._dispatch(int(payload))
+
+
+def listen_dsn(url) -> tuple[str, dict]:
+    """An asyncpg DSN for `url`, and the hosts to try apart from it. SQLAlchemy writes
+    several hosts (failover, target_session_attrs) as repeated host=H:P parameters,
+    of which asyncpg would read only the last: they go to asyncpg as lists instead."""
+    parsed = make_url(url).set(drivername="postgresql")
+    hosts = parsed.query.get("host")
+    if not isinstance(hosts, tuple):
+        return parsed.render_as_string(hide_password=False), {}
+    parsed = parsed.difference_update_query(["host"])
+    names, ports = [], []
+    for host in hosts:
+        name, _, port = host.rpartition(":") if ":" in host else (host, "", "")
+        names.append(name)
+        ports.append(int(port) if port else 5432)
+    return parsed.render_as_string(hide_password=False), {"host": names, "port": ports}

@@ -11,11 +11,13 @@ It builds two PostgreSQL servers of its own and takes about 30 s: it runs with
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import asyncpg
 import httpx
 import pytest
+import websockets
 
 from db.migrate import upgrade_async
 from tests.faults.harness import (
@@ -37,6 +39,11 @@ pytestmark = [
     pytest.mark.skipif(debian_bin_dir() is None, reason="Debian's PostgreSQL is not installed"),
 ]
 
+SUBSCRIBE = "subscription($c:ID!){campaignProgress(campaignId:$c){donationCount}}"
+CAMPAIGN = (
+    'mutation($f:ID!){createCampaign(input:{fundId:$f,name:"邻居节",'
+    'startsAt:"2023-01-01T00:00:00+08:00"}){campaign{id}}}'
+)
 DONATE = "mutation($i:RecordDonationInput!){recordDonation(input:$i){errors{code message}}}"
 CLIENTS = 6
 BEFORE, AFTER = 4.0, 4.0  # seconds of load before the kill, and after recovery
@@ -48,8 +55,8 @@ class Donors:
     """Clients that record donations one after another, each retried with its key
     until acknowledged, and remember what was acknowledged and when."""
 
-    def __init__(self, base_url: str, token: str, funds: list[str]):
-        self.base_url, self.token, self.funds = base_url, token, funds
+    def __init__(self, base_url: str, token: str, funds: list[str], campaign: str):
+        self.base_url, self.token, self.funds, self.campaign = base_url, token, funds, campaign
         self.acknowledged: dict[str, int] = {}  # externalRef → fen
         self.acks: list[tuple[float, float]] = []  # (attempt sent, acknowledged)
         self.stop_at: float | None = None
@@ -59,7 +66,9 @@ class Donors:
         async with httpx.AsyncClient(base_url=self.base_url, timeout=15) as http:
             i = 0
             while self.stop_at is None or time.monotonic() < self.stop_at:
-                inp = donation_input(self.funds[i % 2], f"c{n}-{i}", f"{n + 1}.{i % 100:02d}")
+                fund = self.funds[i % 2]
+                extra = {"campaignId": self.campaign} if fund == self.funds[0] else {}
+                inp = donation_input(fund, f"c{n}-{i}", f"{n + 1}.{i % 100:02d}", **extra)
                 await self._until_acknowledged(http, inp)
                 i += 1
 
@@ -78,6 +87,24 @@ class Donors:
                 pass
             self.failures += 1
             await asyncio.sleep(0.1)
+
+
+async def _watch(base_url: str, campaign: str, seen: list[tuple[float, int]]) -> None:
+    """One live board, reconnecting when its socket drops: (when, donation count)."""
+    url = base_url.replace("http", "ws") + "/graphql"
+    while True:
+        try:
+            async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as ws:
+                await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+                await ws.recv()
+                payload = {"query": SUBSCRIBE, "variables": {"c": campaign}}
+                await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+                async for message in ws:
+                    data = (json.loads(message).get("payload") or {}).get("data")
+                    if data:
+                        seen.append((time.monotonic(), data["campaignProgress"]["donationCount"]))
+        except (OSError, websockets.WebSocketException):
+            await asyncio.sleep(0.2)
 
 
 async def test_primary_dies_and_the_standby_takes_over():
@@ -102,7 +129,11 @@ async def _run_drill(pair: ReplicatedPair) -> None:
         async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
             admin, fin = await login(http, "admin"), await login(http, "fin")
             funds = await open_funds(http, admin, 2, tag="HA")
-        donors = Donors(server.base_url, fin, funds)
+            d = await gql(http, CAMPAIGN, {"f": funds[0]}, admin)
+            campaign = d["data"]["createCampaign"]["campaign"]["id"]
+        board: list[tuple[float, int]] = []
+        watching = asyncio.create_task(_watch(server.base_url, campaign, board))
+        donors = Donors(server.base_url, fin, funds, campaign)
         clients = [asyncio.create_task(donors.client(n)) for n in range(CLIENTS)]
         await asyncio.sleep(BEFORE)
         before = len(donors.acknowledged)
@@ -119,7 +150,15 @@ async def _run_drill(pair: ReplicatedPair) -> None:
         downtime = min(after_kill) - killed_at
         donors.stop_at = time.monotonic() + AFTER
         await asyncio.wait_for(asyncio.gather(*clients), AFTER + 30)
+        await asyncio.sleep(1)
+        watching.cancel()
         assert server.alive()
+    # The live board heard donations before the kill, and again after the failover
+    # (its LISTEN connection follows the multi-host URL too).
+    assert any(count > 0 for at, count in board if at < killed_at), board[:5]
+    assert max(count for at, count in board if at > killed_at + downtime) > max(
+        count for at, count in board if at < killed_at
+    )
     print(
         f"\nfailover: {before} donations before the kill, {len(donors.acknowledged)} in all;"
         f" writes resumed {downtime:.2f} s after the primary died"
