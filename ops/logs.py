@@ -51,16 +51,13 @@ def formatter(fmt: str) -> logging.Formatter:
 
 
 def configure_logging(fmt: str, level: int = logging.INFO) -> None:
-    """The root logger writes to stderr in `fmt`; uvicorn's loggers go through it too."""
+    """The root logger writes to stderr in `fmt`. uvicorn's own loggers are left as
+    `jinlin serve` configured them (uvicorn_log_config), its access log off."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter(fmt))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logger = logging.getLogger(name)
-        logger.handlers[:] = []
-        logger.propagate = True
 
 
 def uvicorn_log_config(fmt: str) -> dict:
@@ -79,6 +76,6 @@ def uvicorn_log_config(fmt: str) -> dict:
         "root": {"handlers": ["stderr"], "level": "INFO"},
         "loggers": {
             name: {"handlers": [], "propagate": True, "level": "INFO"}
-            for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+            for name in ("uvicorn", "uvicorn.error")
         },
     }
