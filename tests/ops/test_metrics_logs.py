@@ -135,8 +135,8 @@ async def test_metrics_add_up_over_workers_and_logs_keep_secrets(pg_url):
     assert grew("jinlin_request_duration_seconds_count", operation="mutation recordDonation") == 5
     assert grew("jinlin_graphql_errors_total", code="UNAUTHENTICATED") == 1
     assert grew("jinlin_graphql_errors_total", code="GRAPHQL_PARSE_FAILED") == 1
-    # Every donation passed the write gate, and none is waiting now.
-    assert grew("jinlin_write_gate_wait_seconds_count") >= 4
+    # Every new donation passed the write gate, and none is waiting now.
+    assert grew("jinlin_write_gate_wait_seconds_count") >= 3
     assert value(after, "jinlin_write_gate_waiting") == 0
     assert value(after, "jinlin_db_pool_in_use") == 0
     assert value(during, "jinlin_subscriptions_open") == 1
