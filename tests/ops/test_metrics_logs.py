@@ -122,6 +122,11 @@ async def test_metrics_add_up_over_workers_and_logs_keep_secrets(pg_url):
     errors = unauth.get("errors") or []
     assert errors and errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
 
+    _check_metrics(before, during, after, fund)
+    _check_log(output, fin)
+
+
+def _check_metrics(before: dict, during: dict, after: dict, fund: str) -> None:
     def grew(name: str, **labels) -> float:
         return value(after, name, **labels) - value(before, name, **labels)
 
@@ -144,8 +149,6 @@ async def test_metrics_add_up_over_workers_and_logs_keep_secrets(pg_url):
     assert grew("jinlin_cache_lookups_total", cache="parse", result="hit") >= 1
     assert value(after, "jinlin_journal_verify_ok", fund=fund) == 1
     assert value(after, "jinlin_journal_verify_timestamp_seconds", fund=fund) > 0
-
-    _check_log(output, fin)
 
 
 async def _settled_scrape(http) -> dict:
