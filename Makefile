@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format schema bench clean browser-deps db-stop ide
+.PHONY: run test lint format schema bench clean browser-deps pgbouncer-deps drills db-stop ide
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,14 @@ run: $(VENV)/.installed ide
 browser-deps: $(VENV)/.installed-test
 	bash scripts/browser-deps.sh
 
-test: $(VENV)/.installed-test browser-deps
+pgbouncer-deps:
+	bash scripts/pgbouncer-deps.sh
+
+test: $(VENV)/.installed-test browser-deps pgbouncer-deps
 	$(BIN)/python -m pytest
+
+drills: $(VENV)/.installed-test pgbouncer-deps
+	$(BIN)/python -m pytest -m drill -s tests/ops
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -16,6 +16,12 @@ JINLIN_WS_MAX_CONNECTIONS_PER_ADDRESS  WebSockets one client address may hold op
                      in one worker process (default 20)
 JINLIN_CORS_ORIGINS  comma-separated origins (https://app.example.org) whose pages may
                      POST to /graphql with Authorization (default: none)
+JINLIN_LOG_FORMAT    text (default) or json: one line per request either way (ops/logs.py)
+JINLIN_METRICS_TOKEN bearer token /metrics asks for; unset, /metrics is open
+JINLIN_DB_POOLER     pgbouncer when JINLIN_DATABASE_URL goes through PgBouncer in
+                     transaction mode: no prepared statements kept across transactions
+JINLIN_LISTEN_DATABASE_URL  a direct (session) connection for LISTEN, which a
+                     transaction-mode pooler cannot carry (default: JINLIN_DATABASE_URL)
 """
 
 from __future__ import annotations
@@ -62,6 +68,10 @@ class Settings:
     ws_max_subscriptions: int = 20
     ws_max_connections_per_address: int = 20
     cors_origins: tuple[str, ...] = ()
+    log_format: str = "text"
+    metrics_token: str | None = None
+    db_pooler: str | None = None
+    listen_database_url: str | None = None
 
     @property
     def database_url(self) -> str:
@@ -121,6 +131,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         timezone=ZoneInfo(environ.get("JINLIN_TIMEZONE", "Asia/Shanghai")),
         db_writers=writers,
         cors_origins=_origins(environ.get("JINLIN_CORS_ORIGINS", "")),
+        **_operations(environ),
     )
 
 
@@ -137,14 +148,34 @@ def _origins(raw: str) -> tuple[str, ...]:
     return tuple(origins)
 
 
-def _postgres_url(url: str) -> str | None:
+POOLERS = ("pgbouncer",)
+
+
+def _operations(environ: dict[str, str]) -> dict:
+    """Logs, metrics and the pooler (docs/operations.md)."""
+    log_format = environ.get("JINLIN_LOG_FORMAT", "text").strip().lower() or "text"
+    if log_format not in ("text", "json"):
+        raise ConfigError(f"JINLIN_LOG_FORMAT must be text or json, not {log_format!r}")
+    pooler = environ.get("JINLIN_DB_POOLER", "").strip().lower() or None
+    if pooler is not None and pooler not in POOLERS:
+        raise ConfigError(f"JINLIN_DB_POOLER must be pgbouncer or unset, not {pooler!r}")
+    listen = environ.get("JINLIN_LISTEN_DATABASE_URL", "").strip()
+    return {
+        "log_format": log_format,
+        "metrics_token": environ.get("JINLIN_METRICS_TOKEN", "").strip() or None,
+        "db_pooler": pooler,
+        "listen_database_url": _postgres_url(listen, "JINLIN_LISTEN_DATABASE_URL"),
+    }
+
+
+def _postgres_url(url: str, name: str = "JINLIN_DATABASE_URL") -> str | None:
     """The URL with the asyncpg driver; None when unset. Only PostgreSQL is supported."""
     if not url:
         return None
     scheme, sep, rest = url.partition("://")
     if not sep or scheme not in ("postgresql", "postgres", "postgresql+asyncpg"):
         raise ConfigError(
-            "JINLIN_DATABASE_URL must be a PostgreSQL URL (postgresql://…); "
+            f"{name} must be a PostgreSQL URL (postgresql://…); "
             "leave it unset for the embedded server"
         )
     return f"postgresql+asyncpg://{rest}"

@@ -1,5 +1,5 @@
-"""The Starlette app: /graphql (HTTP and graphql-transport-ws), /health, and the lifespan
-that owns the database engine and the live-update feed."""
+"""The Starlette app: /graphql (HTTP and graphql-transport-ws), /health, /ready, /metrics,
+and the lifespan that owns the database engine and the live-update feed."""
 
 from __future__ import annotations
 
@@ -12,11 +12,8 @@ from typing import Any
 import orjson
 from cross_web import HTTPException
 from graphql import GraphQLError
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
@@ -30,6 +27,11 @@ from strawberry.types.unset import UNSET
 
 from config import Settings, load_settings
 from db.engine import make_engine, operating_warnings
+from ops import hooks as ops_hooks
+from ops import metrics as ops_metrics
+from ops.health import health_routes
+from ops.logs import configure_logging
+from ops.requests import OperationRecorder, RequestLog, current_request_id, note_errors
 from pages import routes as page_routes
 from pages.ide import Ide, IdeOrApi
 from resolvers.exports_http import routes as export_routes
@@ -59,6 +61,8 @@ class JinlinGraphQL(GraphQL):
 
     def __init__(self, state: AppState, settings: Settings, **kwargs: Any):
         super().__init__(build_schema(production=state.production), **kwargs)
+        self.schema.extensions = (*self.schema.extensions, OperationRecorder)
+        ops_hooks.watch_schema(self.schema)
         self.state = state
         self.timeout = settings.request_timeout_seconds
         self.max_subscriptions_per_connection = settings.ws_max_subscriptions
@@ -69,7 +73,9 @@ class JinlinGraphQL(GraphQL):
 
     async def get_context(self, request, response) -> DoorContext:
         authorization = request.headers.get("authorization")
-        return DoorContext(app=self.state, authorization=authorization)
+        context = DoorContext(app=self.state, authorization=authorization)
+        context.request_id = current_request_id() or context.request_id
+        return context
 
     async def on_ws_connect(self, context: DoorContext):
         """A socket that brings a token must bring a good one (else 4403)."""
@@ -111,6 +117,7 @@ class JinlinGraphQL(GraphQL):
 
     async def process_result(self, request, result: ExecutionResult) -> dict:
         """A request error (nothing executed) has no data entry (GraphQL over HTTP)."""
+        note_errors(result.errors)
         response = process_result(result)
         if isinstance(result, PreExecutionError):
             response.pop("data", None)
@@ -239,13 +246,16 @@ class ApiCors:
 
 def create_app(settings: Settings | None = None) -> Any:
     settings = settings or load_settings()
-    engine = make_engine(settings.database_url, writers=settings.db_writers)
+    engine = make_engine(
+        settings.database_url, writers=settings.db_writers, pooler=settings.db_pooler
+    )
+    ops_hooks.watch_engine(engine)
     state = AppState(
         engine=engine,
         keys=TokenKeys(settings.secret_key, settings.token_ttl_seconds),
         production=settings.production,
         timezone=settings.timezone,
-        events=CampaignFeed(engine),
+        events=CampaignFeed(engine, listen_url=settings.listen_database_url),
     )
     graphql = JinlinGraphQL(
         state,
@@ -257,15 +267,6 @@ def create_app(settings: Settings | None = None) -> Any:
         keep_alive_interval=15,
     )
 
-    async def health(_request: Request) -> Response:
-        try:
-            async with asyncio.timeout(3):
-                async with engine.connect() as conn:
-                    await conn.execute(text("SELECT 1"))
-        except Exception:
-            return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
-        return JSONResponse({"status": "ok", "database": engine.dialect.name})
-
     @contextlib.asynccontextmanager
     async def lifespan(_app):
         for warning in await operating_warnings(engine):
@@ -276,12 +277,14 @@ def create_app(settings: Settings | None = None) -> Any:
         finally:
             await state.events.stop()
             await engine.dispose()
+            ops_metrics.worker_exited()
 
     ide = None if settings.production else Ide()
     routes = [
         Route(GRAPHQL_PATH, IdeOrApi(graphql, ide), methods=["GET", "POST"]),
         WebSocketRoute(GRAPHQL_PATH, graphql),
-        Route("/health", health),
+        *health_routes(engine),
+        Route("/metrics", ops_metrics.metrics_endpoint(settings.metrics_token)),
         *export_routes(state),
     ]
     routes += page_routes(state)
@@ -294,13 +297,14 @@ def create_app(settings: Settings | None = None) -> Any:
     if settings.cors_origins:
         guarded = ApiCors(guarded, settings.cors_origins)
     # The IDE page sends its own CSP (no inline script), so no path is exempt.
-    return DoorGuard(guarded, ide_path=None)
+    return RequestLog(DoorGuard(guarded, ide_path=None))
 
 
 def app_factory() -> Any:
     """uvicorn --factory entry point."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    app = create_app()
+    settings = load_settings()
+    configure_logging(settings.log_format)
+    app = create_app(settings)
     # Everything built so far (schema, types, modules) lives as long as the process:
     # keep the cyclic GC from re-scanning it on every collection.
     gc.freeze()

@@ -9,6 +9,7 @@ How many is measured with wrk, in docs/performance.md.
 from __future__ import annotations
 
 import asyncio
+import uuid
 import weakref
 
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -18,10 +19,15 @@ _write_gates: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def make_engine(
-    url: str, *, pool_size: int = 10, writers: int = DEFAULT_PG_WRITERS, echo: bool = False
+    url: str,
+    *,
+    pool_size: int = 10,
+    writers: int = DEFAULT_PG_WRITERS,
+    echo: bool = False,
+    pooler: str | None = None,
 ) -> AsyncEngine:
     """An engine for `url` that runs at most `writers` write units of work at a time in
-    this process."""
+    this process. `pooler="pgbouncer"`: `url` is PgBouncer in transaction mode."""
     if writers < 1:
         raise ValueError("writers must be at least 1")
     engine = create_async_engine(
@@ -35,10 +41,27 @@ def make_engine(
         # connections.
         pool_timeout=10,
         # A dead database must answer quickly rather than hang a request.
-        connect_args={"timeout": 5, "command_timeout": 30},
+        connect_args={"timeout": 5, "command_timeout": 30, **_pooler_args(pooler)},
+        # Error messages leave out statement parameters (donors' names): they get logged.
+        hide_parameters=True,
     )
     _write_gates[engine.sync_engine] = asyncio.Semaphore(writers)
     return engine
+
+
+def _pooler_args(pooler: str | None) -> dict:
+    """Behind PgBouncer in transaction mode consecutive transactions may run on different
+    server connections: asyncpg keeps no prepared statements between them (its own
+    unnamed ones live within one Sync, which PgBouncer does not split), and the
+    statements SQLAlchemy prepares inside a transaction get names no other client
+    connection uses."""
+    if pooler is None:
+        return {}
+    return {
+        "statement_cache_size": 0,
+        "prepared_statement_cache_size": 0,
+        "prepared_statement_name_func": lambda: f"__asyncpg_{uuid.uuid4().hex}__",
+    }
 
 
 def write_gate(engine: AsyncEngine) -> asyncio.Semaphore:

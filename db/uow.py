@@ -4,6 +4,7 @@ that is one statement."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,13 +17,34 @@ from db.engine import write_gate
 GATE_TIMEOUT = 10.0  # seconds, as the pool's checkout timeout
 
 
+class GateWatch:
+    """Told how many wait at the write gate and how long each waited; ops/hooks.py
+    puts one that feeds the metrics here."""
+
+    def waiting(self, delta: int) -> None:
+        pass
+
+    def waited(self, seconds: float) -> None:
+        pass
+
+
+gate_watch = GateWatch()
+
+
 async def _pass_gate(engine: AsyncEngine) -> asyncio.Semaphore:
     """Wait for a slot of the engine's write gate and return the gate; the caller
     releases it. Bounded like a pool checkout, so that behind writers stuck on a dead
     database a request fails after GATE_TIMEOUT seconds instead of queueing for ever."""
     gate = write_gate(engine)
-    async with asyncio.timeout(GATE_TIMEOUT):
-        await gate.acquire()
+    watch = gate_watch
+    started = time.perf_counter()
+    watch.waiting(1)
+    try:
+        async with asyncio.timeout(GATE_TIMEOUT):
+            await gate.acquire()
+    finally:
+        watch.waiting(-1)
+        watch.waited(time.perf_counter() - started)
     return gate
 
 

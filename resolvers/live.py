@@ -5,6 +5,10 @@ PostgreSQL it travels through LISTEN/NOTIFY: every process listens on one channe
 and fans notifications out to its own subscribers, including its own
 notifications, so there is one path whatever the number of workers. The listener
 reconnects by itself when the database restarts.
+
+LISTEN needs a session of its own: behind PgBouncer in transaction mode it goes to
+`listen_url` (JINLIN_LISTEN_DATABASE_URL), a direct connection to the database, while
+NOTIFY, sent inside transactions, may go through the pooler.
 """
 
 from __future__ import annotations
@@ -20,13 +24,16 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ops import metrics
+
 log = logging.getLogger("jinlin.live")
 CHANNEL = "jinlin_campaign"
 
 
 class CampaignFeed:
-    def __init__(self, engine: AsyncEngine):
+    def __init__(self, engine: AsyncEngine, listen_url: str | None = None):
         self.engine = engine
+        self.listen_url = listen_url
         self._queues: dict[int, set[asyncio.Queue]] = defaultdict(set)
         self._task: asyncio.Task | None = None
 
@@ -63,21 +70,22 @@ class CampaignFeed:
     async def subscribe(self, campaign_id: int) -> AsyncIterator[asyncio.Queue]:
         queue: asyncio.Queue = asyncio.Queue(maxsize=1)
         self._queues[campaign_id].add(queue)
+        metrics.SUBSCRIPTIONS.inc()
         try:
             yield queue
         finally:
+            metrics.SUBSCRIPTIONS.dec()
             self._queues[campaign_id].discard(queue)
             if not self._queues[campaign_id]:
                 self._queues.pop(campaign_id, None)
 
     async def _listen_forever(self) -> None:
-        url = make_url(self.engine.url).set(drivername="postgresql")
-        dsn = url.render_as_string(hide_password=False)
+        dsn, hosts = listen_dsn(self.listen_url or self.engine.url)
         delay = 0.2
         while True:
             conn = None
             try:
-                conn = await asyncpg.connect(dsn, timeout=5)
+                conn = await asyncpg.connect(dsn, timeout=5, **hosts)
                 await conn.add_listener(CHANNEL, self._on_notify)
                 delay = 0.2
                 # Wake every subscriber once: anything may have changed while away.
@@ -100,3 +108,20 @@ class CampaignFeed:
     def _on_notify(self, _conn, _pid, _channel, payload: str) -> None:
         with contextlib.suppress(ValueError):
             self._dispatch(int(payload))
+
+
+def listen_dsn(url) -> tuple[str, dict]:
+    """An asyncpg DSN for `url`, and the hosts to try apart from it. SQLAlchemy writes
+    several hosts (failover, target_session_attrs) as repeated host=H:P parameters,
+    of which asyncpg would read only the last: they go to asyncpg as lists instead."""
+    parsed = make_url(url).set(drivername="postgresql")
+    hosts = parsed.query.get("host")
+    if not isinstance(hosts, tuple):
+        return parsed.render_as_string(hide_password=False), {}
+    parsed = parsed.difference_update_query(["host"])
+    names, ports = [], []
+    for host in hosts:
+        name, _, port = host.rpartition(":") if ":" in host else (host, "", "")
+        names.append(name)
+        ports.append(int(port) if port else 5432)
+    return parsed.render_as_string(hide_password=False), {"host": names, "port": ports}

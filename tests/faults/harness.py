@@ -192,7 +192,7 @@ class Server:
         )
 
     async def wait_ready(self, within: float = 30) -> None:
-        """Until /health answers 200 from every worker (probed a few times)."""
+        """Until /ready answers 200 from every worker (probed a few times)."""
         deadline = time.monotonic() + within
         ok = 0
         async with httpx.AsyncClient(timeout=2) as http:
@@ -203,7 +203,7 @@ class Server:
                     )
                 try:
                     # A new connection each time, so each worker gets a turn.
-                    r = await http.get(f"{self.base_url}/health", headers={"connection": "close"})
+                    r = await http.get(f"{self.base_url}/ready", headers={"connection": "close"})
                     ok = ok + 1 if r.status_code == 200 else 0
                 except httpx.TransportError:
                     ok = 0

@@ -48,9 +48,11 @@ async def test_server_survives_a_postgres_restart(pg_url):
                     # While the database is down: a clear error, quickly, every time.
                     for attempt in range(3):
                         started = time.monotonic()
-                        health = await http.get("/health")
-                        assert health.status_code == 503, health.text
-                        assert health.json()["database"] == "down"
+                        # Alive, but not ready: a balancer stops sending it traffic.
+                        assert (await http.get("/health")).status_code == 200
+                        ready = await http.get("/ready")
+                        assert ready.status_code == 503, ready.text
+                        assert ready.json()["database"] == "down"
                         r = await http.post(
                             "/graphql",
                             json={
@@ -77,7 +79,7 @@ async def test_server_survives_a_postgres_restart(pg_url):
                 # Recovered without a restart of its own: same process, writes work.
                 pid = server.proc.pid
                 deadline = time.monotonic() + 20
-                while (await http.get("/health")).status_code != 200:
+                while (await http.get("/ready")).status_code != 200:
                     assert time.monotonic() < deadline, "server did not recover"
                     await asyncio.sleep(0.2)
                 for attempt in range(3):  # whichever pooled connections were dead

@@ -159,8 +159,8 @@ async def test_hostile_requests_get_clear_quick_refusals(db_url):
             assert all(isinstance(r, httpx.TransportError) or r.status_code == 413 for r in results)
             assert failures == [], "\n".join(failures)
 
-            health = await http.get("/health")
-            assert health.status_code == 200
+            ready = await http.get("/ready")
+            assert ready.status_code == 200
             ok = await http.post(
                 "/graphql", content=orjson.dumps({"query": "{__typename}"}), headers=JSON
             )

@@ -1,0 +1,1 @@
+"""Running Jinlin as a service: metrics, request logs, health and readiness, backups."""

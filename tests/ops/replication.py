@@ -1,0 +1,177 @@
+"""A primary and a synchronous standby (PostgreSQL streaming replication) from
+Debian's PostgreSQL binaries, in a scratch folder on free ports, for the failover
+drill. As root, the servers run as the `postgres` user, as PostgreSQL requires."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+from tests.faults.harness import free_port
+
+STANDBY_NAME = "standby1"
+
+
+def debian_bin_dir() -> Path | None:
+    """The newest /usr/lib/postgresql/N/bin with a server in it."""
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/postgres"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
+    return found[-1].parent if found else None
+
+
+def _owner() -> pwd.struct_passwd | None:
+    return pwd.getpwnam("postgres") if os.geteuid() == 0 else None
+
+
+class Node:
+    def __init__(self, folder: Path, name: str, bin_dir: Path):
+        self.data = folder / name
+        self.log = folder / f"{name}.log"
+        self.port = free_port()
+        self.bin_dir = bin_dir
+        self.socket_dir = folder
+
+    def run(self, tool: str, *args: str, timeout: float = 120) -> str:
+        owner = _owner()
+        done = subprocess.run(
+            [str(self.bin_dir / tool), *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            user=owner.pw_uid if owner else None,
+            group=owner.pw_gid if owner else None,
+            cwd="/",
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"{tool} failed: {done.stderr or done.stdout}")
+        return done.stdout
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> None:
+        self.run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "start")
+
+    def kill9(self) -> None:
+        """The machine is gone: the postmaster and every backend, at once."""
+        pid = int((self.data / "postmaster.pid").read_text().split()[0])
+        main = psutil.Process(pid)
+        for proc in [main, *main.children(recursive=True)]:
+            try:
+                proc.send_signal(signal.SIGKILL)
+            except psutil.NoSuchProcess:
+                pass
+
+    def promote(self) -> None:
+        self.run("pg_ctl", "-D", str(self.data), "-w", "-t", "60", "promote")
+
+    def stop(self) -> None:
+        if (self.data / "postmaster.pid").exists():
+            try:
+                self.run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+            except RuntimeError:
+                pass
+
+
+class ReplicatedPair:
+    """A primary, and a standby it commits synchronously to (synchronous_commit=on):
+    a commit is acknowledged only once the standby has flushed it."""
+
+    def __init__(self, bin_dir: Path):
+        self.folder = Path(tempfile.mkdtemp(prefix="jinlin-failover-"))
+        owner = _owner()
+        if owner is not None:
+            self.folder.chmod(0o755)
+            os.chown(self.folder, owner.pw_uid, owner.pw_gid)
+        self.primary = Node(self.folder, "primary", bin_dir)
+        self.standby = Node(self.folder, "standby", bin_dir)
+
+    def multi_host_url(self, database: str) -> str:
+        """Both servers; a connection goes to whichever accepts writes."""
+        hosts = "&".join(f"host=127.0.0.1:{n.port}" for n in (self.primary, self.standby))
+        return f"postgresql+asyncpg://postgres@/{database}?{hosts}&target_session_attrs=read-write"
+
+    def start(self) -> None:
+        p = self.primary
+        p.run(
+            "initdb",
+            "-D",
+            str(p.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        )
+        with (p.data / "postgresql.conf").open("a") as conf:
+            conf.write(
+                f"port = {p.port}\nlisten_addresses = '127.0.0.1'\n"
+                f"unix_socket_directories = '{self.folder}'\n"
+                "wal_level = replica\nmax_wal_senders = 4\nhot_standby = on\n"
+                f"synchronous_standby_names = '{STANDBY_NAME}'\nsynchronous_commit = on\n"
+                "max_connections = 200\nshared_buffers = 64MB\n"
+            )
+        with (p.data / "pg_hba.conf").open("a") as hba:
+            hba.write("host replication all 127.0.0.1/32 trust\n")
+        p.start()
+        s = self.standby
+        p.run(
+            "pg_basebackup",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(p.port),
+            "-U",
+            "postgres",
+            "-D",
+            str(s.data),
+            "-X",
+            "stream",
+            "-R",
+        )
+        with (s.data / "postgresql.auto.conf").open("a") as conf:
+            # Promoted, it has no standby of its own until one attaches: its commits
+            # must not wait for one.
+            conf.write(
+                f"port = {s.port}\nsynchronous_standby_names = ''\n"
+                f"primary_conninfo = 'host=127.0.0.1 port={p.port} user=postgres"
+                f" application_name={STANDBY_NAME}'\n"
+            )
+        s.start()
+
+    def wait_synchronous(self, within: float = 30) -> None:
+        deadline = time.monotonic() + within
+        query = "SELECT sync_state FROM pg_stat_replication"
+        while True:
+            out = self.primary.run(
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.primary.port),
+                "-U",
+                "postgres",
+                "-Atc",
+                query,
+            )
+            if out.strip() == "sync":
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the standby is not synchronous: {out!r}")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        for node in (self.standby, self.primary):
+            node.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
