@@ -41,7 +41,7 @@ def _setup(ws, heading: Heading, columns: Sequence[Column]) -> None:
     ws.freeze_panes = f"A{header_row + 1}"
     ws.print_title_rows = f"1:{header_row}"
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.paperSize = "9"  # A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0  # as many pages down as it takes
     ws.sheet_properties.pageSetUpPr.fitToPage = True

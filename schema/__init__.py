@@ -15,6 +15,7 @@ from schema.mutations import Mutation
 from schema.mutations_undo import UndoMutations
 from schema.pipeline import RequestLimits
 from schema.query import Query
+from schema.query_reports import ReportQueries
 from schema.subscription import Subscription
 from schema.types.common import funds_timezone, scalar_map
 from schema.types.disbursements import Disbursement
@@ -52,7 +53,7 @@ def build_schema(*, production: bool = False, timezone: tzinfo | None = None) ->
     )
     extensions = [lambda: ErrorCodes(production=production), limits.extension]
     schema = JinlinSchema(
-        query=Query,
+        query=merge_types("Query", (Query, ReportQueries)),
         mutation=merge_types("Mutation", (Mutation, ReceiptMutations, UndoMutations)),
         subscription=Subscription,
         types=[
