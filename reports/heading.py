@@ -27,8 +27,9 @@ class Heading:
         sep = "：" if self.lang == "zh" else ": "
         gap = "　" if self.lang == "zh" else "   "
         to = " 至 " if self.lang == "zh" else " to "
+        offset = self.generated_at.strftime("%z")
         when = self.generated_at.strftime("%Y-%m-%d %H:%M")
-        zone = self.generated_at.tzname() or ""
+        zone = f"UTC{offset[:3]}:{offset[3:]}" if offset else ""
         return [
             f"{w('preparer')}{sep}{self.host}{gap}{w('fund')}{sep}{self.fund_name}（{self.fund_code}）",
             f"{w('period')}{sep}{self.start.isoformat()}{to}{self.end.isoformat()}{gap}"

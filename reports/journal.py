@@ -21,16 +21,16 @@ BATCH = 1000
 
 def columns(lang: str) -> tuple[Column, ...]:
     spec = (
-        ("sequence", INT, 8),
-        ("effective_at", DATETIME, 19),
-        ("kind", TEXT, 12),
-        ("reference", TEXT, 18),
+        ("sequence", INT, 10),
+        ("effective_at", DATETIME, 21),
+        ("kind", TEXT, 11),
+        ("reference", TEXT, 16),
         ("memo", TEXT, 44),
-        ("account", TEXT, 9),
+        ("account", TEXT, 11),
         ("account_name", TEXT, 18),
         ("debit", MONEY, 14),
         ("credit", MONEY, 14),
-        ("recorded_by", TEXT, 12),
+        ("recorded_by", TEXT, 10),
     )
     return tuple(Column(word(key, lang), kind, width) for key, kind, width in spec)
 

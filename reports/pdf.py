@@ -58,10 +58,16 @@ def _text(value, column: Column) -> str:
     return str(value)
 
 
-def _table(columns: Sequence[Column], rows: list[Row], styles) -> Table:
+def column_widths(columns: Sequence[Column]) -> list[float]:
+    """Each column's width in points: the page's width between the margins, shared in
+    proportion to the columns' spreadsheet widths."""
     width = PAGE[0] - 2 * MARGIN
     total = sum(c.width for c in columns)
-    widths = [width * c.width / total for c in columns]
+    return [width * c.width / total for c in columns]
+
+
+def _table(columns: Sequence[Column], rows: list[Row], styles) -> Table:
+    widths = column_widths(columns)
     data = [[Paragraph(escape(c.title), styles["head"]) for c in columns]]
     commands = [
         ("GRID", (0, 0), (-1, -1), 0.4, GRID),
