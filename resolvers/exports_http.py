@@ -62,24 +62,44 @@ def _attachment(name: str, fmt: str) -> dict[str, str]:
     }
 
 
+async def _link_viewer(state, token: str, file: LinkFile) -> Viewer | None:
+    holder = link_holder(token, file, state.keys.secret)
+    if holder is None:
+        return None
+    async with read_session(state.engine) as session:
+        user = await session.get(UserRow, holder[0])
+    # A password change or sign-out everywhere (token version) voids links too.
+    if user is None or (user.token_version or 0) != holder[1]:
+        return None
+    return viewer_of(user)
+
+
+async def _disclosure(state, request: Request, code: str) -> Response:
+    """The public disclosure's XLSX; the period defaults to the current quarter."""
+    today = datetime.now(state.timezone).date()
+    try:
+        start, end = _dates(request, public.quarter_of(today))
+        check_period(start, end)
+    except ValueError:
+        return _error(400, "from and to must be dates, YYYY-MM-DD")
+    except UseCaseError as exc:
+        return _error(400, exc.message)
+    fund = await public_fund(state.engine, code)
+    if fund is None:
+        return _error(404, "no such fund")
+    path = await disclosure_file(state, fund, start, end)
+    headers = _attachment(f"{fund.code}-disclosure-{start}-{end}", "xlsx")
+    headers["Cache-Control"] = "no-cache"
+    return StreamingResponse(exports.file_stream(path), media_type=MEDIA["xlsx"], headers=headers)
+
+
 def routes(state) -> list[Route]:
     """The export routes, bound to the app's state (engine, token keys, time zone)."""
-
-    async def link_viewer(token: str, file: LinkFile) -> Viewer | None:
-        holder = link_holder(token, file, state.keys.secret)
-        if holder is None:
-            return None
-        async with read_session(state.engine) as session:
-            user = await session.get(UserRow, holder[0])
-        # A password change or sign-out everywhere (token version) voids links too.
-        if user is None or (user.token_version or 0) != holder[1]:
-            return None
-        return viewer_of(user)
 
     async def viewer_for(request: Request, file: LinkFile) -> Viewer | None:
         link_token = request.query_params.get("token")
         if link_token:
-            return await link_viewer(link_token, file)
+            return await _link_viewer(state, link_token, file)
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer" and token.strip():
             return await viewer_from_token(state.engine, token.strip(), state.keys)
@@ -89,7 +109,7 @@ def routes(state) -> list[Route]:
         code = request.path_params["fund_code"].strip().upper()
         what, dot, fmt = request.path_params["filename"].rpartition(".")
         if (what, fmt) == ("disclosure", "xlsx"):
-            return await disclosure(request, code)
+            return await _disclosure(state, request, code)
         lang = request.query_params.get("lang", "en")
         try:
             start, end = _dates(request)
@@ -126,25 +146,6 @@ def routes(state) -> list[Route]:
         else:
             body = exports.file_stream(await exports.xlsx_file(state.engine, req))
         return StreamingResponse(body, media_type=MEDIA[fmt], headers=headers)
-
-    async def disclosure(request: Request, code: str) -> Response:
-        today = datetime.now(state.timezone).date()
-        try:
-            start, end = _dates(request, public.quarter_of(today))
-            check_period(start, end)
-        except ValueError:
-            return _error(400, "from and to must be dates, YYYY-MM-DD")
-        except UseCaseError as exc:
-            return _error(400, exc.message)
-        fund = await public_fund(state.engine, code)
-        if fund is None:
-            return _error(404, "no such fund")
-        path = await disclosure_file(state, fund, start, end)
-        headers = _attachment(f"{fund.code}-disclosure-{start}-{end}", "xlsx")
-        headers["Cache-Control"] = "no-cache"
-        return StreamingResponse(
-            exports.file_stream(path), media_type=MEDIA["xlsx"], headers=headers
-        )
 
     return [Route("/exports/{fund_code}/{filename}", export, methods=["GET"])]
 
