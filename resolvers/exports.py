@@ -29,6 +29,7 @@ from db.models import FundRow
 from db.uow import read_session
 from ledger.money import to_decimal
 from reports import documents
+from reports.documents import Document
 from reports.pdf import render_pdf
 from reports.statutory import DATETIME, MONEY, Column, Row
 from reports.xlsx import safe
@@ -96,10 +97,12 @@ def _csv_line(values: list[str]) -> str:
     return buffer.getvalue()
 
 
-async def csv_stream(engine: AsyncEngine, req: ExportRequest) -> AsyncIterator[bytes]:
+async def csv_stream(
+    engine: AsyncEngine, req: ExportRequest, doc: Document | None = None
+) -> AsyncIterator[bytes]:
     """UTF-8 with a BOM (so spreadsheets read Chinese headers right), CRLF lines: the
     column header and the rows, without the title rows of the XLSX and PDF."""
-    doc = await req.document(engine)
+    doc = doc or await req.document(engine)
     yield ("\ufeff" + _csv_line([safe(c.title) for c in doc.columns])).encode("utf-8")
     async for batch in doc.batches:
         yield "".join(_rows_csv(batch, doc.columns)).encode("utf-8")
@@ -112,22 +115,24 @@ def _rows_csv(batch: list[Row], columns) -> list[str]:
     ]
 
 
-async def write_xlsx(engine: AsyncEngine, req: ExportRequest, path: str) -> None:
-    doc = await req.document(engine)
+async def write_xlsx(
+    engine: AsyncEngine, req: ExportRequest, path: str, doc: Document | None = None
+) -> None:
+    doc = doc or await req.document(engine)
     await write_sheet(path, doc.heading, doc.columns, doc.batches, sheet=doc.heading.title)
 
 
-async def pdf_bytes(engine: AsyncEngine, req: ExportRequest) -> bytes:
-    doc = await req.document(engine)
+async def pdf_bytes(engine: AsyncEngine, req: ExportRequest, doc: Document | None = None) -> bytes:
+    doc = doc or await req.document(engine)
     return await render_pdf(doc.heading, doc.columns, doc.batches)
 
 
-async def xlsx_file(engine: AsyncEngine, req: ExportRequest) -> str:
+async def xlsx_file(engine: AsyncEngine, req: ExportRequest, doc: Document | None = None) -> str:
     """The path of a temporary XLSX file; the caller deletes it."""
     fd, path = tempfile.mkstemp(prefix="jinlin-export-", suffix=".xlsx")
     os.close(fd)
     try:
-        await write_xlsx(engine, req, path)
+        await write_xlsx(engine, req, path, doc)
     except BaseException:
         os.unlink(path)
         raise

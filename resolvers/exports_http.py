@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from db.models import UserRow
 from db.uow import read_session
+from ledger.errors import LedgerError, NotFound
 from reports import disclosure as public
 from reports.heading import Heading
 from reports.links import LinkFile, link_holder
@@ -93,6 +94,20 @@ async def _disclosure(state, request: Request, code: str) -> Response:
     return StreamingResponse(exports.file_stream(path), media_type=MEDIA["xlsx"], headers=headers)
 
 
+async def _file(state, req: exports.ExportRequest, fmt: str) -> Response:
+    """The report's response; its figures are read before the first byte is sent."""
+    doc = await req.document(state.engine)
+    headers = _attachment(req.filename, fmt)
+    if fmt == "pdf":
+        pdf = await exports.pdf_bytes(state.engine, req, doc)
+        return Response(pdf, media_type=MEDIA[fmt], headers=headers)
+    if fmt == "csv":
+        body = exports.csv_stream(state.engine, req, doc)
+    else:
+        body = exports.file_stream(await exports.xlsx_file(state.engine, req, doc))
+    return StreamingResponse(body, media_type=MEDIA[fmt], headers=headers)
+
+
 def routes(state) -> list[Route]:
     """The export routes, bound to the app's state (engine, token keys, time zone)."""
 
@@ -137,15 +152,10 @@ def routes(state) -> list[Route]:
         if fund is None:
             return _error(404, "no such fund")
         req = exports.ExportRequest(fund, what, start, end, lang, state.timezone)
-        headers = _attachment(req.filename, fmt)
-        if fmt == "pdf":
-            pdf = await exports.pdf_bytes(state.engine, req)
-            return Response(pdf, media_type=MEDIA[fmt], headers=headers)
-        if fmt == "csv":
-            body = exports.csv_stream(state.engine, req)
-        else:
-            body = exports.file_stream(await exports.xlsx_file(state.engine, req))
-        return StreamingResponse(body, media_type=MEDIA[fmt], headers=headers)
+        try:
+            return await _file(state, req, fmt)
+        except LedgerError as exc:  # e.g. flows that disagree with the ledger's statement
+            return _error(404 if isinstance(exc, NotFound) else 409, exc.message)
 
     return [Route("/exports/{fund_code}/{filename}", export, methods=["GET"])]
 
