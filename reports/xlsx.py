@@ -34,7 +34,7 @@ def safe(value: Any) -> Any:
     return value
 
 
-def _setup(ws, heading: Heading, columns: Sequence[Column]) -> None:
+def _setup(ws, columns: Sequence[Column]) -> None:
     for i, column in enumerate(columns, start=1):
         ws.column_dimensions[get_column_letter(i)].width = column.width
     header_row = TITLE_ROWS + 1
@@ -82,7 +82,7 @@ async def write_xlsx(
 ) -> None:
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title=sheet[:31])
-    _setup(ws, heading, columns)
+    _setup(ws, columns)
     ws.append([_text(ws, heading.title, bold=True, size=14)])
     for line in heading.lines():
         ws.append([_text(ws, line, size=10)])
