@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format schema bench clean browser-deps db-stop
+.PHONY: run test lint format schema bench clean browser-deps db-stop ide
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,9 +17,15 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
-run: $(VENV)/.installed
+# GraphiQL's files from the npm registry, as web_ide/package-lock.json pins them; without
+# npm, /graphql says how to get them and the API runs as usual.
+ide:
+	bash scripts/npm-install.sh --optional web_ide
+
+run: $(VENV)/.installed ide
 	$(BIN)/jinlin migrate
 	$(BIN)/jinlin seed-demo
+	$(BIN)/python scripts/demo_address.py http://127.0.0.1:8000
 	$(BIN)/jinlin serve --host 127.0.0.1 --port 8000
 
 browser-deps: $(VENV)/.installed-test

@@ -70,44 +70,62 @@ def _seed(_args) -> int:
     return asyncio.run(run())
 
 
+async def _named_place(session, args) -> tuple[int | None, int | None]:
+    """The community and partner the options name, or CliError saying which is unknown
+    or ambiguous. A community's name is unique within its subdistrict only: write
+    SUBDISTRICT/COMMUNITY when two subdistricts have one of that name."""
+    from db.directory import communities_named, partners_named
+
+    community = partner = None
+    if args.community:
+        sub, _, name = args.community.rpartition("/")
+        found = await communities_named(session, name.strip(), sub.strip() or None)
+        if not found:
+            raise CliError(f"no community named {args.community}")
+        if len(found) > 1:
+            where = ", ".join(f"{s}/{name}" for _, s in found)
+            raise CliError(f"several communities are named {name}: write one of {where}")
+        community = found[0][0]
+    if args.partner:
+        found = await partners_named(session, args.partner.strip())
+        if not found:
+            raise CliError(f"no partner named {args.partner}")
+        if len(found) > 1:
+            raise CliError(f"several partners are named {args.partner}")
+        partner = found[0][0]
+    return community, partner
+
+
+class CliError(Exception):
+    """A refusal the command prints and exits 2 on."""
+
+
 def _create_user(args) -> int:
     from db.engine import make_engine
+    from resolvers.commands import CreateUser
     from resolvers.errors import UseCaseError
-    from resolvers.ids import decode_id
-    from resolvers.users import create_user_in
+    from resolvers.unit_of_work import UnitOfWork
+    from resolvers.users import create_user
 
     if not args.password_stdin:
         print("error: pass the password on standard input with --password-stdin", file=sys.stderr)
         return 2
     password = sys.stdin.readline().rstrip("\r\n")
-    try:
-        community = (
-            decode_id(args.community_id, "Community", field="communityId")
-            if args.community_id
-            else None
-        )
-        partner = (
-            decode_id(args.partner_id, "Partner", field="partnerId") if args.partner_id else None
-        )
-    except UseCaseError as exc:
-        print(f"error: {exc.message} ({exc.field})", file=sys.stderr)
-        return 2
 
     async def run() -> int:
         engine = make_engine(load_settings().database_url)
+        uow = UnitOfWork(engine, None)
         try:
-            user = await create_user_in(
-                engine,
-                args.username,
-                password,
-                args.role,
-                community_id=community,
-                partner_id=partner,
-            )
+            async with uow.reading() as session:
+                community, partner = await _named_place(session, args)
+            cmd = CreateUser(args.username, password, tuple(args.role), community, partner)
+            user = await create_user(cmd, uow)
+        except CliError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         except UseCaseError as exc:
-            print(
-                f"error: {exc.message}" + (f" ({exc.field})" if exc.field else ""), file=sys.stderr
-            )
+            where = f" ({exc.field})" if exc.field else ""
+            print(f"error: {exc.message}{where}", file=sys.stderr)
             return 2
         finally:
             await engine.dispose()
@@ -231,8 +249,11 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         choices=["ADMIN", "FINANCE", "COMMUNITY_STAFF", "PARTNER"],
     )
-    user.add_argument("--community-id", help="global ID of the community (COMMUNITY_STAFF)")
-    user.add_argument("--partner-id", help="global ID of the partner (PARTNER)")
+    user.add_argument(
+        "--community",
+        help="the community's name, e.g. 儿童公园社区, or 建设路街道/儿童公园社区 (COMMUNITY_STAFF)",
+    )
+    user.add_argument("--partner", help="the partner's name, e.g. 百花编织队 (PARTNER)")
     user.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )

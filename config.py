@@ -14,11 +14,14 @@ JINLIN_READ_TIMEOUT  seconds a client has to send a request's headers, and its b
 JINLIN_WS_MAX_SUBSCRIPTIONS  operations one WebSocket may run at once (default 20)
 JINLIN_WS_MAX_CONNECTIONS_PER_ADDRESS  WebSockets one client address may hold open
                      in one worker process (default 20)
+JINLIN_CORS_ORIGINS  comma-separated origins (https://app.example.org) whose pages may
+                     POST to /graphql with Authorization (default: none)
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from functools import cache
@@ -58,6 +61,7 @@ class Settings:
     read_timeout_seconds: float = 10.0
     ws_max_subscriptions: int = 20
     ws_max_connections_per_address: int = 20
+    cors_origins: tuple[str, ...] = ()
 
     @property
     def database_url(self) -> str:
@@ -116,7 +120,21 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         token_ttl_seconds=ttl,
         timezone=ZoneInfo(environ.get("JINLIN_TIMEZONE", "Asia/Shanghai")),
         db_writers=writers,
+        cors_origins=_origins(environ.get("JINLIN_CORS_ORIGINS", "")),
     )
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    """Each entry an origin as a browser sends it: scheme://host[:port], nothing after."""
+    origins = []
+    for entry in filter(None, (part.strip() for part in raw.split(","))):
+        origin = entry.rstrip("/")
+        if not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+", origin):
+            raise ConfigError(
+                f"JINLIN_CORS_ORIGINS: {entry!r} is not an origin (https://host[:port])"
+            )
+        origins.append(origin.lower())
+    return tuple(origins)
 
 
 def _postgres_url(url: str) -> str | None:

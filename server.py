@@ -14,6 +14,7 @@ from cross_web import HTTPException
 from graphql import GraphQLError
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -30,6 +31,7 @@ from strawberry.types.unset import UNSET
 from config import Settings, load_settings
 from db.engine import make_engine, operating_warnings
 from pages import routes as page_routes
+from pages.ide import Ide, IdeOrApi
 from resolvers.exports_http import routes as export_routes
 from resolvers.live import CampaignFeed
 from resolvers.users import TokenKeys
@@ -42,6 +44,7 @@ from web.websocket import GuardedTransportWS, SocketLimits, timed_out
 log = logging.getLogger("jinlin.server")
 MAX_BODY_BYTES = 1024 * 1024
 GRAPHQL_PATH = "/graphql"
+CORS_MAX_AGE = 7200  # seconds a browser may reuse a preflight (Chromium's own ceiling)
 
 
 HTTP_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
@@ -213,6 +216,27 @@ async def _refuse(send, status: int, message: str, extra_headers: dict | None = 
     await send({"type": "http.response.body", "body": payload})
 
 
+class ApiCors:
+    """CORS for /graphql only, from JINLIN_CORS_ORIGINS: POST with Authorization and
+    Content-Type. It sits outside the request guard, which refuses OPTIONS."""
+
+    def __init__(self, app, origins: tuple[str, ...]):
+        self.app = app
+        self.state = app.state
+        self.cors = CORSMiddleware(
+            app,
+            allow_origins=list(origins),
+            allow_methods=["POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            max_age=CORS_MAX_AGE,
+        )
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["path"].rstrip("/") == GRAPHQL_PATH:
+            return await self.cors(scope, receive, send)
+        return await self.app(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None) -> Any:
     settings = settings or load_settings()
     engine = make_engine(settings.database_url, writers=settings.db_writers)
@@ -226,7 +250,7 @@ def create_app(settings: Settings | None = None) -> Any:
     graphql = JinlinGraphQL(
         state,
         settings,
-        graphql_ide=None if settings.production else "graphiql",
+        graphql_ide=None,  # the IDE page is pages/ide.py's, from local files
         allow_queries_via_get=False,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         keep_alive=True,
@@ -253,19 +277,24 @@ def create_app(settings: Settings | None = None) -> Any:
             await state.events.stop()
             await engine.dispose()
 
+    ide = None if settings.production else Ide()
     routes = [
-        Route(GRAPHQL_PATH, graphql, methods=["GET", "POST"]),
+        Route(GRAPHQL_PATH, IdeOrApi(graphql, ide), methods=["GET", "POST"]),
         WebSocketRoute(GRAPHQL_PATH, graphql),
         Route("/health", health),
         *export_routes(state),
     ]
     routes += page_routes(state)
+    routes += ide.routes() if ide else []
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.jinlin = state
     guarded = RequestGuard(
         app, allow_ide=not settings.production, read_timeout=settings.read_timeout_seconds
     )
-    return DoorGuard(guarded, ide_path=None if settings.production else GRAPHQL_PATH)
+    if settings.cors_origins:
+        guarded = ApiCors(guarded, settings.cors_origins)
+    # The IDE page sends its own CSP (no inline script), so no path is exempt.
+    return DoorGuard(guarded, ide_path=None)
 
 
 def app_factory() -> Any:

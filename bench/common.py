@@ -7,10 +7,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# bench/ledger.py shadows the ledger package when bench/ is on the path: drop it.
+# bench/ledger.py shadows the ledger package when bench/ comes first on the path: move
+# bench/ to the end (its scripts and bench/peers stay importable), the project first.
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
+sys.path.append(str(_HERE))
 
 import asyncio
 import json
@@ -108,10 +110,11 @@ async def http_load(
     ok: Callable[[dict], bool],
 ) -> Load:
     """`concurrency` clients, each its own keep-alive HTTP/1.1 connection, share n
-    requests; body_for(i) is the JSON body of request i, ok(json) says it worked."""
+    requests; body_for(i) is the JSON body of request i, ok(json) says it worked.
+    An empty token sends no Authorization header (a peer server without sign-in)."""
     load = Load(label)
     todo = iter(range(n))
-    headers = {"authorization": f"Bearer {token}"}
+    headers = {"authorization": f"Bearer {token}"} if token else {}
 
     async def client() -> None:
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
@@ -258,7 +261,7 @@ local threads = {}
 local errors = 0
 setup = function(t) t:set("errors", 0); table.insert(threads, t) end
 request = function()
-  return wrk.format("POST", "/graphql", {["Content-Type"]="application/json", ["Authorization"]="Bearer %(token)s"}, %(body)s)
+  return wrk.format("POST", "/graphql", %(headers)s, %(body)s)
 end
 good = function(body) return string.find(body, '"errors"', 1, true) == nil end
 """
@@ -270,9 +273,10 @@ async def wrk_fixed(
     label: str, base_url: str, token: str, body: dict, seconds: float, connections: int
 ) -> WrkRun:
     """The same GraphQL request from `connections` keep-alive connections for `seconds`,
-    driven by wrk."""
+    driven by wrk. An empty token sends no Authorization header."""
+    auth = f', ["Authorization"]="Bearer {token}"' if token else ""
     script = WRK_FIXED_LUA % {
-        "token": token,
+        "headers": '{["Content-Type"]="application/json"' + auth + "}",
         "body": json.dumps(json.dumps(body)),
         "report": _WRK_REPORT,
     }

@@ -1,12 +1,15 @@
 """The staff console's read path on PostgreSQL: funds with balances, each with its
 last 10 donations and their campaigns (run by hand or by `make bench`).
 
-    .venv/bin/python bench/dashboard.py -n 1000 -c 16 --workers 2
+    .venv/bin/python bench/dashboard.py -n 1000 -c 8 --workers 2 --rounds 2
 
 1. SQL statements per request, counted in-process (the real ASGI app, a
    before_cursor_execute counter on its engine) for 5 and for 20 funds: the count
    must not grow with the number of funds (dataloaders batch each level).
-2. Requests/s and latency percentiles over HTTP against `jinlin serve --workers W`.
+2. Requests/s and latency percentiles over HTTP against `jinlin serve --workers W`,
+   then against PostGraphile v4 (`--cluster-workers W`) on the same database and data
+   (bench/peers/postgraphile.py), both answers checked for the same figures first:
+   C keep-alive clients, wrk when installed, else httpx clients in this process.
 """
 
 from __future__ import annotations
@@ -33,14 +36,16 @@ from common import (
     machine,
     markdown,
     open_funds,
+    ratio,
     table,
     wrk_fixed,
 )
+from peers import postgraphile
 from sqlalchemy import event
 
 from config import load_settings
 from server import create_app
-from tests.faults.harness import SECRET
+from tests.faults.harness import SECRET, free_port
 
 DASHBOARD = """query($n:Int!){funds(first:$n){edges{node{id code name
   balances{total{amount} bank{amount} cashOnHand{amount} onlineClearing{amount} available{amount}}
@@ -100,13 +105,81 @@ async def statements_per_request(db_url: str, fin_token: str, n_funds: int) -> i
         await engine.dispose()
 
 
+async def measure(label: str, base_url: str, token: str, body: dict, ok, args):
+    """One server's rate on one fixed request: wrk when installed (a C load generator
+    leaves the cores to the servers), else N requests from httpx clients in this process."""
+    if have_wrk():
+        await wrk_fixed("warm", base_url, token, body, 2, args.c)
+        return await wrk_fixed(
+            f"{label} (wrk, {args.seconds:g} s)", base_url, token, body, args.seconds, args.c
+        )
+    await http_load("warm", base_url, token, 4 * args.c, args.c, lambda i: body, ok)
+    return await http_load(f"{label} (httpx)", base_url, token, args.n, args.c, lambda i: body, ok)
+
+
+async def against_postgraphile(db: ScratchDatabase, server: Server, fin: str, args) -> list:
+    """Jinlin's dashboard, then PostGraphile's on the same database, same data and the
+    same figures (checked before either is timed); both servers up, one timed at a time."""
+    body = {"query": DASHBOARD, "variables": {"n": 20}}
+    peer_body = {"query": postgraphile.QUERY, "variables": {"n": 20}}
+
+    def ok(answer: dict) -> bool:
+        return not answer.get("errors") and len(answer["data"]["funds"]["edges"]) == 20
+
+    def peer_ok(answer: dict) -> bool:
+        return not answer.get("errors") and len(answer["data"]["allFunds"]["nodes"]) == 20
+
+    label = f"{args.workers} workers"
+    problem = postgraphile.install() if args.peer else "left out (--no-peer)"
+    if problem:
+        console.print(f"[yellow]PostGraphile: {problem}[/]")
+        return [await measure(f"Jinlin dashboard, {label}", server.base_url, fin, body, ok, args)]
+    await postgraphile.prepare(db.dsn)
+    with postgraphile.PostGraphile(db.dsn, free_port(), workers=args.workers) as peer:
+        await peer.wait_ready(60)
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+            mine = await gql_data(http, DASHBOARD, {"n": 20}, fin)
+            r = await http.post(f"{peer.base_url}/graphql", json=peer_body)
+            theirs = r.json()
+        if theirs.get("errors") or (diff := postgraphile.same_figures(mine, theirs["data"])):
+            raise RuntimeError(f"PostGraphile's answer differs: {theirs.get('errors') or diff}")
+        console.print("both answers carry the same figures (20 funds, balances, donations)")
+        loads = []
+        for _ in range(args.rounds):  # alternating, so that drift hits both alike
+            loads.append(
+                await measure(f"Jinlin dashboard, {label}", server.base_url, fin, body, ok, args)
+            )
+            loads.append(
+                await measure(
+                    f"PostGraphile v4, --cluster-workers {args.workers}",
+                    peer.base_url,
+                    "",
+                    peer_body,
+                    peer_ok,
+                    args,
+                )
+            )
+    return loads
+
+
+def versus_rows(loads: list) -> list[list[str]]:
+    """Each run's row, with Jinlin's rate against PostGraphile's of the same round."""
+    rows = []
+    for i, load in enumerate(loads):
+        peer = loads[i + 1] if i + 1 < len(loads) and i % 2 == 0 else None
+        rows.append([*load.row(), ratio(load.rate, peer.rate) if peer else "-"])
+    return rows
+
+
 async def main(argv: list[str] | None = None) -> list[tuple[str, list[str], list[list[str]]]]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default=DEFAULT_URL)
     parser.add_argument("-n", type=int, default=1000, help="dashboard requests (httpx)")
     parser.add_argument("--seconds", type=float, default=15, help="length of the wrk run")
-    parser.add_argument("-c", type=int, default=16, help="concurrent clients")
+    parser.add_argument("-c", type=int, default=8, help="concurrent keep-alive clients")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=1, help="Jinlin then the peer, N times")
+    parser.add_argument("--no-peer", dest="peer", action="store_false", help="no PostGraphile")
     args = parser.parse_args(argv)
     console.print(f"[bold]machine[/]: {machine()}")
     async with ScratchDatabase(args.url, prefix="jinlin_bench") as db:
@@ -119,39 +192,20 @@ async def main(argv: list[str] | None = None) -> list[tuple[str, list[str], list
                 await populate(http, admin, fin, 20)
             await analyze(db.url)  # see common.analyze
             counts = [(k, await statements_per_request(db.url, fin, k)) for k in (5, 20)]
-
-            def ok(body: dict) -> bool:
-                return not body.get("errors") and len(body["data"]["funds"]["edges"]) == 20
-
-            body = {"query": DASHBOARD, "variables": {"n": 20}}
-            label = f"dashboard (20 funds × 10 donations), {args.workers} workers"
-            if have_wrk():  # a C load generator leaves the cores to the server
-                await wrk_fixed("warm", server.base_url, fin, body, 2, args.c)
-                load = await wrk_fixed(
-                    f"{label} (wrk, {args.seconds:g} s)",
-                    server.base_url,
-                    fin,
-                    body,
-                    args.seconds,
-                    args.c,
-                )
-            else:
-                await http_load(
-                    "warm", server.base_url, fin, 4 * args.c, args.c, lambda i: body, ok
-                )
-                load = await http_load(
-                    f"{label} (httpx)", server.base_url, fin, args.n, args.c, lambda i: body, ok
-                )
+            loads = await against_postgraphile(db, server, fin, args)
     sql_columns = ["funds on the page", "SQL statements per request"]
     sql_rows = [[str(k), str(v)] for k, v in counts]
     console.print(table("Dashboard: SQL statements per request", sql_columns, sql_rows))
-    rows = [load.row()]
-    console.print(table(f"Dashboard over HTTP, C={args.c}", LOAD_COLUMNS, rows))
-    if getattr(load, "first_error", ""):
-        console.print(f"  first error: {load.first_error}")
+    title = f"Dashboard over HTTP against PostGraphile, C={args.c}"
+    columns = [*LOAD_COLUMNS, "Jinlin vs PostGraphile"]
+    rows = versus_rows(loads)
+    console.print(table(title, columns, rows))
+    for load in loads:
+        if getattr(load, "first_error", ""):
+            console.print(f"  {load.label}: first error: {load.first_error}")
     return [
         ("Dashboard: SQL statements per request", sql_columns, sql_rows),
-        (f"Dashboard over HTTP, C={args.c}", LOAD_COLUMNS, rows),
+        (title, columns, rows),
     ]
 
 

@@ -57,8 +57,10 @@ from ledger.accounts import INCOME_ONLINE, ONLINE_CLEARING
 from ledger.entries import PostingSpec
 from ledger.store import post_entry
 from resolvers.auth import Viewer
-from resolvers.donations import DonationInput, record_donation
-from resolvers.ids import decode_id
+from resolvers.commands import RecordDonation
+from resolvers.donations import record_donation
+from resolvers.ids import decode_id, key_of
+from resolvers.unit_of_work import UnitOfWork
 
 
 def _amount(i: int) -> str:
@@ -120,15 +122,13 @@ async def use_case_phase(db_url: str, n: int, c: int, targets: list[str]) -> Loa
         conn = await asyncpg.connect(ScratchDatabase.dsn_of(db_url))
         user_id = await conn.fetchval("SELECT id FROM users WHERE username = 'fin'")
         await conn.close()
-        viewer = Viewer(user_id, "fin", frozenset({"FINANCE"}))
+        uow = UnitOfWork(engine, Viewer(user_id, "fin", frozenset({"FINANCE"})))
 
         async def one(i: int):
             key = f"u{i}"
             return await record_donation(
-                engine,
-                viewer,
-                DonationInput(
-                    fund_id=targets[i],
+                RecordDonation(
+                    fund_id=key_of(targets[i], "Fund"),
                     channel="ONLINE",
                     amount=Decimal(_amount(i)),
                     currency="CNY",
@@ -136,6 +136,7 @@ async def use_case_phase(db_url: str, n: int, c: int, targets: list[str]) -> Loa
                     donor_name="张三",
                     external_ref=f"ref-{key}",
                 ),
+                uow,
             )
 
         for i in range(c):  # warm the pool

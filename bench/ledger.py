@@ -1,14 +1,15 @@
 """Ledger benchmark on PostgreSQL (run by hand, not a test).
 
-    .venv/bin/python bench/ledger.py --url postgresql+asyncpg://postgres@127.0.0.1:5432/test \
-        -n 5000 -c 16
+    .venv/bin/python bench/ledger.py -n 5000 -c 16    # JINLIN_BENCH_DATABASE_URL or --url
 
 1. Creates a scratch database (migrated), dropped at the end.
-2. Posts N two-posting entries (Dr 1002 / Cr 4101.02, one fund) through the ledger API
-   with C concurrent writers, each entry its own unit of work; then the same rows
-   through plain asyncpg SQL (lock the two balances with SELECT ... FOR UPDATE in id
-   order, insert the entry and its two postings, update the two balances): the floor
-   the ledger's extra work (book lock, validation, guards, hash chain) is paid against.
+2. Posts N two-posting entries (Dr 1002 / Cr 4101.02, 1.00, one fund) with C concurrent
+   connections, each entry committed on its own, four ways: plain asyncpg SQL (lock the
+   two balances with SELECT ... FOR UPDATE in id order, insert the entry and its two
+   postings, update the two balances: the floor the ledger's extra work of book lock,
+   rules, guards and hash chain is paid against); pgledger_create_transfer, the peer
+   (bench/peers/pgledger_writes.py, when its SQL is in place); ledger_post, the rule
+   book's call, as one statement; the ledger API (post_entry in a unit of work).
 3. Builds a journal of P postings (default 1,000,000) on another fund with real
    hashes, loaded with COPY, and times balance_at, balances_at, trial_balance,
    statement and verify_journal on it.
@@ -20,16 +21,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# This file is named ledger.py: keep its own folder off the import path so that
-# `ledger` is the package, and put the project root on it.
+# This file is named ledger.py: keep its own folder off the front of the import path so
+# that `ledger` is the package; common (imported below) appends it, for bench/peers.
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-sys.path.insert(0, str(_HERE.parent))
+sys.path[:0] = [str(_HERE.parent), str(_HERE)]
 
 import argparse
 import asyncio
 import itertools
-import platform
 import statistics
 import time
 import uuid
@@ -37,8 +37,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import asyncpg
-from rich.console import Console
-from rich.table import Table
+from common import DEFAULT_URL, Load, console, machine, markdown, pct, ratio, table, timed_tasks
+from peers import pgledger_writes
 from sqlalchemy.engine import make_url
 
 from db.engine import make_engine
@@ -51,8 +51,9 @@ from ledger.reports import balance_at, balances_at, statement, trial_balance, ve
 from ledger.store import open_book, post_entry
 from tests.ledger.test_hash import specified_hash  # the encoding's specification
 
-console = Console()
 TZ = ZoneInfo("Asia/Shanghai")
+POSTINGS = [PostingSpec(BANK, "DEBIT", 100), PostingSpec(INCOME_OFFLINE, "CREDIT", 100)]
+MEMO = "bench donation"
 
 
 def _dsn(url: str, database: str | None = None) -> str:
@@ -82,45 +83,65 @@ async def create_fund(engine, code: str) -> int:
 
 
 # ---------------------------------------------------------------- write throughput
+# Each path posts the same N two-posting entries (Dr bank / Cr offline income, 1.00,
+# into one fund) with C concurrent connections, each entry committed on its own.
 
 
-async def run_ledger(url: str, n: int, c: int) -> float:
+async def run_ledger(url: str, n: int, c: int) -> Load:
+    """The ledger API as the server calls it: post_entry in a unit of work (a session,
+    BEGIN, the ledger_post call, COMMIT), through the engine's write gate."""
     engine = make_engine(url, pool_size=c)
     try:
         fund_id = await create_fund(engine, "BENCH-LEDGER")
-        postings = [PostingSpec(BANK, "DEBIT", 100), PostingSpec(INCOME_OFFLINE, "CREDIT", 100)]
-        todo = iter(range(n))
 
-        async def writer() -> None:
-            for _ in todo:
-                async with unit_of_work(engine) as session:
-                    await post_entry(
-                        session,
-                        fund_id,
-                        postings,
-                        memo="bench donation",
-                        recorded_by="bench",
-                        kind="donation",
-                    )
-
-        # Warm every pooled connection and its statement cache outside the timing, as
-        # the baseline's pool is.
-        async def warm() -> None:
+        async def one(_i: int) -> None:
             async with unit_of_work(engine) as session:
-                await post_entry(session, fund_id, postings, memo="warm", recorded_by="bench")
+                await post_entry(
+                    session, fund_id, POSTINGS, memo=MEMO, recorded_by="bench", kind="donation"
+                )
 
-        await asyncio.gather(*(warm() for _ in range(c)))
-        started = time.perf_counter()
-        await asyncio.gather(*(writer() for _ in range(c)))
-        elapsed = time.perf_counter() - started
+        await asyncio.gather(*(one(i) for i in range(c)))  # warm the pool
+        load = await timed_tasks("ledger API (post_entry, unit of work)", n, c, one)
         async with read_session(engine) as session:
             assert (await verify_journal(session, fund_id)).ok
-        return n / elapsed
+        return load
     finally:
         await engine.dispose()
 
 
-async def run_baseline(url: str, dsn: str, n: int, c: int) -> float:
+async def run_ledger_post(url: str, dsn: str, n: int, c: int) -> Load:
+    """The rule book's own call, ledger_post, as one asyncpg statement outside a
+    transaction: like with like against pgledger_create_transfer."""
+    engine = make_engine(url)
+    try:
+        fund_id = await create_fund(engine, "BENCH-LEDGER-POST")
+    finally:
+        await engine.dispose()
+    pool = await asyncpg.create_pool(dsn, min_size=c, max_size=c)
+    try:
+
+        async def one(_i: int) -> None:
+            await pool.fetchval(
+                "SELECT entry_id FROM ledger_post($1, 'donation', NULL, $2, 'bench', NULL,"
+                " $3, $4, $5, $6)",
+                fund_id,
+                MEMO,
+                [p.account_code for p in POSTINGS],
+                [p.side for p in POSTINGS],
+                [p.amount_fen for p in POSTINGS],
+                [p.currency for p in POSTINGS],
+            )
+
+        await asyncio.gather(*(one(i) for i in range(c)))
+        return await timed_tasks("ledger_post (one statement, asyncpg)", n, c, one)
+    finally:
+        await pool.close()
+
+
+async def run_baseline(url: str, dsn: str, n: int, c: int) -> Load:
+    """The floor: the same rows as plain SQL (lock the two balances in id order, insert
+    the entry and its two postings, update the balances) in one transaction, with no
+    rule, guard or hash."""
     engine = make_engine(url)
     try:
         fund_id = await create_fund(engine, "BENCH-BASELINE")
@@ -138,49 +159,96 @@ async def run_baseline(url: str, dsn: str, n: int, c: int) -> float:
         bank, income = ids[BANK], ids[INCOME_OFFLINE]
         ordered = sorted([bank, income])
         sequence = itertools.count(1)
-        todo = iter(range(n))
 
-        async def writer() -> None:
-            async with pool.acquire() as conn:
-                for _ in todo:
-                    now = datetime.now(UTC)
-                    async with conn.transaction():
-                        await conn.fetch(
-                            "SELECT id, balance_fen FROM ledger_accounts WHERE id = ANY($1) "
-                            "ORDER BY id FOR UPDATE",
-                            ordered,
-                        )
-                        entry_id = await conn.fetchval(
-                            "INSERT INTO journal_entries (fund_id, sequence, kind, effective_at,"
-                            " recorded_at, memo, recorded_by, hash) VALUES"
-                            " ($1, $2, 'donation', $3, $3, 'bench donation', 'bench', $4)"
-                            " RETURNING id",
-                            fund_id,
-                            next(sequence),
-                            now,
-                            "0" * 64,
-                        )
-                        await conn.execute(
-                            "INSERT INTO postings (entry_id, account_id, side, amount_fen,"
-                            " currency, effective_at, normal_delta_fen) VALUES"
-                            " ($1, $2, 'DEBIT', 100, 'CNY', $4, 100),"
-                            " ($1, $3, 'CREDIT', 100, 'CNY', $4, 100)",
-                            entry_id,
-                            bank,
-                            income,
-                            now,
-                        )
-                        await conn.execute(
-                            "UPDATE ledger_accounts SET balance_fen = balance_fen + 100"
-                            " WHERE id = ANY($1)",
-                            ordered,
-                        )
+        async def one(_i: int) -> None:
+            async with pool.acquire() as conn, conn.transaction():
+                await conn.fetch(
+                    "SELECT id, balance_fen FROM ledger_accounts WHERE id = ANY($1) "
+                    "ORDER BY id FOR UPDATE",
+                    ordered,
+                )
+                now = datetime.now(UTC)
+                entry_id = await conn.fetchval(
+                    "INSERT INTO journal_entries (fund_id, sequence, kind, effective_at,"
+                    " recorded_at, memo, recorded_by, hash) VALUES"
+                    " ($1, $2, 'donation', $3, $3, 'bench donation', 'bench', $4)"
+                    " RETURNING id",
+                    fund_id,
+                    next(sequence),  # taken under the lock: ordered
+                    now,
+                    "0" * 64,
+                )
+                await conn.execute(
+                    "INSERT INTO postings (entry_id, account_id, side, amount_fen,"
+                    " currency, effective_at, normal_delta_fen) VALUES"
+                    " ($1, $2, 'DEBIT', 100, 'CNY', $4, 100),"
+                    " ($1, $3, 'CREDIT', 100, 'CNY', $4, 100)",
+                    entry_id,
+                    bank,
+                    income,
+                    now,
+                )
+                await conn.execute(
+                    "UPDATE ledger_accounts SET balance_fen = balance_fen + 100 WHERE id = ANY($1)",
+                    ordered,
+                )
 
-        started = time.perf_counter()
-        await asyncio.gather(*(writer() for _ in range(c)))
-        return n / (time.perf_counter() - started)
+        await asyncio.gather(*(one(i) for i in range(c)))  # warm, as the other paths
+        return await timed_tasks("plain asyncpg SQL (the floor)", n, c, one)
     finally:
         await pool.close()
+
+
+async def run_pgledger(dsn: str, n: int, c: int) -> Load | None:
+    """pgledger_create_transfer, one statement per transfer (bench/peers)."""
+    if problem := pgledger_writes.missing():
+        console.print(f"[yellow]{problem}[/]")
+        return None
+    await pgledger_writes.load(dsn)
+    pool = await pgledger_writes.pool(dsn, c)
+    try:
+        income, bank = await pgledger_writes.open_accounts(pool)
+
+        async def one(_i: int) -> None:
+            await pgledger_writes.transfer(pool, income, bank, 100)
+
+        await asyncio.gather(*(one(i) for i in range(c)))
+        label = f"pgledger_create_transfer (pgledger {pgledger_writes.fingerprint()})"
+        load = await timed_tasks(label, n, c, one)
+        await pgledger_writes.check(pool, bank, n + c - load.errors, 100)
+        return load
+    finally:
+        await pool.close()
+
+
+WRITE_COLUMNS = [
+    "path",
+    "entries",
+    "entries/s",
+    "p50 ms",
+    "p99 ms",
+    "errors",
+    "vs floor",
+    "vs pgledger",
+]
+
+
+def write_rows(loads: list[Load]) -> list[list[str]]:
+    floor = next(ld for ld in loads if ld.label.startswith("plain"))
+    peer = next((ld for ld in loads if ld.label.startswith("pgledger")), None)
+    return [
+        [
+            ld.label,
+            f"{ld.count:,}",
+            f"{ld.rate:,.0f}",
+            f"{pct(ld.latencies, 50):.1f}",
+            f"{pct(ld.latencies, 99):.1f}",
+            str(ld.errors),
+            ratio(ld.rate, floor.rate),
+            ratio(ld.rate, peer.rate) if peer else "-",
+        ]
+        for ld in loads
+    ]
 
 
 # ---------------------------------------------------------------- the long journal
@@ -391,14 +459,47 @@ async def time_reports(url: str, fund_id: int, first: datetime, last: datetime, 
         await engine.dispose()
 
 
-async def main() -> None:
+async def writes(url: str, dsn: str, n: int, c: int) -> tuple[str, list[str], list[list[str]]]:
+    loads = [
+        await run_baseline(url, dsn, n, c),
+        await run_ledger_post(url, dsn, n, c),
+        await run_ledger(url, n, c),
+    ]
+    if (peer := await run_pgledger(dsn, n, c)) is not None:
+        loads.insert(1, peer)
+    title = f"Ledger writes: {n:,} two-posting entries into one fund, C={c}"
+    rows = write_rows(loads)
+    console.print(table(title, WRITE_COLUMNS, rows))
+    for ld in loads:
+        if ld.first_error:
+            console.print(f"  {ld.label}: {ld.errors} errors, first: {ld.first_error}")
+    return title, WRITE_COLUMNS, rows
+
+
+async def reads(url: str, dsn: str, postings: int, repeat: int):
+    started = time.perf_counter()
+    fund_id, first, last = await build_journal(url, dsn, postings)
+    console.print(
+        f"built a journal of {postings:,} postings in {time.perf_counter() - started:.1f} s"
+    )
+    title = f"Ledger reads on a journal of {postings:,} postings (one fund)"
+    columns = ["query", "median ms", "max ms"]
+    rows = [
+        [label, f"{median:,.1f}", f"{worst:,.1f}"]
+        for label, median, worst in await time_reports(url, fund_id, first, last, repeat)
+    ]
+    console.print(table(title, columns, rows))
+    return title, columns, rows
+
+
+async def main(argv: list[str] | None = None) -> list[tuple[str, list[str], list[list[str]]]]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--url", required=True, help="a PostgreSQL URL (its server is used)")
+    parser.add_argument("--url", default=DEFAULT_URL, help="a PostgreSQL URL (its server is used)")
     parser.add_argument("-n", type=int, default=5000, help="entries to post")
     parser.add_argument("-c", type=int, default=16, help="concurrent writers")
     parser.add_argument("--postings", type=int, default=1_000_000, help="long journal size")
     parser.add_argument("--repeat", type=int, default=20, help="timings per report query")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     scratch = f"jinlin_bench_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(_dsn(args.url))
@@ -408,51 +509,16 @@ async def main() -> None:
         dsn = _dsn(args.url, scratch)
         await upgrade_async(url)
         server = await admin.fetchval("SHOW server_version")
-        console.print(
-            f"[bold]machine[/]: {platform.processor() or platform.machine()}, "
-            f"{_cpu_count()} CPUs, Python {platform.python_version()}, PostgreSQL {server} "
-            f"(same host); scratch database {scratch}"
-        )
-
-        ledger_rate = await run_ledger(url, args.n, args.c)
-        baseline_rate = await run_baseline(url, dsn, args.n, args.c)
-        writes = Table(title=f"Writes: {args.n} two-posting entries, {args.c} concurrent writers")
-        writes.add_column("path")
-        writes.add_column("entries/s", justify="right")
-        writes.add_column("vs baseline", justify="right")
-        writes.add_row(
-            "ledger API (post_entry)", f"{ledger_rate:,.0f}", _ratio(ledger_rate, baseline_rate)
-        )
-        writes.add_row("plain asyncpg SQL (baseline)", f"{baseline_rate:,.0f}", "100%")
-        console.print(writes)
-
-        started = time.perf_counter()
-        fund_id, first, last = await build_journal(url, dsn, args.postings)
-        console.print(
-            f"built a journal of {args.postings:,} postings in "
-            f"{time.perf_counter() - started:.1f} s"
-        )
-        reads = Table(title=f"Reads on a journal of {args.postings:,} postings (one fund)")
-        reads.add_column("query")
-        reads.add_column("median ms", justify="right")
-        reads.add_column("max ms", justify="right")
-        for label, median, worst in await time_reports(url, fund_id, first, last, args.repeat):
-            reads.add_row(label, f"{median:,.1f}", f"{worst:,.1f}")
-        console.print(reads)
+        console.print(f"[bold]machine[/]: {machine()} · PostgreSQL {server} (same host)")
+        sections = [await writes(url, dsn, args.n, args.c)]
+        if args.postings:
+            sections.append(await reads(url, dsn, args.postings, args.repeat))
+        return sections
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
         await admin.close()
 
 
-def _ratio(value: float, baseline: float) -> str:
-    return f"{value / baseline:.0%}" if baseline else "-"
-
-
-def _cpu_count() -> int:
-    import os
-
-    return os.cpu_count() or 0
-
-
 if __name__ == "__main__":
-    asyncio.run(main())
+    for title, columns, rows in asyncio.run(main()):
+        print(f"\n### {title}\n\n{markdown(columns, rows)}")

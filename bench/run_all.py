@@ -1,21 +1,33 @@
 """`make bench`: every benchmark in turn, then the results as Markdown for
-docs/performance.md. Options: --quick (small runs), --memory-n N."""
+docs/performance.md. Options: --quick (small runs), --memory-n N.
+
+The peers run in the same process and on the same PostgreSQL as Jinlin's figures they
+stand beside: PostGraphile v4 for the dashboard read (bench/dashboard.py), pgledger and
+the plain-SQL floor for ledger writes (bench/ledger.py). Their ratios are the figures
+to compare across days; absolute rates drift with the machine's load."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
+import importlib.util
 from pathlib import Path
-
-from common import LOAD_COLUMNS, machine, markdown  # first: the project on the path
-
-sys.path.append(str(Path(__file__).resolve().parent))  # the sibling bench scripts
 
 import dashboard
 import donations
 import memory
 import wrk_donations
+from common import LOAD_COLUMNS, machine, markdown  # puts the project first on the path
+
+
+def _ledger_bench():
+    """bench/ledger.py, loaded by path: by name, `ledger` is the project's package."""
+    spec = importlib.util.spec_from_file_location(
+        "bench_ledger", Path(__file__).resolve().parent / "ledger.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 async def main() -> None:
@@ -30,7 +42,14 @@ async def main() -> None:
         sections.append((title, [*LOAD_COLUMNS, "vs SQL", "vs use case"], rows))
     sections += await wrk_donations.main(["--seconds", "5" if args.quick else "15"])
     sections += await dashboard.main(
-        ["-n", "200", "--seconds", "5"] if args.quick else ["-n", "1000", "--seconds", "15"]
+        ["-n", "200", "--seconds", "5"]
+        if args.quick
+        else ["-n", "1000", "--seconds", "15", "--rounds", "2"]
+    )
+    sections += await _ledger_bench().main(
+        ["-n", "500", "-c", "16", "--postings", "20000", "--repeat", "5"]
+        if args.quick
+        else ["-n", "5000", "-c", "16"]
     )
     sections.append(await memory.main(["-n", str(args.memory_n or mem_n)]))
     print(f"\n## Results ({header})")

@@ -43,8 +43,9 @@ from ledger import accounts as A
 from ledger.entries import PostingSpec
 from ledger.store import account_balances, open_book, post_entry
 from resolvers.cli_reconciliation import CLI_VIEWER
-from resolvers.ids import to_global_id
+from resolvers.commands import ImportStatement
 from resolvers.reconciliation import import_statement
+from resolvers.unit_of_work import UnitOfWork
 
 
 def _dsn(url: str, database: str | None = None) -> str:
@@ -165,14 +166,15 @@ async def main() -> None:
 
             started = time.perf_counter()
             row = await import_statement(
-                engine,
-                CLI_VIEWER,
-                fund_id=to_global_id("Fund", fund_id),
-                source="PAYMENT_CHANNEL",
-                payout_ref="PO-BENCH",
-                csv=csv,
-                idempotency_key=f"bench-{uuid.uuid4()}",
-                progress=progress,
+                ImportStatement(
+                    fund_id=fund_id,
+                    source="PAYMENT_CHANNEL",
+                    csv=csv,
+                    idempotency_key=f"bench-{uuid.uuid4()}",
+                    payout_ref="PO-BENCH",
+                ),
+                UnitOfWork(engine, CLI_VIEWER),
+                progress,
             )
             elapsed = time.perf_counter() - started
             async with read_session(engine) as session:

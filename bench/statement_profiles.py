@@ -40,8 +40,9 @@ from db.engine import make_engine
 from db.migrate import upgrade_async
 from reconciliation.statement_files import BankLine, SettlementLine
 from resolvers.cli_reconciliation import CLI_VIEWER
-from resolvers.ids import to_global_id
+from resolvers.commands import ImportStatement
 from resolvers.reconciliation import import_statement
+from resolvers.unit_of_work import UnitOfWork
 from tests.reconciliation import statement_writers as W
 
 CHANNEL = {"wechat-trade": W.wechat_trade, "wechat-funds": W.wechat_funds, "alipay": W.alipay}
@@ -80,13 +81,14 @@ async def one_format(url: str, name: str, n: int) -> tuple[float, int, float]:
     try:
         started = time.perf_counter()
         row = await import_statement(
-            engine,
-            CLI_VIEWER,
-            fund_id=to_global_id("Fund", _fund_id),
-            source=source,
-            payout_ref=payout_ref,
-            csv=data,
-            idempotency_key=f"bench-{uuid.uuid4()}",
+            ImportStatement(
+                fund_id=_fund_id,
+                source=source,
+                csv=data,
+                idempotency_key=f"bench-{uuid.uuid4()}",
+                payout_ref=payout_ref,
+            ),
+            UnitOfWork(engine, CLI_VIEWER),
         )
         elapsed = time.perf_counter() - started
     finally:

@@ -2,7 +2,8 @@
 
 from sqlmodel import SQLModel
 
-import db.models  # noqa: F401  (registers the tables)
+import db.models
+import db.official_receipts  # noqa: F401
 import ledger.receipt_tables
 import ledger.tables  # noqa: F401
 from db import reconciliation_models  # noqa: F401

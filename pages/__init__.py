@@ -4,10 +4,11 @@ public fund disclosure page.
 The pages are a client of the API, not a second way into the data: every figure
 comes from executing the public GraphQL operations in-process through the same
 schema, so what a page shows equals what /graphql answers, to the fen, and never
-more than the public report. The one exception is the board's campaign name and
-goal, which no public operation exposes (a campaign belongs to a private fund);
-they are read from the campaign row, together with the fund's code that keys the
-public report.
+more than the public report. The exceptions are the board's campaign name and
+goal, which no public operation exposes (a campaign belongs to a private fund),
+read from the campaign row, and the board's latest donations, which are the
+campaign's own (the public report lists the whole fund's), masked as the public
+report masks them (pages/board_feed.py).
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from db.models import CampaignRow, FundRow
 from db.uow import read_session
+from pages.board_feed import campaign_recent
 from resolvers.errors import UseCaseError
 from resolvers.ids import decode_id
 from schema import build_schema
@@ -47,13 +49,6 @@ subscription Progress($id: ID!) {
   campaignProgress(campaignId: $id) {
     online { amount currency } offline { amount currency } inKind { amount currency }
     total { amount currency } donationCount
-  }
-}"""
-
-RECENT_QUERY = """
-query Recent($code: String!, $first: Int) {
-  publicFundReport(code: $code) {
-    recentDonations(first: $first) { donorName amount { amount currency } channel receivedAt }
   }
 }"""
 
@@ -152,20 +147,37 @@ class Pages:
     def not_found(self, request: Request, what: str) -> Response:
         return self._render(request, "404.html", 404, what=what)
 
-    async def board(self, request: Request) -> Response:
-        campaign_id = request.path_params["campaign_id"]
+    async def _campaign(self, campaign_id: str) -> tuple[CampaignRow, FundRow] | None:
         try:
             pk = decode_id(campaign_id, "Campaign", field="campaignId")
         except UseCaseError:
-            return self.not_found(request, "活动")
+            return None
         async with read_session(self.state.engine) as session:
             campaign = await session.get(CampaignRow, pk)
             fund = await session.get(FundRow, campaign.fund_id) if campaign else None
-        if campaign is None or fund is None:
+        return None if campaign is None or fund is None else (campaign, fund)
+
+    async def _recent(self, campaign: CampaignRow, fund: FundRow) -> list[dict[str, Any]]:
+        return await campaign_recent(
+            self.state.engine, campaign.id, RECENT, self.state.timezone, fund.currency
+        )
+
+    async def board_recent(self, request: Request) -> Response:
+        """The board's 最新捐赠 as JSON, refetched by board.js after each emission."""
+        found = await self._campaign(request.path_params["campaign_id"])
+        if found is None:
+            return JSONResponse({"error": "not found"}, status_code=404)
+        return JSONResponse(
+            {"recentDonations": await self._recent(*found)}, headers={"cache-control": "no-store"}
+        )
+
+    async def board(self, request: Request) -> Response:
+        campaign_id = request.path_params["campaign_id"]
+        found = await self._campaign(campaign_id)
+        if found is None:
             return self.not_found(request, "活动")
+        campaign, fund = found
         progress = await self._first_progress(campaign_id)
-        recent = await self._query(RECENT_QUERY, {"code": fund.code, "first": RECENT})
-        report = recent.get("publicFundReport") or {}
         return self._render(
             request,
             "board.html",
@@ -176,7 +188,7 @@ class Pages:
             goal=fen_to_amount(campaign.goal_fen),
             progress=progress,
             ratio=_ratio(progress, campaign.goal_fen),
-            recent=report.get("recentDonations", []),
+            recent=await self._recent(campaign, fund),
             recent_count=RECENT,
         )
 
@@ -301,6 +313,7 @@ def routes(state: AppState) -> list:
     pages = Pages(state)
     return [
         Route("/board/{campaign_id}", pages.board, methods=["GET"]),
+        Route("/board/{campaign_id}/recent.json", pages.board_recent, methods=["GET"]),
         Route("/funds/{code}", pages.fund, methods=["GET"]),
         *receipt_routes(state),  # /receipts/{n}.pdf and /verify/{n}.json, before /verify/{n}
         Route("/verify/{number}", partial(verify_page, pages), methods=["GET"]),

@@ -1,9 +1,11 @@
 """Who may do what, decided in one place.
 
 Every use case names an Action; RULES says which roles may take it and whether
-COMMUNITY_STAFF and PARTNER are held to their own community or partner. Reads of
-single objects go through the visibility functions below, so an object a viewer
-may not see is NOT_FOUND, exactly as if it did not exist.
+COMMUNITY_STAFF and PARTNER are held to their own community or partner. VISIBILITY
+names, for every kind of object, the action that lets a viewer see one; `sees` applies
+it to one object. The viewer-scoped loaders (resolvers/loaders.py) and node(id) decide
+with it, so an object a viewer may not see is exactly like one that does not exist,
+whatever field led there.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ class Action(enum.Enum):
     CLOSE_PERIOD = "close periods"
     RECONCILE = "import statements and reconcile"
     READ_LEDGER = "read the ledger"
+    READ_DONATIONS = "read donations"
+    READ_USERS = "read users"
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,31 @@ RULES: dict[Action, Rule] = {
     Action.CLOSE_PERIOD: _rule((ADMIN, FINANCE)),
     Action.RECONCILE: _rule((ADMIN, FINANCE)),
     Action.READ_LEDGER: _rule((ADMIN, FINANCE), (COMMUNITY_STAFF,)),
+    # Staff see the donations to their community's funds; a partner sees its own gifts.
+    Action.READ_DONATIONS: _rule((ADMIN, FINANCE), (COMMUNITY_STAFF, PARTNER)),
+    # Everyone also sees their own user (see sees_user).
+    Action.READ_USERS: _rule((ADMIN,)),
+}
+
+# The action that lets a viewer see an object of each kind; None: anyone may. An object
+# is scoped by the communities it belongs to (a fund's, or every community a partner
+# signed with) and the partner it is of, if any.
+VISIBILITY: dict[str, Action | None] = {
+    "Subdistrict": None,
+    "Community": None,
+    "Grid": None,
+    # Campaigns are public: the live board and the progress subscription need no sign-in.
+    "Campaign": None,
+    "Fund": Action.READ_FUNDS,
+    "Disbursement": Action.READ_FUNDS,
+    "CashCount": Action.READ_FUNDS,
+    "LedgerAccount": Action.READ_LEDGER,
+    "JournalEntry": Action.READ_LEDGER,
+    "Donation": Action.READ_DONATIONS,
+    "Partner": Action.READ_PARTNERS,
+    "Contribution": Action.READ_PARTNERS,
+    "StatementImport": Action.RECONCILE,
+    "User": Action.READ_USERS,
 }
 
 
@@ -118,3 +147,33 @@ def allowed(viewer: Viewer | None, action: Action, **scope) -> bool:
     except AccessDenied:
         return False
     return True
+
+
+def sees(
+    viewer: Viewer | None,
+    action: Action | None,
+    *,
+    community_ids: frozenset[int] | set[int] = frozenset(),
+    partner_id: int | None = None,
+) -> bool:
+    """Whether the viewer may see one object that `action` guards (None: a public one),
+    belonging to `community_ids` and of `partner_id`. Unlike authorize, a missing scope
+    never lets a scoped role through: an object of no community is no staff's."""
+    if action is None:
+        return True
+    if viewer is None:
+        return False
+    rule = RULES[action]
+    if viewer.roles & rule.anywhere:
+        return True
+    if COMMUNITY_STAFF in rule.scoped and viewer.has(COMMUNITY_STAFF):
+        if viewer.community_id is not None and viewer.community_id in community_ids:
+            return True
+    if PARTNER in rule.scoped and viewer.has(PARTNER):
+        if viewer.partner_id is not None and viewer.partner_id == partner_id:
+            return True
+    return False
+
+
+def sees_user(viewer: Viewer | None, user_id: int) -> bool:
+    return viewer is not None and (viewer.user_id == user_id or sees(viewer, Action.READ_USERS))

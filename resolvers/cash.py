@@ -2,63 +2,66 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from db.models import CampaignRow, CashCountRow
-from db.types import utcnow
-from db.uow import unit_of_work
 from ledger import accounts as A
 from ledger import idempotency, store
 from ledger.entries import PostingSpec
 from ledger.tables import EntryRow
-from resolvers.auth import Action, Viewer, authorize
+from resolvers.auth import Action, authorize
+from resolvers.commands import DepositCash, RecordCashCount
 from resolvers.errors import UseCaseError, invalid, not_found
 from resolvers.funds import amount_in, fund_for, require_open
-from resolvers.ids import decode_id
+from resolvers.ids import stored_ref
+from resolvers.unit_of_work import UnitOfWork
 from resolvers.validation import text
 
 
-async def record_cash_count(
-    engine: AsyncEngine,
-    viewer: Viewer | None,
-    *,
-    fund_id: str,
-    campaign_id: str | None,
-    counted,
-    counted_by: list[str],
-    idempotency_key: str,
-    at: datetime | None = None,
-) -> CashCountRow:
-    authorize(viewer, Action.HANDLE_CASH)
-    key = idempotency.check_key(idempotency_key)
+def _counters(counted_by: tuple[str, ...]) -> list[str]:
     names = [text(n, f"countedBy.{i}", max_length=50) for i, n in enumerate(counted_by)]
     if len(names) < 2 or len(set(names)) != len(names):
         raise invalid("cash is counted by at least two different people", "countedBy")
     if len(names) > 10:
         raise invalid("at most ten counters", "countedBy")
-    campaign_pk = (
-        decode_id(campaign_id, "Campaign", field="campaignId", what="campaign")
-        if campaign_id
-        else None
-    )
+    return names
+
+
+def _count_postings(counted_fen: int, expected: int, currency: str) -> list[PostingSpec]:
+    """Counted cash to 1001, the uncounted box emptied, the difference to over/short."""
+    variance = counted_fen - expected
+    postings = []
+    if counted_fen:
+        postings.append(PostingSpec(A.CASH_ON_HAND, "DEBIT", counted_fen, currency))
+    if expected:
+        postings.append(PostingSpec(A.CASH_UNCOUNTED, "CREDIT", expected, currency))
+    if variance < 0:
+        postings.append(PostingSpec(A.OVER_SHORT, "DEBIT", -variance, currency))
+    elif variance > 0:
+        postings.append(PostingSpec(A.OVER_SHORT, "CREDIT", variance, currency))
+    return postings
+
+
+async def record_cash_count(cmd: RecordCashCount, uow: UnitOfWork) -> CashCountRow:
+    viewer = uow.viewer
+    authorize(viewer, Action.HANDLE_CASH)
+    key = idempotency.check_key(cmd.idempotency_key)
+    names = _counters(cmd.counted_by)
+    counted = cmd.counted
     request = {
-        "fund": fund_id,
-        "campaign": campaign_pk,
+        "fund": stored_ref("Fund", cmd.fund_id),
+        "campaign": cmd.campaign_id,
         "counted": [str(counted.amount), counted.currency],
         "by": names,
     }
     fingerprint = idempotency.fingerprint("recordCashCount", request)
-    async with unit_of_work(engine) as session:
-        fund = await fund_for(session, viewer, fund_id, Action.HANDLE_CASH, lock=True)
+    async with uow.transaction() as session:
+        fund = await fund_for(session, viewer, cmd.fund_id, Action.HANDLE_CASH, lock=True)
         counted_fen = amount_in(fund, counted.amount, counted.currency, "counted", allow_zero=True)
         earlier = await idempotency.recall(session, key, "recordCashCount", fingerprint)
         if earlier is not None:
             return await session.get(CashCountRow, earlier)
         require_open(fund)
-        if campaign_pk is not None:
-            campaign = await session.get(CampaignRow, campaign_pk)
+        if cmd.campaign_id is not None:
+            campaign = await session.get(CampaignRow, cmd.campaign_id)
             if campaign is None or campaign.fund_id != fund.id:
                 raise not_found("campaign", "campaignId")
         expected = (await store.account_balances(session, fund.id)).get(A.CASH_UNCOUNTED, 0)
@@ -67,22 +70,11 @@ async def record_cash_count(
             raise UseCaseError(
                 "INVALID_STATE", "there is no uncounted cash to count", field="fundId"
             )
-        variance = counted_fen - expected
-        postings = []
-        if counted_fen:
-            postings.append(PostingSpec(A.CASH_ON_HAND, "DEBIT", counted_fen, fund.currency))
-        if expected:
-            postings.append(PostingSpec(A.CASH_UNCOUNTED, "CREDIT", expected, fund.currency))
-        if variance < 0:
-            postings.append(PostingSpec(A.OVER_SHORT, "DEBIT", -variance, fund.currency))
-        elif variance > 0:
-            postings.append(PostingSpec(A.OVER_SHORT, "CREDIT", variance, fund.currency))
-        # `at` back-dates a count for back-office callers (the demo); the API has no such input.
-        now = at or utcnow()
+        now = uow.now()
         entry = await store.post_entry(
             session,
             fund.id,
-            postings,
+            _count_postings(counted_fen, expected, fund.currency),
             memo=f"cash count by {', '.join(names)}",
             recorded_by=viewer.username,
             kind="cash_count",
@@ -90,7 +82,7 @@ async def record_cash_count(
         )
         row = CashCountRow(
             fund_id=fund.id,
-            campaign_id=campaign_pk,
+            campaign_id=cmd.campaign_id,
             expected_fen=expected,
             counted_fen=counted_fen,
             counted_by="\n".join(names),
@@ -103,27 +95,20 @@ async def record_cash_count(
         return row
 
 
-async def deposit_cash(
-    engine: AsyncEngine,
-    viewer: Viewer | None,
-    *,
-    fund_id: str,
-    amount,
-    bank_ref: str | None,
-    idempotency_key: str,
-    at: datetime | None = None,
-):
+async def deposit_cash(cmd: DepositCash, uow: UnitOfWork) -> EntryRow:
+    viewer = uow.viewer
     authorize(viewer, Action.HANDLE_CASH)
-    key = idempotency.check_key(idempotency_key)
-    bank_ref = text(bank_ref, "bankRef", required=False)
+    key = idempotency.check_key(cmd.idempotency_key)
+    bank_ref = text(cmd.bank_ref, "bankRef", required=False)
+    amount = cmd.amount
     request = {
-        "fund": fund_id,
+        "fund": stored_ref("Fund", cmd.fund_id),
         "amount": [str(amount.amount), amount.currency],
         "bankRef": bank_ref,
     }
     fingerprint = idempotency.fingerprint("depositCash", request)
-    async with unit_of_work(engine) as session:
-        fund = await fund_for(session, viewer, fund_id, Action.HANDLE_CASH, lock=True)
+    async with uow.transaction() as session:
+        fund = await fund_for(session, viewer, cmd.fund_id, Action.HANDLE_CASH, lock=True)
         fen = amount_in(fund, amount.amount, amount.currency, "amount")
         earlier = await idempotency.recall(session, key, "depositCash", fingerprint)
         if earlier is not None:
@@ -140,7 +125,7 @@ async def deposit_cash(
             recorded_by=viewer.username,
             kind="deposit",
             reference=bank_ref,
-            effective_at=at,
+            effective_at=uow.effective_at(),
         )
         await idempotency.remember(session, key, "depositCash", fingerprint, entry.id)
         return entry

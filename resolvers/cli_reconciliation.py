@@ -83,7 +83,8 @@ async def _import(req: _ImportRequest) -> int:
     from db.engine import make_engine
     from ledger.errors import LedgerError
     from resolvers import reconciliation
-    from resolvers.ids import to_global_id
+    from resolvers.commands import ImportStatement
+    from resolvers.unit_of_work import UnitOfWork
 
     args = req.args
     settings = load_settings()
@@ -108,18 +109,16 @@ async def _import(req: _ImportRequest) -> int:
                     tasks[phase] = bar.add_task(phase, total=total or 1)
                 bar.update(tasks[phase], completed=done)
 
-            row = await reconciliation.import_statement(
-                engine,
-                CLI_VIEWER,
-                fund_id=to_global_id("Fund", fund.id),
+            cmd = ImportStatement(
+                fund_id=fund.id,
                 source=req.source,
-                payout_ref=args.payout_ref,
                 csv=req.data,
                 idempotency_key=req.key,
-                progress=progress,
+                payout_ref=args.payout_ref,
                 payout_date=req.payout_date,
-                tz=settings.timezone,
             )
+            uow = UnitOfWork(engine, CLI_VIEWER, timezone=settings.timezone)
+            row = await reconciliation.import_statement(cmd, uow, progress)
         counts = await reconciliation.line_counts(engine, row.id)
         payout_at = await _entry_day(engine, row.entry_id, settings.timezone)
     except LedgerError as exc:
@@ -448,7 +447,8 @@ async def _resolve(args, import_id: int, line_no: int) -> int:
     from db.engine import make_engine
     from ledger.errors import LedgerError
     from resolvers import reconciliation
-    from resolvers.ids import to_global_id
+    from resolvers.commands import ResolveStatementLine
+    from resolvers.unit_of_work import UnitOfWork
 
     resolution = "IGNORE" if args.ignore else "SUSPENSE"
     note = args.note or ""
@@ -457,15 +457,14 @@ async def _resolve(args, import_id: int, line_no: int) -> int:
     key = f"cli:resolve:{import_id}:{line_no}:{resolution}:{digest}"
     engine = make_engine(load_settings().database_url)
     try:
-        line = await reconciliation.resolve_statement_line(
-            engine,
-            CLI_VIEWER,
-            statement_import_id=to_global_id("StatementImport", import_id),
+        cmd = ResolveStatementLine(
+            statement_import_id=import_id,
             line_no=line_no,
             resolution=resolution,
-            note=note,
             idempotency_key=key,
+            note=note,
         )
+        line = await reconciliation.resolve_statement_line(cmd, UnitOfWork(engine, CLI_VIEWER))
     except LedgerError as exc:
         return _report_error(args, getattr(exc, "code", "ERROR"), exc.message, exc.field)
     finally:

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import replace
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import DisbursementRow, FundRow
-from db.types import utcnow
-from db.uow import unit_of_work
 from ledger import accounts as A
 from ledger import idempotency, store
 from ledger.entries import PostingSpec
 from resolvers.auth import Action, Viewer, authorize
+from resolvers.commands import DecideDisbursement, RequestDisbursement
 from resolvers.errors import UseCaseError
 from resolvers.funds import amount_in, fund_for, owning_fund, require_open
-from resolvers.ids import decode_id
+from resolvers.ids import stored_ref
+from resolvers.unit_of_work import UnitOfWork
 from resolvers.validation import text
 
 # Status moves only forward, along these edges.
@@ -31,30 +31,22 @@ NEXT = {
 }
 
 
-async def request_disbursement(
-    engine: AsyncEngine,
-    viewer: Viewer | None,
-    *,
-    fund_id: str,
-    amount,
-    payee: str,
-    purpose: str,
-    idempotency_key: str,
-    at: datetime | None = None,
-) -> DisbursementRow:
+async def request_disbursement(cmd: RequestDisbursement, uow: UnitOfWork) -> DisbursementRow:
+    viewer = uow.viewer
     authorize(viewer, Action.REQUEST_DISBURSEMENT)
-    key = idempotency.check_key(idempotency_key)
-    payee = text(payee, "payee")
-    purpose = text(purpose, "purpose", max_length=500)
+    key = idempotency.check_key(cmd.idempotency_key)
+    payee = text(cmd.payee, "payee")
+    purpose = text(cmd.purpose, "purpose", max_length=500)
+    amount = cmd.amount
     request = {
-        "fund": fund_id,
+        "fund": stored_ref("Fund", cmd.fund_id),
         "amount": [str(amount.amount), amount.currency],
         "payee": payee,
         "purpose": purpose,
     }
     fingerprint = idempotency.fingerprint("requestDisbursement", request)
-    async with unit_of_work(engine) as session:
-        fund = await fund_for(session, viewer, fund_id, Action.REQUEST_DISBURSEMENT, lock=True)
+    async with uow.transaction() as session:
+        fund = await fund_for(session, viewer, cmd.fund_id, Action.REQUEST_DISBURSEMENT, lock=True)
         fen = amount_in(fund, amount.amount, amount.currency, "amount")
         earlier = await idempotency.recall(session, key, "requestDisbursement", fingerprint)
         if earlier is not None:
@@ -66,7 +58,7 @@ async def request_disbursement(
             payee=payee,
             purpose=purpose,
             requested_by=viewer.username,
-            requested_at=at or utcnow(),
+            requested_at=uow.now(),
         )
         session.add(row)
         await session.flush()
@@ -75,9 +67,8 @@ async def request_disbursement(
 
 
 async def _locked_disbursement(
-    session: AsyncSession, viewer: Viewer | None, disbursement_id: str
+    session: AsyncSession, viewer: Viewer | None, pk: int
 ) -> tuple[DisbursementRow, FundRow]:
-    pk = decode_id(disbursement_id, "Disbursement", field="disbursementId", what="disbursement")
     row = await session.get(DisbursementRow, pk)
     fund = await owning_fund(
         session,
@@ -91,69 +82,73 @@ async def _locked_disbursement(
     return row, fund
 
 
-async def decide_disbursement(
-    engine: AsyncEngine,
-    viewer: Viewer | None,
-    decision: str,
-    *,
-    disbursement_id: str,
-    note: str | None,
-    idempotency_key: str,
-    at: datetime | None = None,
-) -> DisbursementRow:
-    """approve, reject or pay, each one step forward and refused otherwise. `at`
-    back-dates the decision for back-office callers (the demo); the API has no such input."""
-    authorize(viewer, Action.DECIDE_DISBURSEMENT)
-    key = idempotency.check_key(idempotency_key)
-    note = text(note, "note", max_length=500, required=False)
-    operation = f"{decision}Disbursement"
-    fingerprint = idempotency.fingerprint(
-        operation, {"disbursement": disbursement_id, "note": note}
+def _check_step(row: DisbursementRow, decision: str, fund: FundRow, username: str) -> None:
+    before, _after = NEXT[decision]
+    if row.status != before:
+        raise UseCaseError(
+            "INVALID_STATE",
+            f"cannot {decision} a {row.status} disbursement",
+            field="disbursementId",
+        )
+    if decision == "approve" and row.requested_by == username:
+        raise UseCaseError(
+            "SELF_APPROVAL",
+            "a disbursement is approved by someone other than its requester",
+            field="disbursementId",
+        )
+    if decision != "reject":
+        require_open(fund)
+
+
+async def _post_decision(
+    session: AsyncSession, row: DisbursementRow, fund: FundRow, cmd: DecideDisbursement, uow
+) -> None:
+    """Approval and payment post (POSTS); a rejection posts nothing."""
+    debit, credit, kind = POSTS[cmd.decision]
+    after = NEXT[cmd.decision][1]
+    entry = await store.post_entry(
+        session,
+        fund.id,
+        [
+            PostingSpec(debit, "DEBIT", row.amount_fen, fund.currency),
+            PostingSpec(credit, "CREDIT", row.amount_fen, fund.currency),
+        ],
+        memo=f"disbursement {row.id} {after.lower()}: {row.payee}, {row.purpose}"[:500],
+        recorded_by=uow.username,
+        kind=kind,
+        effective_at=uow.effective_at(),
+        # The payment's bank reference, for matching the bank statement line.
+        reference=cmd.note if cmd.decision == "pay" else None,
     )
-    async with unit_of_work(engine) as session:
-        row, fund = await _locked_disbursement(session, viewer, disbursement_id)
+    if cmd.decision == "approve":
+        row.approve_entry_id = entry.id
+        row.approved_by = uow.username
+    else:
+        row.pay_entry_id = entry.id
+
+
+async def decide_disbursement(cmd: DecideDisbursement, uow: UnitOfWork) -> DisbursementRow:
+    """approve, reject or pay, each one step forward and refused otherwise."""
+    viewer = uow.viewer
+    authorize(viewer, Action.DECIDE_DISBURSEMENT)
+    if cmd.decision not in NEXT:
+        raise ValueError(f"unknown decision {cmd.decision!r}")
+    key = idempotency.check_key(cmd.idempotency_key)
+    note = text(cmd.note, "note", max_length=500, required=False)
+    operation = f"{cmd.decision}Disbursement"
+    fingerprint = idempotency.fingerprint(
+        operation, {"disbursement": stored_ref("Disbursement", cmd.disbursement_id), "note": note}
+    )
+    async with uow.transaction() as session:
+        row, fund = await _locked_disbursement(session, viewer, cmd.disbursement_id)
         earlier = await idempotency.recall(session, key, operation, fingerprint)
         if earlier is not None:
             return await session.get(DisbursementRow, earlier)
-        before, after = NEXT[decision]
-        if row.status != before:
-            raise UseCaseError(
-                "INVALID_STATE",
-                f"cannot {decision} a {row.status} disbursement",
-                field="disbursementId",
-            )
-        if decision == "approve" and row.requested_by == viewer.username:
-            raise UseCaseError(
-                "SELF_APPROVAL",
-                "a disbursement is approved by someone other than its requester",
-                field="disbursementId",
-            )
-        if decision != "reject":
-            require_open(fund)
-        now = at or utcnow()
-        if decision in POSTS:
-            debit, credit, kind = POSTS[decision]
-            entry = await store.post_entry(
-                session,
-                fund.id,
-                [
-                    PostingSpec(debit, "DEBIT", row.amount_fen, fund.currency),
-                    PostingSpec(credit, "CREDIT", row.amount_fen, fund.currency),
-                ],
-                memo=f"disbursement {row.id} {after.lower()}: {row.payee}, {row.purpose}"[:500],
-                recorded_by=viewer.username,
-                kind=kind,
-                effective_at=at,
-                # The payment's bank reference, for matching the bank statement line.
-                reference=note if decision == "pay" else None,
-            )
-            if decision == "approve":
-                row.approve_entry_id = entry.id
-                row.approved_by = viewer.username
-            else:
-                row.pay_entry_id = entry.id
-        row.status = after
-        row.decided_at = now
+        _check_step(row, cmd.decision, fund, viewer.username)
+        if cmd.decision in POSTS:
+            await _post_decision(session, row, fund, replace(cmd, note=note), uow)
+        row.status = NEXT[cmd.decision][1]
+        row.decided_at = uow.now()
         if note:
             row.decision_note = note
         session.add(row)

@@ -4,23 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from db import donations as donations_db
+from db.donations import Draft, RecordedDonation
 from db.models import CampaignRow, DonationRow, FundRow, PartnerRow
-from db.types import utcnow
-from db.uow import one_statement, read_session, unit_of_work
+from db.uow import read_session
 from ledger import accounts as A
 from ledger import idempotency, store
 from ledger.entries import PostingSpec
 from ledger.errors import IdempotencyConflict, LedgerError
 from resolvers import donation_rows
-from resolvers.auth import Action, Viewer, authorize
+from resolvers.auth import Action, authorize
+from resolvers.commands import RecordDonation, RefundDonation
 from resolvers.errors import UseCaseError, invalid, not_found
 from resolvers.funds import amount_in, checked_fund, owning_fund, require_open
-from resolvers.ids import decode_id
+from resolvers.ids import stored_ref
+from resolvers.unit_of_work import UnitOfWork
 from resolvers.validation import instant, text
 
 ATTEMPTS = 3  # reads after a write that found the key or ref taken since its read
@@ -36,176 +38,177 @@ LANDING = {
 }
 
 
-@dataclass(frozen=True)
-class DonationInput:
-    fund_id: str
-    channel: str
-    amount: Decimal
-    currency: str
-    idempotency_key: str
-    campaign_id: str | None = None
-    donor_name: str | None = None
-    anonymous: bool | None = None
-    partner_id: str | None = None
-    external_ref: str | None = None
-    description: str | None = None
-    received_at: datetime | None = None
-
-
 def _action_for(channel: str) -> Action:
     return Action.RECORD_DONATION if channel == "ONLINE" else Action.RECORD_OFFLINE_DONATION
 
 
-async def record_donation(
-    engine: AsyncEngine, viewer: Viewer | None, inp: DonationInput
-) -> DonationRow | donation_rows.RecordedDonation:
-    if inp.channel not in CHANNELS:
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """A donation's input once checked: what the write and the replay need."""
+
+    cmd: RecordDonation
+    action: Action
+    key: str
+    fingerprint: str
+    donor: str | None
+    ref: str | None
+    description: str | None
+    received_at: datetime
+
+    @property
+    def online_ref(self) -> str | None:
+        return self.ref if self.cmd.channel == "ONLINE" else None
+
+
+def _check(cmd: RecordDonation, uow: UnitOfWork) -> _Checked:
+    """Every check that needs no database, in the order the API has always refused."""
+    if cmd.channel not in CHANNELS:
         raise invalid("unknown channel", "channel")
-    authorize(viewer, _action_for(inp.channel))
-    key = idempotency.check_key(inp.idempotency_key)
-    donor = text(inp.donor_name, "donorName", required=False)
-    ref = text(inp.external_ref, "externalRef", required=False)
-    description = text(inp.description, "description", max_length=500, required=False)
-    instant(inp.received_at, "receivedAt")
-    now = utcnow()
-    received_at = inp.received_at or now
+    authorize(uow.viewer, _action_for(cmd.channel))
+    key = idempotency.check_key(cmd.idempotency_key)
+    donor = text(cmd.donor_name, "donorName", required=False)
+    ref = text(cmd.external_ref, "externalRef", required=False)
+    description = text(cmd.description, "description", max_length=500, required=False)
+    instant(cmd.received_at, "receivedAt")
+    now = uow.now()
+    received_at = cmd.received_at or now
     if received_at > now:
         raise invalid("receivedAt is in the future", "receivedAt")
-    if inp.channel == "ONLINE" and not ref:
+    if cmd.channel == "ONLINE" and not ref:
         raise invalid("an ONLINE donation needs the channel's externalRef", "externalRef")
-    if inp.channel == "IN_KIND" and not description:
+    if cmd.channel == "IN_KIND" and not description:
         raise invalid("an IN_KIND donation needs a description of the goods", "description")
-    anonymous = bool(inp.anonymous)
-    partner_pk = (
-        decode_id(inp.partner_id, "Partner", field="partnerId", what="partner")
-        if inp.partner_id
-        else None
-    )
-    if not (donor or partner_pk or anonymous):
+    if not (donor or cmd.partner_id is not None or cmd.anonymous):
         raise invalid("name the donor, the partner, or mark the gift anonymous", "donorName")
-    campaign_pk = (
-        decode_id(inp.campaign_id, "Campaign", field="campaignId", what="campaign")
-        if inp.campaign_id
-        else None
-    )
     request = {
-        "fund": inp.fund_id,
-        "channel": inp.channel,
-        "amount": str(inp.amount),
-        "currency": inp.currency,
-        "campaign": campaign_pk,
+        "fund": stored_ref("Fund", cmd.fund_id),
+        "channel": cmd.channel,
+        "amount": str(cmd.amount),
+        "currency": cmd.currency,
+        "campaign": cmd.campaign_id,
         "donor": donor,
-        "anonymous": anonymous,
-        "partner": partner_pk,
+        "anonymous": bool(cmd.anonymous),
+        "partner": cmd.partner_id,
         "ref": ref,
         "description": description,
-        "receivedAt": inp.received_at,
+        "receivedAt": cmd.received_at,
     }
     fingerprint = idempotency.fingerprint("recordDonation", request)
+    return _Checked(
+        cmd, _action_for(cmd.channel), key, fingerprint, donor, ref, description, received_at
+    )
 
-    action = _action_for(inp.channel)
-    fund_pk = decode_id(inp.fund_id, "Fund", field="fundId", what="fund")
-    online_ref = ref if inp.channel == "ONLINE" else None
 
-    def draft(fund) -> donation_rows.Draft:
-        fen = amount_in(fund, inp.amount, inp.currency, "amount")
-        debit, credit = LANDING[inp.channel]
-        memo = f"{inp.channel} donation" + (f" {ref}" if ref else "")
-        values = dict(
-            fund_id=fund.id,
-            campaign_id=campaign_pk,
-            channel=inp.channel,
-            status="RECEIVED" if inp.channel == "ONLINE" else "SETTLED",
-            amount_fen=fen,
-            donor_name=donor,
-            anonymous=anonymous,
-            partner_id=partner_pk,
-            external_ref=ref,
-            online_ref=online_ref,
-            description=description,
-            received_at=received_at,
-            recorded_by=viewer.username,
-            created_at=utcnow(),
+def _draft(c: _Checked, fund, uow: UnitOfWork) -> Draft:
+    """The entry, donation and contribution to write into `fund`."""
+    cmd = c.cmd
+    fen = amount_in(fund, cmd.amount, cmd.currency, "amount")
+    debit, credit = LANDING[cmd.channel]
+    memo = f"{cmd.channel} donation" + (f" {c.ref}" if c.ref else "")
+    values = dict(
+        fund_id=fund.id,
+        campaign_id=cmd.campaign_id,
+        channel=cmd.channel,
+        status="RECEIVED" if cmd.channel == "ONLINE" else "SETTLED",
+        amount_fen=fen,
+        donor_name=c.donor,
+        anonymous=bool(cmd.anonymous),
+        partner_id=cmd.partner_id,
+        external_ref=c.ref,
+        online_ref=c.online_ref,
+        description=c.description,
+        received_at=c.received_at,
+        recorded_by=uow.username,
+        created_at=uow.now(),
+    )
+    contribution = None
+    if cmd.partner_id is not None:
+        contribution = dict(
+            partner_id=cmd.partner_id,
+            kind="IN_KIND" if cmd.channel == "IN_KIND" else "MONEY",
+            value_fen=fen,
+            currency=fund.currency,
+            description=c.description or memo,
         )
-        contribution = (
-            dict(
-                partner_id=partner_pk,
-                kind="IN_KIND" if inp.channel == "IN_KIND" else "MONEY",
-                value_fen=fen,
-                currency=fund.currency,
-                description=description or memo,
-            )
-            if partner_pk is not None
-            else None
-        )
-        postings = [
-            PostingSpec(debit, "DEBIT", fen, fund.currency),
-            PostingSpec(credit, "CREDIT", fen, fund.currency),
-        ]
-        return donation_rows.Draft(postings, memo, values, contribution)
+    postings = [
+        PostingSpec(debit, "DEBIT", fen, fund.currency),
+        PostingSpec(credit, "CREDIT", fen, fund.currency),
+    ]
+    return Draft(postings, memo, values, contribution)
 
-    def recorded(draft: donation_rows.Draft, written) -> donation_rows.RecordedDonation | None:
-        if written is None:  # the key or the ONLINE ref is taken (PostgreSQL)
-            return None
-        donation_id, entry, announced = written
-        return donation_rows.RecordedDonation(
-            id=donation_id, entry_id=entry.id, announced=announced, **draft.values
-        )
 
-    # The common case on PostgreSQL, in one round trip and without an ORM session: a
-    # fund, campaign and partner seen before (all the checks need of them never
-    # changes, but the fund's status, which the write checks under the book lock), a
-    # new key, a new ONLINE ref. Anything else (something not seen yet, a key or ref
-    # already taken, a refusal) is answered by the careful path below, which decides
-    # replays before refusals.
-    fund = donation_rows.known(engine, "fund", fund_pk)
-    if fund is not None and _known_extras(engine, fund, campaign_pk, partner_pk, received_at):
-        try:
-            fast = draft(checked_fund(viewer, fund, action))
-            async with one_statement(engine) as conn:
-                done = recorded(
-                    fast,
-                    await donation_rows.record(conn, fund, fast, key=key, fingerprint=fingerprint),
-                )
-            if done is not None:
-                return done
-        except (LedgerError, UseCaseError):
-            pass
+async def _write(c: _Checked, fund, uow: UnitOfWork) -> RecordedDonation | None:
+    """The one statement; None when the key or the ONLINE ref is taken (read again)."""
+    draft = _draft(c, fund, uow)
+    async with uow.one_statement() as conn:
+        written = await donations_db.record(conn, fund, draft, key=c.key, fingerprint=c.fingerprint)
+    if written is None:
+        return None
+    donation_id, entry, announced = written
+    return RecordedDonation(id=donation_id, entry_id=entry.id, announced=announced, **draft.values)
 
-    # No early book lock: the write takes it. Two racing requests with one key, or one
-    # externalRef, can both get through the checks below; the second then finds the
-    # key taken at its write, writes nothing and reads again, or fails on the unique
-    # key and the mutation layer re-runs it.
+
+async def _fast(c: _Checked, uow: UnitOfWork) -> RecordedDonation | None:
+    """The common case, in one round trip and without an ORM session: a fund, campaign
+    and partner seen before (all the checks need of them never changes, but the fund's
+    status, which the write checks under the book lock), a new key, a new ONLINE ref.
+    None for anything else (something not seen yet, a key or ref already taken, a
+    refusal): the careful path answers, deciding replays before refusals."""
+    cmd = c.cmd
+    fund = donation_rows.known(uow.engine, "fund", cmd.fund_id)
+    if fund is None or not _known_extras(uow.engine, fund, cmd, c.received_at):
+        return None
+    try:
+        return await _write(c, checked_fund(uow.viewer, fund, c.action), uow)
+    except (LedgerError, UseCaseError):
+        return None
+
+
+async def _careful(c: _Checked, uow: UnitOfWork) -> DonationRow | RecordedDonation | None:
+    """Read the fund, key and ONLINE ref, answer a replay or a refusal, else write.
+
+    No early book lock: the write takes it. Two racing requests with one key, or one
+    externalRef, can both get through these checks; the second then finds the key
+    taken at its write, writes nothing and reads again (None), or fails on the unique
+    key and the mutation layer re-runs it."""
+    cmd = c.cmd
+    async with uow.reading() as session:
+        before = await donations_db.read_before(session, cmd.fund_id, c.key, c.online_ref)
+        if before.fund is not None:
+            donation_rows.remember(uow.engine, "fund", before.fund.id, before.fund)
+        fund = checked_fund(uow.viewer, before.fund, c.action)
+        fen = amount_in(fund, cmd.amount, cmd.currency, "amount")
+        earlier = idempotency.judge(before.key, "recordDonation", c.fingerprint)
+        if earlier is not None:
+            return await session.get(DonationRow, earlier)
+        if before.online is not None:
+            return await _replay_online(uow, before.online, fen, c)
+        require_open(fund)
+        if cmd.campaign_id is not None:
+            await _check_campaign(session, fund, cmd.campaign_id, c.received_at)
+        if cmd.partner_id is not None:
+            if await session.get(PartnerRow, cmd.partner_id) is None:
+                raise not_found("partner", "partnerId")
+            donation_rows.remember(uow.engine, "partner", cmd.partner_id, True)
+    return await _write(c, fund, uow)
+
+
+async def record_donation(cmd: RecordDonation, uow: UnitOfWork) -> DonationRow | RecordedDonation:
+    checked = _check(cmd, uow)
+    done = await _fast(checked, uow)
+    if done is not None:
+        return done
     for _ in range(ATTEMPTS):
-        async with read_session(engine) as session:
-            before = await donation_rows.read_before(session, fund_pk, key, online_ref)
-            fund = checked_fund(viewer, before.fund, action)
-            fen = amount_in(fund, inp.amount, inp.currency, "amount")
-            earlier = idempotency.judge(before.key, "recordDonation", fingerprint)
-            if earlier is not None:
-                return await session.get(DonationRow, earlier)
-            if before.online is not None:
-                return await _replay_online(engine, before.online, fen, ref, key, fingerprint)
-            require_open(fund)
-            if campaign_pk is not None:
-                await _check_campaign(session, fund, campaign_pk, received_at)
-            if partner_pk is not None:
-                if await session.get(PartnerRow, partner_pk) is None:
-                    raise not_found("partner", "partnerId")
-                donation_rows.remember(session.bind, "partner", partner_pk, True)
-        written = draft(fund)
-        async with one_statement(engine) as conn:
-            done = recorded(
-                written,
-                await donation_rows.record(conn, fund, written, key=key, fingerprint=fingerprint),
-            )
+        done = await _careful(checked, uow)
         if done is not None:
             return done
-    raise RuntimeError(f"the key {key!r} or ref {ref!r} was taken but cannot be read")
+    raise RuntimeError(
+        f"the key {checked.key!r} or ref {checked.ref!r} was taken but cannot be read"
+    )
 
 
 async def _replay_online(
-    engine: AsyncEngine, online: tuple[int, int], fen: int, ref, key: str, fingerprint: str
+    uow: UnitOfWork, online: tuple[int, int], fen: int, c: _Checked
 ) -> DonationRow:
     """Payment callbacks are retried with fresh keys: the channel's reference is the real
     identity of an online payment. The same amount is the same payment (its key is
@@ -213,23 +216,23 @@ async def _replay_online(
     existing_id, existing_fen = online
     if existing_fen != fen:
         raise IdempotencyConflict(
-            f"externalRef {ref} was recorded with another amount", field="externalRef"
+            f"externalRef {c.ref} was recorded with another amount", field="externalRef"
         )
-    async with unit_of_work(engine) as session:
-        await idempotency.remember(session, key, "recordDonation", fingerprint, existing_id)
+    async with uow.transaction() as session:
+        await idempotency.remember(session, c.key, "recordDonation", c.fingerprint, existing_id)
         return await session.get(DonationRow, existing_id)
 
 
-def _known_extras(
-    engine: AsyncEngine, fund, campaign_pk: int | None, partner_pk: int | None, at: datetime
-) -> bool:
+def _known_extras(engine: AsyncEngine, fund, cmd: RecordDonation, at: datetime) -> bool:
     """Whether the campaign and partner named, if any, were seen before, and the
     donation falls in the campaign's window (else the careful path reads and says)."""
-    if campaign_pk is not None:
-        campaign = donation_rows.known(engine, "campaign", campaign_pk)
+    if cmd.campaign_id is not None:
+        campaign = donation_rows.known(engine, "campaign", cmd.campaign_id)
         if campaign is None or not _in_campaign(campaign, fund, at):
             return False
-    return partner_pk is None or donation_rows.known(engine, "partner", partner_pk) is not None
+    return cmd.partner_id is None or (
+        donation_rows.known(engine, "partner", cmd.partner_id) is not None
+    )
 
 
 def _in_campaign(campaign, fund, at: datetime) -> bool:
@@ -274,20 +277,14 @@ def refund_source(donation: DonationRow, balances: dict[str, int]) -> str:
     )
 
 
-async def refund_donation(
-    engine: AsyncEngine,
-    viewer: Viewer | None,
-    *,
-    donation_id: str,
-    reason: str,
-    idempotency_key: str,
-) -> DonationRow:
+async def refund_donation(cmd: RefundDonation, uow: UnitOfWork) -> DonationRow:
+    viewer = uow.viewer
     authorize(viewer, Action.REFUND_DONATION)
-    key = idempotency.check_key(idempotency_key)
-    pk = decode_id(donation_id, "Donation", field="donationId", what="donation")
-    reason = text(reason, "reason", max_length=500)
+    key = idempotency.check_key(cmd.idempotency_key)
+    pk = cmd.donation_id
+    reason = text(cmd.reason, "reason", max_length=500)
     fingerprint = idempotency.fingerprint("refundDonation", {"donation": pk, "reason": reason})
-    async with unit_of_work(engine) as session:
+    async with uow.transaction() as session:
         donation = await session.get(DonationRow, pk)
         fund = await owning_fund(
             session, viewer, donation, Action.REFUND_DONATION, what="donation", field="donationId"

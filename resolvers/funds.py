@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from db import directory
 from db.models import CampaignRow, CommunityRow, FundRow, SubdistrictRow
-from db.uow import read_session, unit_of_work
+from db.uow import read_session
 from ledger import accounts as A
 from ledger import store
 from ledger.accounts import positions as store_positions
 from ledger.errors import CurrencyMismatch
 from ledger.money import SUPPORTED_CURRENCIES, to_fen
 from resolvers.auth import Action, Viewer, authorize
+from resolvers.commands import ChangeFundStatus, CreateCampaign, OpenFund
 from resolvers.errors import AccessDenied, UseCaseError, invalid, not_found
 from resolvers.funds_access import Scope, can_see_fund, fund_condition
-from resolvers.ids import decode_id
 from resolvers.pagination import OrderKey, Page, PageArgs, paginate
+from resolvers.unit_of_work import UnitOfWork
 from resolvers.validation import instant, text
 
 FUND_LEVELS = ("COMMUNITY", "SUBDISTRICT")
@@ -29,21 +31,20 @@ FUND_CODE_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 async def fund_for(
     session: AsyncSession,
     viewer: Viewer | None,
-    fund_id: str,
+    fund_id: int,
     action: Action,
     *,
     field: str = "fundId",
     lock: bool = False,
 ) -> FundRow:
-    """The fund behind a global ID, after checking the viewer may take `action` on it.
+    """The fund with key `fund_id`, after checking the viewer may take `action` on it.
 
     A fund the viewer may not see is NOT_FOUND, as if it did not exist; with
     lock=True the fund's book is locked for the rest of the transaction, and the fund
     returned is as of after the lock.
     """
     authorize(viewer, action)  # role check first: UNAUTHENTICATED / FORBIDDEN
-    pk = decode_id(fund_id, "Fund", field=field, what="fund")
-    fund = checked_fund(viewer, await session.get(FundRow, pk), action, field)
+    fund = checked_fund(viewer, await session.get(FundRow, fund_id), action, field)
     if lock:
         await _lock_and_reread(session, fund)
     return fund
@@ -103,55 +104,43 @@ def amount_in(fund: FundRow, amount, currency: str, field: str, *, allow_zero=Fa
     return fen
 
 
-async def open_fund(
-    engine: AsyncEngine,
-    viewer: Viewer | None,
-    *,
-    code: str,
-    name: str,
-    level: str,
-    host: str,
-    community_id: str | None,
-    subdistrict_id: str | None,
-    restricted_purpose: str | None,
-) -> FundRow:
-    authorize(viewer, Action.OPEN_FUND)
-    code = text(code, "code", max_length=32).upper()
+def _fund_place(cmd: OpenFund) -> tuple[int | None, int | None]:
+    """The community or subdistrict a fund of the command's level belongs to."""
+    if cmd.level not in FUND_LEVELS:
+        raise invalid("unknown fund level", "level")
+    if cmd.level == "COMMUNITY":
+        if cmd.community_id is None:
+            raise invalid("a COMMUNITY fund needs communityId", "communityId")
+        if cmd.subdistrict_id is not None:
+            raise invalid("a COMMUNITY fund takes communityId only", "subdistrictId")
+        return cmd.community_id, None
+    if cmd.subdistrict_id is None:
+        raise invalid("a SUBDISTRICT fund needs subdistrictId", "subdistrictId")
+    if cmd.community_id is not None:
+        raise invalid("a SUBDISTRICT fund takes subdistrictId only", "communityId")
+    return None, cmd.subdistrict_id
+
+
+async def open_fund(cmd: OpenFund, uow: UnitOfWork) -> FundRow:
+    authorize(uow.viewer, Action.OPEN_FUND)
+    code = text(cmd.code, "code", max_length=32).upper()
     if not set(code) <= FUND_CODE_CHARS:
         raise invalid("code may hold letters, digits, - and _ only", "code")
-    name = text(name, "name")
-    host = text(host, "host")
-    purpose = text(restricted_purpose, "restrictedPurpose", max_length=200, required=False)
-    if level not in FUND_LEVELS:
-        raise invalid("unknown fund level", "level")
-    community_pk = subdistrict_pk = None
-    if level == "COMMUNITY":
-        if not community_id:
-            raise invalid("a COMMUNITY fund needs communityId", "communityId")
-        if subdistrict_id:
-            raise invalid("a COMMUNITY fund takes communityId only", "subdistrictId")
-        community_pk = decode_id(community_id, "Community", field="communityId", what="community")
-    else:
-        if not subdistrict_id:
-            raise invalid("a SUBDISTRICT fund needs subdistrictId", "subdistrictId")
-        if community_id:
-            raise invalid("a SUBDISTRICT fund takes subdistrictId only", "communityId")
-        subdistrict_pk = decode_id(
-            subdistrict_id, "Subdistrict", field="subdistrictId", what="subdistrict"
-        )
-    async with unit_of_work(engine) as session:
-        if community_pk is not None:
-            community = await session.get(CommunityRow, community_pk)
-            if community is None:
-                raise not_found("community", "communityId")
+    name = text(cmd.name, "name")
+    host = text(cmd.host, "host")
+    purpose = text(cmd.restricted_purpose, "restrictedPurpose", max_length=200, required=False)
+    community_pk, subdistrict_pk = _fund_place(cmd)
+    async with uow.transaction() as session:
+        if community_pk is not None and await session.get(CommunityRow, community_pk) is None:
+            raise not_found("community", "communityId")
         if subdistrict_pk is not None and await session.get(SubdistrictRow, subdistrict_pk) is None:
             raise not_found("subdistrict", "subdistrictId")
-        if await session.scalar(select(FundRow.id).where(FundRow.code == code)):
+        if await directory.fund_code_taken(session, code):
             raise invalid(f"fund code {code} is taken", "code")
         fund = FundRow(
             code=code,
             name=name,
-            level=level,
+            level=cmd.level,
             host=host,
             community_id=community_pk,
             subdistrict_id=subdistrict_pk,
@@ -163,24 +152,16 @@ async def open_fund(
         return fund
 
 
-async def create_campaign(
-    engine: AsyncEngine,
-    viewer: Viewer | None,
-    *,
-    fund_id: str,
-    name: str,
-    starts_at: datetime,
-    ends_at: datetime | None,
-    goal: tuple | None,
-) -> CampaignRow:
-    name = text(name, "name")
-    instant(starts_at, "startsAt")
-    instant(ends_at, "endsAt")
+async def create_campaign(cmd: CreateCampaign, uow: UnitOfWork) -> CampaignRow:
+    name = text(cmd.name, "name")
+    starts_at = instant(cmd.starts_at, "startsAt")
+    ends_at = instant(cmd.ends_at, "endsAt")
     if ends_at is not None and ends_at <= starts_at:
         raise invalid("endsAt must be after startsAt", "endsAt")
-    async with unit_of_work(engine) as session:
-        fund = await fund_for(session, viewer, fund_id, Action.MANAGE_CAMPAIGNS)
-        goal_fen = amount_in(fund, goal[0], goal[1], "goal") if goal else None
+    async with uow.transaction() as session:
+        fund = await fund_for(session, uow.viewer, cmd.fund_id, Action.MANAGE_CAMPAIGNS)
+        goal = cmd.goal
+        goal_fen = amount_in(fund, goal.amount, goal.currency, "goal") if goal else None
         row = CampaignRow(
             fund_id=fund.id, name=name, starts_at=starts_at, ends_at=ends_at, goal_fen=goal_fen
         )
@@ -234,29 +215,30 @@ def check_access(viewer: Viewer | None, fund: FundRow, action: Action) -> None:
 STATUS_MOVES = {("OPEN", "FROZEN"), ("FROZEN", "OPEN"), ("OPEN", "CLOSED"), ("FROZEN", "CLOSED")}
 
 
-async def change_fund_status(
-    engine: AsyncEngine, viewer: Viewer | None, *, fund_id: str, status: str, reason: str
-) -> FundRow:
+async def change_fund_status(cmd: ChangeFundStatus, uow: UnitOfWork) -> FundRow:
     """Freeze, reopen or close a fund (ADMIN). A frozen or closed fund takes no new
     donations or spending; a fund is closed only when it holds nothing and owes nothing."""
-    authorize(viewer, Action.OPEN_FUND)
-    reason = text(reason, "reason", max_length=500)
-    async with unit_of_work(engine) as session:
-        fund = await fund_for(session, viewer, fund_id, Action.OPEN_FUND, lock=True)
+    authorize(uow.viewer, Action.OPEN_FUND)
+    text(cmd.reason, "reason", max_length=500)  # required and checked; not stored
+    status = cmd.status
+    async with uow.transaction() as session:
+        fund = await fund_for(session, uow.viewer, cmd.fund_id, Action.OPEN_FUND, lock=True)
         if (fund.status, status) not in STATUS_MOVES:
             raise UseCaseError(
                 "INVALID_STATE", f"a {fund.status} fund cannot become {status}", field="status"
             )
-        if status == "CLOSED":
-            balances = await store.account_balances(session, fund.id)
-            held = store_positions(balances)
-            if held.total or balances.get(A.PAYABLE, 0) or balances.get(A.SUSPENSE, 0):
-                raise UseCaseError(
-                    "INVALID_STATE",
-                    "a fund is closed only when it holds nothing and owes nothing",
-                    field="status",
-                )
+        if status == "CLOSED" and not _empty(await store.account_balances(session, fund.id)):
+            raise UseCaseError(
+                "INVALID_STATE",
+                "a fund is closed only when it holds nothing and owes nothing",
+                field="status",
+            )
         fund.status = status
         session.add(fund)
         await session.flush()
         return fund
+
+
+def _empty(balances: dict[str, int]) -> bool:
+    held = store_positions(balances)
+    return not (held.total or balances.get(A.PAYABLE, 0) or balances.get(A.SUSPENSE, 0))

@@ -1,4 +1,4 @@
-"""Which funds, donations and ledger objects a viewer may see."""
+"""Which funds and donations a viewer may see, by the rule table (resolvers/auth.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import true
 
 from db.models import DonationRow, FundRow
-from resolvers.auth import COMMUNITY_STAFF, PARTNER, Action, Viewer, authorize
+from resolvers.auth import VISIBILITY, Action, Viewer, authorize, sees
 
 
 @dataclass(frozen=True)
@@ -28,23 +28,21 @@ def fund_condition(viewer: Viewer | None):
 
 
 def can_see_fund(viewer: Viewer | None, fund: FundRow | None) -> bool:
-    if viewer is None or fund is None:
+    if fund is None:
         return False
-    if viewer.sees_everything:
-        return True
-    return (
-        viewer.has(COMMUNITY_STAFF)
-        and viewer.community_id is not None
-        and fund.community_id == viewer.community_id
-    )
+    return sees(viewer, VISIBILITY["Fund"], community_ids=_communities(fund))
 
 
 def can_see_donation(viewer: Viewer | None, donation: DonationRow, fund: FundRow | None) -> bool:
-    if can_see_fund(viewer, fund):
-        return True
-    return bool(
-        viewer
-        and viewer.has(PARTNER)
-        and viewer.partner_id is not None
-        and donation.partner_id == viewer.partner_id
+    if fund is None:
+        return False
+    return sees(
+        viewer,
+        VISIBILITY["Donation"],
+        community_ids=_communities(fund),
+        partner_id=donation.partner_id,
     )
+
+
+def _communities(fund: FundRow) -> set[int]:
+    return {fund.community_id} if fund.community_id is not None else set()

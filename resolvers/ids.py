@@ -31,3 +31,20 @@ def decode_id(value: object, type_name: str, *, field: str, what: str | None = N
     if parsed is None or parsed[0] != type_name:
         raise UseCaseError("NOT_FOUND", f"{what or type_name} not found", field=field)
     return parsed[1]
+
+
+# The key a global ID that names nothing of the expected type is given: no row has it,
+# so the use case answers NOT_FOUND where it looks the row up, after its other checks.
+NO_ROW = 0
+
+
+def key_of(value: object, type_name: str) -> int:
+    """The primary key behind a global ID of `type_name`, or NO_ROW."""
+    parsed = parse_global_id(value)
+    return parsed[1] if parsed is not None and parsed[0] == type_name else NO_ROW
+
+
+def stored_ref(type_name: str, pk: int) -> str:
+    """How idempotency fingerprints name a fund or a disbursement: by its global ID, as
+    they did when use cases took global IDs, so that keys stored then stay valid."""
+    return to_global_id(type_name, pk)

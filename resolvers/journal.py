@@ -2,63 +2,53 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.models import FundRow
-from db.uow import read_session, unit_of_work
+from db.uow import read_session
 from ledger import idempotency, reports, store
 from ledger.entries import PostedEntry, PostingSpec
 from ledger.tables import EntryRow
 from resolvers.auth import Action, Viewer, authorize
+from resolvers.commands import ClosePeriod, PostingLine, PostJournalEntry, ReverseJournalEntry
 from resolvers.errors import invalid, not_found
 from resolvers.funds import amount_in, check_access, fund_for, owning_fund
-from resolvers.ids import decode_id
+from resolvers.ids import decode_id, stored_ref
+from resolvers.unit_of_work import UnitOfWork
 from resolvers.validation import instant, text
 
 MAX_POSTINGS = 50
 
 
-async def post_journal_entry(
-    engine: AsyncEngine,
-    viewer: Viewer | None,
-    *,
-    fund_id: str,
-    memo: str,
-    effective_at: datetime | None,
-    postings: list,
-    idempotency_key: str,
-) -> EntryRow | PostedEntry:
+def _specs(fund: FundRow, postings: tuple[PostingLine, ...]) -> list[PostingSpec]:
+    specs = []
+    for i, p in enumerate(postings):
+        fen = amount_in(fund, p.amount.amount, p.amount.currency, f"postings.{i}.amount")
+        code = text(p.account_code, f"postings.{i}.accountCode", max_length=16)
+        specs.append(PostingSpec(code, p.side, fen, p.amount.currency))
+    return specs
+
+
+async def post_journal_entry(cmd: PostJournalEntry, uow: UnitOfWork) -> EntryRow | PostedEntry:
+    viewer = uow.viewer
     authorize(viewer, Action.POST_MANUAL_ENTRY)
-    key = idempotency.check_key(idempotency_key)
-    memo = text(memo, "memo", max_length=500)
-    instant(effective_at, "effectiveAt")
-    if not 2 <= len(postings) <= MAX_POSTINGS:
+    key = idempotency.check_key(cmd.idempotency_key)
+    memo = text(cmd.memo, "memo", max_length=500)
+    effective_at = instant(cmd.effective_at, "effectiveAt")
+    if not 2 <= len(cmd.postings) <= MAX_POSTINGS:
         raise invalid(f"an entry has 2 to {MAX_POSTINGS} postings", "postings")
     request = {
-        "fund": fund_id,
+        "fund": stored_ref("Fund", cmd.fund_id),
         "memo": memo,
         "effectiveAt": effective_at,
         "postings": [
-            [p.account_code, p.side.value, str(p.amount.amount), p.amount.currency]
-            for p in postings
+            [p.account_code, p.side, str(p.amount.amount), p.amount.currency] for p in cmd.postings
         ],
     }
     fingerprint = idempotency.fingerprint("postJournalEntry", request)
-    async with unit_of_work(engine) as session:
-        fund = await fund_for(session, viewer, fund_id, Action.POST_MANUAL_ENTRY, lock=True)
-        specs = []
-        for i, p in enumerate(postings):
-            fen = amount_in(fund, p.amount.amount, p.amount.currency, f"postings.{i}.amount")
-            specs.append(
-                PostingSpec(
-                    text(p.account_code, f"postings.{i}.accountCode", max_length=16),
-                    p.side.value,
-                    fen,
-                    p.amount.currency,
-                )
-            )
+    async with uow.transaction() as session:
+        fund = await fund_for(session, viewer, cmd.fund_id, Action.POST_MANUAL_ENTRY, lock=True)
+        specs = _specs(fund, cmd.postings)
         earlier = await idempotency.recall(session, key, "postJournalEntry", fingerprint)
         if earlier is not None:
             return await session.get(EntryRow, earlier)
@@ -76,14 +66,15 @@ async def post_journal_entry(
 
 
 async def reverse_journal_entry(
-    engine: AsyncEngine, viewer: Viewer | None, *, entry_id: str, reason: str, idempotency_key: str
+    cmd: ReverseJournalEntry, uow: UnitOfWork
 ) -> EntryRow | PostedEntry:
+    viewer = uow.viewer
     authorize(viewer, Action.POST_MANUAL_ENTRY)
-    key = idempotency.check_key(idempotency_key)
-    pk = decode_id(entry_id, "JournalEntry", field="entryId", what="journal entry")
-    reason = text(reason, "reason", max_length=400)
+    key = idempotency.check_key(cmd.idempotency_key)
+    pk = cmd.entry_id
+    reason = text(cmd.reason, "reason", max_length=400)
     fingerprint = idempotency.fingerprint("reverseJournalEntry", {"entry": pk, "reason": reason})
-    async with unit_of_work(engine) as session:
+    async with uow.transaction() as session:
         entry = await session.get(EntryRow, pk)
         await owning_fund(
             session, viewer, entry, Action.POST_MANUAL_ENTRY, what="journal entry", field="entryId"
@@ -101,13 +92,14 @@ async def reverse_journal_entry(
         return reversal
 
 
-async def close_period(
-    engine: AsyncEngine, viewer: Viewer | None, tz, *, fund_id: str, through: date
-) -> FundRow:
+async def close_period(cmd: ClosePeriod, uow: UnitOfWork) -> FundRow:
+    viewer = uow.viewer
     authorize(viewer, Action.CLOSE_PERIOD)
-    async with unit_of_work(engine) as session:
-        fund = await fund_for(session, viewer, fund_id, Action.CLOSE_PERIOD, lock=True)
-        await store.close_period(session, fund.id, through, tz=tz, recorded_by=viewer.username)
+    async with uow.transaction() as session:
+        fund = await fund_for(session, viewer, cmd.fund_id, Action.CLOSE_PERIOD, lock=True)
+        await store.close_period(
+            session, fund.id, cmd.through, tz=uow.timezone, recorded_by=viewer.username
+        )
         return fund
 
 

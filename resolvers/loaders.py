@@ -27,6 +27,7 @@ from db.models import (
     SubdistrictRow,
     UserRow,
 )
+from db.types import utcnow
 from db.uow import read_session
 from ledger import reports
 from ledger.tables import AccountRow, EntryRow, PostingRow
@@ -339,6 +340,42 @@ class Loaders:
             return [dict(out.get(c, {})) for c in campaign_ids]
 
         return DataLoader(load_fn=load)
+
+    @cached_property
+    def fund_statement(self) -> DataLoader[tuple, Any]:
+        """Keys are (fund id, first day, last day, time zone)."""
+
+        async def load(keys: Sequence[tuple]) -> list[Any]:
+            async with read_session(self.engine) as session:
+                return [
+                    await reports.statement(session, fund_id, start, end, tz)
+                    for fund_id, start, end, tz in keys
+                ]
+
+        return DataLoader(load_fn=load)
+
+    @cached_property
+    def trial_balance(self) -> DataLoader[tuple, Any]:
+        """Keys are (fund id, instant or None for now): from stored balances."""
+
+        async def load(keys: Sequence[tuple]) -> list[Any]:
+            return [await self._trial_balance(fund_id, at) for fund_id, at in keys]
+
+        return DataLoader(load_fn=load)
+
+    async def _trial_balance(self, fund_id: int, at: Any) -> Any:
+        accounts = await self.accounts_by_fund.load(fund_id)
+        if at is None:
+            balances = await self.fund_balances.load(fund_id)
+        else:
+            balances = await self.fund_balances_at.load((fund_id, at))
+        return reports.build_trial_balance(
+            at or utcnow(),
+            [
+                (a.id, a.code, a.name, a.type, a.normal_side, balances.get(a.code, 0))
+                for a in accounts
+            ],
+        )
 
     # --- reconciliation ----------------------------------------------------
 

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
-
 from sqlalchemy import false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from db import directory
 from db.models import CommunityRow, ContributionRow, PartnerRow, PartnershipRow
-from db.types import utcnow
-from db.uow import read_session, unit_of_work
+from db.uow import read_session
 from ledger import idempotency
 from resolvers.auth import COMMUNITY_STAFF, PARTNER, Action, Viewer, authorize
+from resolvers.commands import RecordService, RegisterPartner
 from resolvers.errors import invalid, not_found
-from resolvers.ids import decode_id
 from resolvers.pagination import OrderKey, Page, PageArgs, paginate
+from resolvers.unit_of_work import UnitOfWork
 from resolvers.validation import calendar_date, centihours, instant, text
 
 PARTNER_KINDS = (
@@ -83,41 +81,26 @@ async def partner_page(engine: AsyncEngine, viewer: Viewer | None, args: PageArg
         return await paginate(session, stmt, [OrderKey(PartnerRow.id)], args)
 
 
-async def register_partner(
-    engine: AsyncEngine,
-    viewer: Viewer | None,
-    *,
-    name: str,
-    kind: str,
-    community_id: str,
-    signed_on: date,
-    certificate_no: str | None,
-) -> PartnerRow:
-    community_pk = decode_id(community_id, "Community", field="communityId", what="community")
-    authorize(viewer, Action.MANAGE_PARTNERS, community_ids={community_pk})
-    name = text(name, "name")
-    certificate_no = text(certificate_no, "certificateNo", max_length=64, required=False)
-    calendar_date(signed_on, "signedOn")
+async def register_partner(cmd: RegisterPartner, uow: UnitOfWork) -> PartnerRow:
+    community_pk = cmd.community_id
+    authorize(uow.viewer, Action.MANAGE_PARTNERS, community_ids={community_pk})
+    name = text(cmd.name, "name")
+    kind = cmd.kind
+    certificate_no = text(cmd.certificate_no, "certificateNo", max_length=64, required=False)
+    signed_on = calendar_date(cmd.signed_on, "signedOn")
     if kind not in PARTNER_KINDS:
         raise invalid("unknown partner kind", "kind")
-    async with unit_of_work(engine) as session:
+    async with uow.transaction() as session:
         if await session.get(CommunityRow, community_pk) is None:
             raise not_found("community", "communityId")
         # The same organisation may sign with several communities: one partner,
         # one partnership per community, never two with the same community.
-        partner = await session.scalar(
-            select(PartnerRow).where(PartnerRow.name == name, PartnerRow.kind == kind)
-        )
+        partner = await directory.partner_of_kind(session, name, kind)
         if partner is None:
             partner = PartnerRow(name=name, kind=kind)
             session.add(partner)
             await session.flush()
-        elif await session.scalar(
-            select(PartnershipRow.id).where(
-                PartnershipRow.partner_id == partner.id,
-                PartnershipRow.community_id == community_pk,
-            )
-        ):
+        elif await directory.has_partnership(session, partner.id, community_pk):
             raise invalid(f"{name} has already signed with this community", "communityId")
         session.add(
             PartnershipRow(
@@ -138,24 +121,16 @@ async def partner_communities(session: AsyncSession, partner_id: int) -> set[int
     return set(rows.all())
 
 
-async def record_service(
-    engine: AsyncEngine,
-    viewer: Viewer | None,
-    *,
-    partner_id: str,
-    hours: Decimal,
-    description: str,
-    occurred_at: datetime | None,
-    idempotency_key: str,
-) -> ContributionRow:
-    partner_pk = decode_id(partner_id, "Partner", field="partnerId", what="partner")
+async def record_service(cmd: RecordService, uow: UnitOfWork) -> ContributionRow:
+    viewer = uow.viewer
+    partner_pk = cmd.partner_id
     if viewer is None:
         authorize(viewer, Action.MANAGE_PARTNERS)
-    key = idempotency.check_key(idempotency_key)
-    hundredths = centihours(hours, "hours")
-    description = text(description, "description", max_length=500)
-    instant(occurred_at, "occurredAt")
-    if occurred_at is not None and occurred_at > utcnow():
+    key = idempotency.check_key(cmd.idempotency_key)
+    hundredths = centihours(cmd.hours, "hours")
+    description = text(cmd.description, "description", max_length=500)
+    occurred_at = instant(cmd.occurred_at, "occurredAt")
+    if occurred_at is not None and occurred_at > uow.now():
         raise invalid("occurredAt is in the future", "occurredAt")
     request = {
         "partner": partner_pk,
@@ -164,7 +139,7 @@ async def record_service(
         "occurredAt": occurred_at,
     }
     fingerprint = idempotency.fingerprint("recordService", request)
-    async with unit_of_work(engine) as session:
+    async with uow.transaction() as session:
         if await session.get(PartnerRow, partner_pk) is None:
             raise not_found("partner", "partnerId")
         communities = await partner_communities(session, partner_pk)
@@ -177,7 +152,7 @@ async def record_service(
             kind="VOLUNTEER_SERVICE",
             centihours=hundredths,
             description=description,
-            occurred_at=occurred_at or utcnow(),
+            occurred_at=occurred_at or uow.now(),
         )
         session.add(row)
         await session.flush()

@@ -5,30 +5,25 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db import directory
 from db.models import CommunityRow, GridRow, SubdistrictRow
-from db.uow import read_session, unit_of_work
-from resolvers.auth import Action, Viewer, authorize
+from db.uow import read_session
+from resolvers.auth import Action, authorize
+from resolvers.commands import CreateCommunity, CreateSubdistrict
 from resolvers.errors import invalid, not_found
-from resolvers.ids import decode_id
 from resolvers.pagination import OrderKey, Page, PageArgs, paginate
+from resolvers.unit_of_work import UnitOfWork
 from resolvers.validation import text
 
 MAX_GRIDS = 100
 
 
-async def create_subdistrict(
-    engine: AsyncEngine, viewer: Viewer | None, name: str, district: str
-) -> SubdistrictRow:
-    authorize(viewer, Action.MANAGE_PLACES)
-    name = text(name, "name")
-    district = text(district, "district")
-    async with unit_of_work(engine) as session:
-        taken = await session.scalar(
-            select(SubdistrictRow.id).where(
-                SubdistrictRow.district == district, SubdistrictRow.name == name
-            )
-        )
-        if taken:
+async def create_subdistrict(cmd: CreateSubdistrict, uow: UnitOfWork) -> SubdistrictRow:
+    authorize(uow.viewer, Action.MANAGE_PLACES)
+    name = text(cmd.name, "name")
+    district = text(cmd.district, "district")
+    async with uow.transaction() as session:
+        if await directory.subdistrict_taken(session, district, name):
             raise invalid(f"{district} already has a subdistrict named {name}", "name")
         row = SubdistrictRow(name=name, district=district)
         session.add(row)
@@ -36,30 +31,19 @@ async def create_subdistrict(
         return row
 
 
-async def create_community(
-    engine: AsyncEngine,
-    viewer: Viewer | None,
-    subdistrict_id: str,
-    name: str,
-    grids: list[str] | None,
-) -> CommunityRow:
-    authorize(viewer, Action.MANAGE_PLACES)
-    sub_pk = decode_id(subdistrict_id, "Subdistrict", field="subdistrictId", what="subdistrict")
-    name = text(name, "name")
-    grid_names = [text(g, f"grids.{i}") for i, g in enumerate(grids or [])]
+async def create_community(cmd: CreateCommunity, uow: UnitOfWork) -> CommunityRow:
+    authorize(uow.viewer, Action.MANAGE_PLACES)
+    sub_pk = cmd.subdistrict_id
+    name = text(cmd.name, "name")
+    grid_names = [text(g, f"grids.{i}") for i, g in enumerate(cmd.grids)]
     if len(grid_names) > MAX_GRIDS:
         raise invalid(f"at most {MAX_GRIDS} grids", "grids")
     if len(set(grid_names)) != len(grid_names):
         raise invalid("grid names must be distinct", "grids")
-    async with unit_of_work(engine) as session:
+    async with uow.transaction() as session:
         if await session.get(SubdistrictRow, sub_pk) is None:
             raise not_found("subdistrict", "subdistrictId")
-        taken = await session.scalar(
-            select(CommunityRow.id).where(
-                CommunityRow.subdistrict_id == sub_pk, CommunityRow.name == name
-            )
-        )
-        if taken:
+        if await directory.community_taken(session, sub_pk, name):
             raise invalid(f"this subdistrict already has a community named {name}", "name")
         row = CommunityRow(subdistrict_id=sub_pk, name=name)
         session.add(row)

@@ -11,24 +11,22 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-from sqlalchemy.orm import aliased
 
+from db import statements as statements_db
 from db.models import DonationRow, FundRow
 from db.reconciliation_models import StatementImportRow, StatementLineRow
 from db.types import utcnow
-from db.uow import read_session, unit_of_work
+from db.uow import read_session
 from ledger import accounts as A
 from ledger import idempotency, reports, store
 from ledger.entries import PostingSpec
 from ledger.errors import PeriodClosed
-from ledger.tables import AccountRow, EntryRow, PostingRow
 from reconciliation.detect import ParsedStatement, read_statement
 from reconciliation.statement_files import (
     BankLine,
@@ -37,19 +35,16 @@ from reconciliation.statement_files import (
     closing_balance,
 )
 from resolvers.auth import Action, Viewer, authorize
+from resolvers.commands import ImportStatement, ResolveStatementLine
 from resolvers.errors import UseCaseError, invalid, not_found
 from resolvers.funds import fund_for, owning_fund
-from resolvers.ids import decode_id
+from resolvers.ids import decode_id, stored_ref
+from resolvers.unit_of_work import UnitOfWork
 from resolvers.validation import instant, text
 
 SOURCES = ("PAYMENT_CHANNEL", "BANK")
 RESOLUTIONS = ("IGNORE", "SUSPENSE")
-OPEN_STATUSES = ("UNMATCHED", "DISCREPANCY")
-# Rows per statement when reading candidates or writing lines: under every driver's
-# bind-parameter limit (asyncpg: 32767) with room to spare.
-CHUNK = 2000
-# The funds' calendar when the caller does not pass one (config's default).
-DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
+OPEN_STATUSES = statements_db.OPEN_STATUSES
 
 Progress = Callable[[str, int, int], None]
 
@@ -65,11 +60,6 @@ class _Match:
     entry_id: int | None = None
     posting_id: int | None = None
     note: str | None = None
-
-
-def _chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 def parse(source: str, content: str | bytes) -> ParsedStatement:
@@ -98,84 +88,86 @@ def payout_instant(
 # ---------------------------------------------------------------- import
 
 
-async def import_statement(
-    engine: AsyncEngine,
-    viewer: Viewer | None,
-    *,
-    fund_id: str,
-    source: str,
-    payout_ref: str | None,
-    csv: str | bytes,
-    idempotency_key: str,
-    progress: Progress | None = None,
-    payout_date: date | None = None,
-    tz: ZoneInfo = DEFAULT_TZ,
-) -> StatementImportRow:
-    authorize(viewer, Action.RECONCILE)
-    progress = progress or _noop
-    key = idempotency.check_key(idempotency_key)
-    if source not in SOURCES:
-        raise invalid("unknown statement source", "source")
-    if source == "PAYMENT_CHANNEL":
+def _payout_ref(cmd: ImportStatement) -> str | None:
+    """The payout's reference: required for a settlement file, refused for a bank one."""
+    payout_ref = cmd.payout_ref
+    if cmd.source == "PAYMENT_CHANNEL":
         if payout_ref is None or not payout_ref.strip():
             raise invalid(
                 "a PAYMENT_CHANNEL import needs the payout's reference (payoutRef)", "payoutRef"
             )
-        payout_ref = text(payout_ref, "payoutRef")
-    elif payout_ref is not None and payout_ref.strip():
+        return text(payout_ref, "payoutRef")
+    if payout_ref is not None and payout_ref.strip():
         raise invalid("payoutRef is for PAYMENT_CHANNEL imports only", "payoutRef")
-    else:
-        payout_ref = None
+    return None
+
+
+def _check_import(cmd: ImportStatement) -> tuple[str | None, str]:
+    """The payout's reference and the request's fingerprint, once the input is checked."""
+    if cmd.source not in SOURCES:
+        raise invalid("unknown statement source", "source")
+    payout_ref = _payout_ref(cmd)
+    csv = cmd.csv
     if not isinstance(csv, str | bytes):  # bytes: the command line's CSV or XLSX file
         raise invalid("csv must be text", "csv")
-    if payout_date is not None and source != "PAYMENT_CHANNEL":
+    if cmd.payout_date is not None and cmd.source != "PAYMENT_CHANNEL":
         raise invalid("payoutDate is for PAYMENT_CHANNEL imports only", "payoutDate")
     raw = csv if isinstance(csv, bytes) else csv.encode("utf-8", "surrogatepass")
     request = {
-        "fund": fund_id,
-        "source": source,
+        "fund": stored_ref("Fund", cmd.fund_id),
+        "source": cmd.source,
         "payoutRef": payout_ref,
         "csv": hashlib.sha256(raw).hexdigest(),
     }
-    if payout_date is not None:  # absent from older keys' fingerprints, which stay valid
-        request["payoutDate"] = payout_date.isoformat()
-    fingerprint = idempotency.fingerprint("importStatement", request)
+    if cmd.payout_date is not None:  # absent from older keys' fingerprints, which stay valid
+        request["payoutDate"] = cmd.payout_date.isoformat()
+    return payout_ref, idempotency.fingerprint("importStatement", request)
+
+
+def _count(row: StatementImportRow, matches: list[_Match]) -> None:
+    counts: dict[str, int] = defaultdict(int)
+    for m in matches:
+        counts[m.status] += 1
+    row.matched_count = counts["MATCHED"]
+    row.unmatched_count = counts["UNMATCHED"]
+    row.discrepancy_count = counts["DISCREPANCY"]
+    row.duplicate_count = counts["DUPLICATE"]
+
+
+async def import_statement(
+    cmd: ImportStatement, uow: UnitOfWork, progress: Progress | None = None
+) -> StatementImportRow:
+    viewer = uow.viewer
+    authorize(viewer, Action.RECONCILE)
+    progress = progress or _noop
+    key = idempotency.check_key(cmd.idempotency_key)
+    payout_ref, fingerprint = _check_import(cmd)
     # Parsing is pure and the slowest part of a small import: done before any lock.
-    statement = parse(source, csv)
+    statement = parse(cmd.source, cmd.csv)
     lines = statement.lines
     progress("parsed", len(lines), len(lines))
-    if source == "PAYMENT_CHANNEL":
-        payout = payout_instant(statement, payout_date, tz)
-
-    async with unit_of_work(engine) as session:
-        fund = await fund_for(session, viewer, fund_id, Action.RECONCILE, lock=True)
+    settling = cmd.source == "PAYMENT_CHANNEL"
+    payout = payout_instant(statement, cmd.payout_date, uow.timezone) if settling else None
+    async with uow.transaction() as session:
+        fund = await fund_for(session, viewer, cmd.fund_id, Action.RECONCILE, lock=True)
         earlier = await idempotency.recall(session, key, "importStatement", fingerprint)
         if earlier is not None:
             return await session.get(StatementImportRow, earlier)
-        now = utcnow()
         row = StatementImportRow(
             fund_id=fund.id,
-            source=source,
+            source=cmd.source,
             payout_ref=payout_ref,
-            imported_at=now,
+            imported_at=uow.now(),
             imported_by=viewer.username,
             line_count=len(lines),
         )
-        if source == "PAYMENT_CHANNEL":
-            matches, entry_id = await _settle(
-                session, fund, lines, payout_ref, viewer.username, progress, payout
-            )
-            row.entry_id = entry_id
+        if settling:
+            payout_ = _Payout(payout_ref, payout[0], payout[1], viewer.username)
+            matches, row.entry_id = await _settle(session, fund, lines, payout_, progress)
         else:
             matches = await _match_bank(session, fund, lines, progress)
             row.closing_balance_fen = closing_balance(lines)
-        counts: dict[str, int] = defaultdict(int)
-        for m in matches:
-            counts[m.status] += 1
-        row.matched_count = counts["MATCHED"]
-        row.unmatched_count = counts["UNMATCHED"]
-        row.discrepancy_count = counts["DISCREPANCY"]
-        row.duplicate_count = counts["DUPLICATE"]
+        _count(row, matches)
         session.add(row)
         await session.flush()
         await _write_lines(session, row, lines, matches, progress)
@@ -183,140 +175,185 @@ async def import_statement(
         return row
 
 
-async def _settle(
-    session: AsyncSession,
-    fund: FundRow,
-    lines: list[SettlementLine],
-    payout_ref: str,
-    username: str,
-    progress: Progress,
-    payout: tuple[date, datetime],
-) -> tuple[list[_Match], int | None]:
-    """Match a settlement file and book its payout as one entry (see the domain brief)."""
-    conn = await session.connection()
-    earlier = await conn.scalar(
-        select(StatementImportRow.id)
-        .where(
-            StatementImportRow.fund_id == fund.id,
-            StatementImportRow.source == "PAYMENT_CHANNEL",
-            StatementImportRow.payout_ref == payout_ref,
-            StatementImportRow.undone_at.is_(None),  # an undone import may come again
-        )
-        .limit(1)
-    )
-    if earlier is not None:
-        note = f"payout {payout_ref} was already imported; nothing posted"
-        return [_Match("DUPLICATE", note=note) for _ in lines], None
+@dataclass(frozen=True)
+class _Payout:
+    ref: str
+    day: date
+    at: datetime  # the entry's effective instant
+    username: str
 
+
+@dataclass
+class _Totals:
+    """Sums over a settlement file's lines (duplicates left out)."""
+
+    gross_matched: int = 0
+    fees_matched: int = 0
+    net_unexplained: int = 0
+    net_all: int = 0
+    settled_here: dict[int, int] = field(default_factory=dict)  # donation id -> line no
+
+    def add(self, line: SettlementLine, m: _Match) -> None:
+        if m.status == "DUPLICATE":
+            return
+        net = line.amount_fen - line.fee_fen
+        self.net_all += net
+        if m.status == "MATCHED":
+            self.gross_matched += line.amount_fen
+            self.fees_matched += line.fee_fen
+        else:
+            self.net_unexplained += net
+
+    def postings(self, currency: str) -> list[PostingSpec]:
+        # Dr bank (net of every line paid) + Dr fees (matched) =
+        #   Cr clearing (gross matched) + Cr suspense (net of the unexplained lines),
+        # since net_all = (gross_matched - fees_matched) + net_unexplained.
+        return [
+            PostingSpec(code, side, amount, currency)
+            for code, side, amount in (
+                (A.BANK, "DEBIT", self.net_all),
+                (A.CHANNEL_FEES, "DEBIT", self.fees_matched),
+                (A.ONLINE_CLEARING, "CREDIT", self.gross_matched),
+                (A.SUSPENSE, "CREDIT", self.net_unexplained),
+            )
+            if amount > 0
+        ]
+
+
+def _match_settlement_line(line: SettlementLine, found: tuple | None, totals: _Totals) -> _Match:
+    """One settlement line against the online donation with its reference, if any."""
+    if found is None:
+        return _Match("UNMATCHED", note="no online donation of this fund has this reference")
+    donation_id, amount, status, settled_entry = found
+    if settled_entry is not None:
+        return _Match(
+            "DUPLICATE",
+            donation_id=donation_id,
+            entry_id=settled_entry,
+            note="settled by an earlier import; nothing posted",
+        )
+    if donation_id in totals.settled_here:
+        return _Match(
+            "DISCREPANCY",
+            donation_id=donation_id,
+            note=f"the donation was already settled by line {totals.settled_here[donation_id]} "
+            "of this file",
+        )
+    if status in ("REFUNDED", "VOIDED"):
+        return _Match(
+            "DISCREPANCY",
+            donation_id=donation_id,
+            note=f"the donation was {status.lower()} before it settled",
+        )
+    if amount != line.amount_fen:
+        return _Match(
+            "DISCREPANCY",
+            donation_id=donation_id,
+            note=f"the donation is {_yuan(amount)}, the line {_yuan(line.amount_fen)}",
+        )
+    totals.settled_here[donation_id] = line.line_no
+    return _Match("MATCHED", donation_id=donation_id)
+
+
+async def _settlement_candidates(
+    conn, fund: FundRow, lines: list[SettlementLine], progress: Progress
+) -> dict[str, tuple]:
     refs = sorted({line.reference for line in lines})
     donations: dict[str, tuple] = {}
-    for i, chunk in enumerate(_chunks(refs)):
-        rows = await conn.execute(
-            select(
-                DonationRow.online_ref,
-                DonationRow.id,
-                DonationRow.amount_fen,
-                DonationRow.status,
-                DonationRow.settled_entry_id,
-            ).where(DonationRow.fund_id == fund.id, DonationRow.online_ref.in_(chunk))
-        )
-        for ref, *rest in rows:
-            donations[ref] = tuple(rest)
-        progress("matched", min((i + 1) * CHUNK, len(refs)), len(refs))
+    for i, chunk in enumerate(statements_db.chunks(refs)):
+        donations.update(await statements_db.online_donations(conn, fund.id, chunk))
+        progress("matched", min((i + 1) * statements_db.CHUNK, len(refs)), len(refs))
+    return donations
 
-    matches: list[_Match] = []
-    settled_here: dict[int, int] = {}  # donation id -> line number that settled it
-    gross_matched = fees_matched = net_unexplained = net_all = 0
-    for line in lines:
-        found = donations.get(line.reference)
-        net = line.amount_fen - line.fee_fen
-        if found is None:
-            m = _Match("UNMATCHED", note="no online donation of this fund has this reference")
-        else:
-            donation_id, amount, status, settled_entry = found
-            if settled_entry is not None:
-                m = _Match(
-                    "DUPLICATE",
-                    donation_id=donation_id,
-                    entry_id=settled_entry,
-                    note="settled by an earlier import; nothing posted",
-                )
-            elif donation_id in settled_here:
-                m = _Match(
-                    "DISCREPANCY",
-                    donation_id=donation_id,
-                    note=f"the donation was already settled by line {settled_here[donation_id]} "
-                    "of this file",
-                )
-            elif status in ("REFUNDED", "VOIDED"):
-                m = _Match(
-                    "DISCREPANCY",
-                    donation_id=donation_id,
-                    note=f"the donation was {status.lower()} before it settled",
-                )
-            elif amount != line.amount_fen:
-                m = _Match(
-                    "DISCREPANCY",
-                    donation_id=donation_id,
-                    note=f"the donation is {_yuan(amount)}, the line {_yuan(line.amount_fen)}",
-                )
-            else:
-                m = _Match("MATCHED", donation_id=donation_id)
-                settled_here[donation_id] = line.line_no
-        if m.status != "DUPLICATE":
-            net_all += net
-            if m.status == "MATCHED":
-                gross_matched += line.amount_fen
-                fees_matched += line.fee_fen
-            else:
-                net_unexplained += net
-        matches.append(m)
 
-    # Dr bank (net of every line paid) + Dr fees (matched) =
-    #   Cr clearing (gross matched) + Cr suspense (net of the unexplained lines),
-    # since net_all = (gross_matched - fees_matched) + net_unexplained.
-    cur = fund.currency
-    postings = [
-        PostingSpec(code, side, amount, cur)
-        for code, side, amount in (
-            (A.BANK, "DEBIT", net_all),
-            (A.CHANNEL_FEES, "DEBIT", fees_matched),
-            (A.ONLINE_CLEARING, "CREDIT", gross_matched),
-            (A.SUSPENSE, "CREDIT", net_unexplained),
-        )
-        if amount > 0
-    ]
-    if not postings:
-        return matches, None
+async def _post_payout(
+    session: AsyncSession, fund: FundRow, postings: list[PostingSpec], payout: _Payout, memo: str
+):
     try:
-        entry = await store.post_entry(
+        return await store.post_entry(
             session,
             fund.id,
             postings,
-            memo=f"settlement payout {payout_ref}: {len(settled_here)} donations settled, "
-            f"{len(lines)} lines",
-            recorded_by=username,
+            memo=memo,
+            recorded_by=payout.username,
             kind="settlement",
-            reference=payout_ref,
-            effective_at=payout[1],
+            reference=payout.ref,
+            effective_at=payout.at,
         )
     except PeriodClosed as exc:
         raise UseCaseError(
             "PERIOD_CLOSED",
-            f"the payout date {payout[0]} is in a closed period: {exc.message}",
+            f"the payout date {payout.day} is in a closed period: {exc.message}",
             field="payoutDate",
         ) from None
+
+
+async def _settle(
+    session: AsyncSession,
+    fund: FundRow,
+    lines: list[SettlementLine],
+    payout: _Payout,
+    progress: Progress,
+) -> tuple[list[_Match], int | None]:
+    """Match a settlement file and book its payout as one entry (see the domain brief)."""
+    conn = await session.connection()
+    if await statements_db.earlier_payout(conn, fund.id, payout.ref) is not None:
+        note = f"payout {payout.ref} was already imported; nothing posted"
+        return [_Match("DUPLICATE", note=note) for _ in lines], None
+    donations = await _settlement_candidates(conn, fund, lines, progress)
+    totals = _Totals()
+    matches = []
+    for line in lines:
+        m = _match_settlement_line(line, donations.get(line.reference), totals)
+        totals.add(line, m)
+        matches.append(m)
+    postings = totals.postings(fund.currency)
+    if not postings:
+        return matches, None
+    memo = (
+        f"settlement payout {payout.ref}: {len(totals.settled_here)} donations settled, "
+        f"{len(lines)} lines"
+    )
+    entry = await _post_payout(session, fund, postings, payout, memo)
     for m in matches:
         if m.status == "MATCHED":
             m.entry_id = entry.id
-    settled = sorted(settled_here)
-    for chunk in _chunks(settled):
-        await conn.execute(
-            update(DonationRow.__table__)
-            .where(DonationRow.__table__.c.id.in_(chunk))
-            .values(status="SETTLED", settled_entry_id=entry.id)
-        )
+    await statements_db.mark_settled(conn, sorted(totals.settled_here), entry.id)
     return matches, entry.id
+
+
+def _match_bank_line(
+    line: BankLine, same_ref: list[tuple[int, int, str, int]], taken: set[int], used: set[int]
+) -> _Match:
+    """One bank line against the bank postings with its reference."""
+    side = "DEBIT" if line.amount_fen > 0 else "CREDIT"
+    fitting = [p for p in same_ref if p[2] == side and p[3] == abs(line.amount_fen)]
+    fresh = [p for p in fitting if p[0] not in taken and p[0] not in used]
+    if len(fresh) == 1:
+        posting_id, entry_id, _, _ = fresh[0]
+        used.add(posting_id)
+        return _Match("MATCHED", entry_id=entry_id, posting_id=posting_id)
+    if len(fresh) > 1:
+        sequences = ", ".join(str(p[1]) for p in fresh[:5])
+        return _Match(
+            "UNMATCHED",
+            note=f"{len(fresh)} ledger entries fit this line (entry ids {sequences}); not guessed",
+        )
+    if any(p[0] in taken for p in fitting):
+        entry_id = next(p[1] for p in fitting if p[0] in taken)
+        return _Match(
+            "DUPLICATE", entry_id=entry_id, note="matched by an earlier import; nothing posted"
+        )
+    if same_ref:
+        other = same_ref[0]
+        signed = other[3] if other[2] == "DEBIT" else -other[3]
+        return _Match(
+            "DISCREPANCY",
+            entry_id=other[1],
+            note=f"the ledger has {_yuan(signed)} on the bank account with this "
+            f"reference, the line {_yuan(line.amount_fen)}",
+        )
+    return _Match("UNMATCHED", note="no bank posting has this reference")
 
 
 async def _match_bank(
@@ -324,100 +361,20 @@ async def _match_bank(
 ) -> list[_Match]:
     """Match bank lines to postings on 1002 by reference, side and amount."""
     conn = await session.connection()
-    bank_id = await conn.scalar(
-        select(AccountRow.id).where(AccountRow.fund_id == fund.id, AccountRow.code == A.BANK)
-    )
+    bank_id = await statements_db.bank_account_id(conn, fund.id, A.BANK)
     refs = sorted({line.reference for line in lines})
-    reversal = aliased(EntryRow)
-    # reference -> [(posting id, entry id, side, amount)], reversed entries left out:
-    # a reversed deposit is not money the bank holds.
-    by_ref: dict[str, list[tuple[int, int, str, int]]] = defaultdict(list)
-    for i, chunk in enumerate(_chunks(refs)):
-        rows = await conn.execute(
-            select(
-                EntryRow.reference,
-                PostingRow.id,
-                EntryRow.id,
-                PostingRow.side,
-                PostingRow.amount_fen,
-            )
-            .select_from(PostingRow)
-            .join(EntryRow, EntryRow.id == PostingRow.entry_id)
-            .outerjoin(reversal, reversal.reverses_id == EntryRow.id)
-            .where(
-                PostingRow.account_id == bank_id,
-                EntryRow.fund_id == fund.id,
-                EntryRow.reference.in_(chunk),
-                EntryRow.reverses_id.is_(None),
-                reversal.id.is_(None),
-            )
-            .order_by(PostingRow.id)
-        )
-        for ref, posting_id, entry_id, side, amount in rows:
-            by_ref[ref].append((posting_id, entry_id, side, amount))
-        progress("matched", min((i + 1) * CHUNK, len(refs)), len(refs))
-
+    by_ref: dict[str, list[tuple[int, int, str, int]]] = {}
+    for i, chunk in enumerate(statements_db.chunks(refs)):
+        by_ref.update(await statements_db.bank_postings(conn, fund.id, bank_id, chunk))
+        progress("matched", min((i + 1) * statements_db.CHUNK, len(refs)), len(refs))
     candidate_ids = [p[0] for postings in by_ref.values() for p in postings]
-    taken: set[int] = set()  # matched by an earlier import
-    for chunk in _chunks(candidate_ids):
-        rows = await conn.execute(
-            select(StatementLineRow.matched_posting_id).where(
-                StatementLineRow.fund_id == fund.id,
-                StatementLineRow.matched_posting_id.in_(chunk),
-            )
-        )
-        taken.update(r[0] for r in rows)
-
-    matches: list[_Match] = []
+    taken = await statements_db.matched_postings(conn, fund.id, candidate_ids)
     used: set[int] = set()  # matched by an earlier line of this file
-    for line in lines:
-        side = "DEBIT" if line.amount_fen > 0 else "CREDIT"
-        same_ref = by_ref.get(line.reference, [])
-        fitting = [p for p in same_ref if p[2] == side and p[3] == abs(line.amount_fen)]
-        fresh = [p for p in fitting if p[0] not in taken and p[0] not in used]
-        if len(fresh) == 1:
-            posting_id, entry_id, _, _ = fresh[0]
-            used.add(posting_id)
-            matches.append(_Match("MATCHED", entry_id=entry_id, posting_id=posting_id))
-        elif len(fresh) > 1:
-            sequences = ", ".join(str(p[1]) for p in fresh[:5])
-            matches.append(
-                _Match(
-                    "UNMATCHED",
-                    note=f"{len(fresh)} ledger entries fit this line (entry ids {sequences}); "
-                    "not guessed",
-                )
-            )
-        elif any(p[0] in taken for p in fitting):
-            entry_id = next(p[1] for p in fitting if p[0] in taken)
-            matches.append(
-                _Match(
-                    "DUPLICATE",
-                    entry_id=entry_id,
-                    note="matched by an earlier import; nothing posted",
-                )
-            )
-        elif same_ref:
-            other = same_ref[0]
-            signed = other[3] if other[2] == "DEBIT" else -other[3]
-            matches.append(
-                _Match(
-                    "DISCREPANCY",
-                    entry_id=other[1],
-                    note=f"the ledger has {_yuan(signed)} on the bank account with this "
-                    f"reference, the line {_yuan(line.amount_fen)}",
-                )
-            )
-        else:
-            matches.append(_Match("UNMATCHED", note="no bank posting has this reference"))
-
+    matches = [
+        _match_bank_line(line, by_ref.get(line.reference, []), taken, used) for line in lines
+    ]
     entry_ids = sorted({m.entry_id for m in matches if m.entry_id is not None})
-    donation_of: dict[int, int] = {}
-    for chunk in _chunks(entry_ids):
-        rows = await conn.execute(
-            select(DonationRow.entry_id, DonationRow.id).where(DonationRow.entry_id.in_(chunk))
-        )
-        donation_of.update({entry_id: donation_id for entry_id, donation_id in rows})
+    donation_of = await statements_db.donations_of_entries(conn, entry_ids)
     for m in matches:
         if m.entry_id is not None:
             m.donation_id = donation_of.get(m.entry_id)
@@ -432,12 +389,11 @@ async def _write_lines(
     progress: Progress,
 ) -> None:
     conn = await session.connection()
-    table = StatementLineRow.__table__
     total = len(lines)
     done = 0
-    for chunk in _chunks(list(zip(lines, matches, strict=True))):
-        await conn.execute(
-            insert(table),
+    for chunk in statements_db.chunks(list(zip(lines, matches, strict=True))):
+        await statements_db.insert_lines(
+            conn,
             [
                 {
                     "import_id": row.id,
@@ -473,29 +429,70 @@ def _yuan(fen: int) -> str:
 # ---------------------------------------------------------------- resolve
 
 
-async def resolve_statement_line(
-    engine: AsyncEngine,
-    viewer: Viewer | None,
-    *,
-    statement_import_id: str,
-    line_no: int,
-    resolution: str,
-    note: str,
-    idempotency_key: str,
-) -> StatementLineRow:
-    authorize(viewer, Action.RECONCILE)
-    key = idempotency.check_key(idempotency_key)
-    pk = decode_id(
-        statement_import_id, "StatementImport", field="statementImportId", what="statement import"
-    )
-    if resolution not in RESOLUTIONS:
+def _check_resolution(cmd: ResolveStatementLine) -> str | None:
+    if cmd.resolution not in RESOLUTIONS:
         raise invalid("unknown resolution", "resolution")
-    if resolution == "IGNORE" and (note is None or not note.strip()):
+    if cmd.resolution == "IGNORE" and (cmd.note is None or not cmd.note.strip()):
         raise invalid("IGNORE needs a note saying why nothing is booked", "note")
-    note = text(note, "note", max_length=500, required=False)
-    request = {"import": pk, "lineNo": line_no, "resolution": resolution, "note": note}
+    return text(cmd.note, "note", max_length=500, required=False)
+
+
+async def _open_line(session: AsyncSession, import_id: int, line_no: int) -> StatementLineRow:
+    line = await statements_db.line_for_update(session, import_id, line_no)
+    if line is None:
+        raise not_found("statement line", "lineNo")
+    if line.status not in OPEN_STATUSES:
+        raise UseCaseError(
+            "INVALID_STATE",
+            f"line {line_no} is {line.status}; only UNMATCHED or DISCREPANCY lines are resolved",
+            field="lineNo",
+        )
+    return line
+
+
+async def _book_suspense(
+    session: AsyncSession,
+    fund: FundRow,
+    imported: StatementImportRow,
+    line: StatementLineRow,
+    username: str,
+) -> None:
+    """Money in that nobody explains: Dr bank / Cr suspense, matched to the line."""
+    if imported.source != "BANK":
+        raise invalid(
+            "SUSPENSE is for bank lines; a settlement line's net is already in "
+            "unidentified receipts",
+            "resolution",
+        )
+    if line.amount_fen <= 0:
+        raise invalid("SUSPENSE is for money in (a positive bank line)", "resolution")
+    entry = await store.post_entry(
+        session,
+        fund.id,
+        [
+            PostingSpec(A.BANK, "DEBIT", line.amount_fen, fund.currency),
+            PostingSpec(A.SUSPENSE, "CREDIT", line.amount_fen, fund.currency),
+        ],
+        memo=f"unidentified bank receipt {line.reference} (statement line {line.line_no})",
+        recorded_by=username,
+        kind="suspense",
+        reference=line.reference,
+    )
+    line.matched_entry_id = entry.id
+    line.matched_posting_id = await statements_db.posting_on(
+        await session.connection(), entry.id, A.BANK
+    )
+
+
+async def resolve_statement_line(cmd: ResolveStatementLine, uow: UnitOfWork) -> StatementLineRow:
+    viewer = uow.viewer
+    authorize(viewer, Action.RECONCILE)
+    key = idempotency.check_key(cmd.idempotency_key)
+    pk = cmd.statement_import_id
+    note = _check_resolution(cmd)
+    request = {"import": pk, "lineNo": cmd.line_no, "resolution": cmd.resolution, "note": note}
     fingerprint = idempotency.fingerprint("resolveStatementLine", request)
-    async with unit_of_work(engine) as session:
+    async with uow.transaction() as session:
         imported = await session.get(StatementImportRow, pk)
         fund = await owning_fund(
             session,
@@ -508,59 +505,20 @@ async def resolve_statement_line(
         earlier = await idempotency.recall(session, key, "resolveStatementLine", fingerprint)
         if earlier is not None:
             return await session.get(StatementLineRow, earlier)
-        line = await session.scalar(
-            select(StatementLineRow)
-            .where(StatementLineRow.import_id == pk, StatementLineRow.line_no == line_no)
-            .execution_options(populate_existing=True)
-        )
-        if line is None:
-            raise not_found("statement line", "lineNo")
-        if line.status not in OPEN_STATUSES:
-            raise UseCaseError(
-                "INVALID_STATE",
-                f"line {line_no} is {line.status}; only UNMATCHED or DISCREPANCY lines are resolved",
-                field="lineNo",
-            )
+        line = await _open_line(session, pk, cmd.line_no)
         await session.refresh(imported)
-        if resolution == "SUSPENSE":
-            if imported.source != "BANK":
-                raise invalid(
-                    "SUSPENSE is for bank lines; a settlement line's net is already in "
-                    "unidentified receipts",
-                    "resolution",
-                )
-            if line.amount_fen <= 0:
-                raise invalid("SUSPENSE is for money in (a positive bank line)", "resolution")
-            entry = await store.post_entry(
-                session,
-                fund.id,
-                [
-                    PostingSpec(A.BANK, "DEBIT", line.amount_fen, fund.currency),
-                    PostingSpec(A.SUSPENSE, "CREDIT", line.amount_fen, fund.currency),
-                ],
-                memo=f"unidentified bank receipt {line.reference} (statement line {line_no})",
-                recorded_by=viewer.username,
-                kind="suspense",
-                reference=line.reference,
-            )
-            conn = await session.connection()
-            bank_posting = await conn.scalar(
-                select(PostingRow.id)
-                .join(AccountRow, AccountRow.id == PostingRow.account_id)
-                .where(PostingRow.entry_id == entry.id, AccountRow.code == A.BANK)
-            )
-            line.matched_entry_id = entry.id
-            line.matched_posting_id = bank_posting
+        if cmd.resolution == "SUSPENSE":
+            await _book_suspense(session, fund, imported, line, viewer.username)
         if line.status == "UNMATCHED":
             imported.unmatched_count -= 1
         else:
             imported.discrepancy_count -= 1
         imported.resolved_count += 1
         line.status = "RESOLVED"
-        line.resolution = resolution
+        line.resolution = cmd.resolution
         line.note = note
         line.resolved_by = viewer.username
-        line.resolved_at = utcnow()
+        line.resolved_at = uow.now()
         session.add_all([line, imported])
         await session.flush()
         await idempotency.remember(session, key, "resolveStatementLine", fingerprint, line.id)
@@ -595,9 +553,10 @@ async def reconciliation(
 ) -> ReconciliationView:
     """The fund's reconciliation now, or as it stood at the end of `at`."""
     authorize(viewer, Action.RECONCILE)
+    fund_pk = decode_id(fund_id, "Fund", field="fundId", what="fund")
     instant(at, "at")
     async with read_session(engine) as session:
-        fund = await fund_for(session, viewer, fund_id, Action.RECONCILE)
+        fund = await fund_for(session, viewer, fund_pk, Action.RECONCILE)
         if at is None:
             when = utcnow()
             balances = await store.account_balances(session, fund.id)
@@ -605,66 +564,9 @@ async def reconciliation(
             when = at
             balances = (await reports.balances_at(session, [fund.id], at)).get(fund.id, {})
 
-        imports = StatementImportRow
-        latest = select(imports.closing_balance_fen).where(
-            imports.fund_id == fund.id, imports.source == "BANK", imports.undone_at.is_(None)
-        )
-        if at is not None:
-            latest = latest.where(imports.imported_at <= at)
-        statement_bank = await session.scalar(latest.order_by(imports.id.desc()).limit(1))
-
-        lines = (
-            select(StatementLineRow)
-            .join(imports, imports.id == StatementLineRow.import_id)
-            .where(imports.undone_at.is_(None))
-        )
-        if at is None:
-            lines = lines.where(
-                StatementLineRow.fund_id == fund.id, StatementLineRow.status.in_(OPEN_STATUSES)
-            )
-        else:
-            # Open then: open now, or resolved after `at`.
-            lines = lines.where(
-                StatementLineRow.fund_id == fund.id,
-                imports.imported_at <= at,
-                or_(
-                    StatementLineRow.status.in_(OPEN_STATUSES),
-                    and_(StatementLineRow.status == "RESOLVED", StatementLineRow.resolved_at > at),
-                ),
-            )
-        unmatched = list(
-            (
-                await session.scalars(
-                    lines.order_by(StatementLineRow.import_id, StatementLineRow.line_no)
-                )
-            ).all()
-        )
-
-        donations = select(DonationRow).where(
-            DonationRow.fund_id == fund.id, DonationRow.channel == "ONLINE"
-        )
-        if at is None:
-            donations = donations.where(DonationRow.status == "RECEIVED")
-        else:
-            settled = aliased(EntryRow)
-            refunded = aliased(EntryRow)
-            voided = aliased(EntryRow)
-            donations = (
-                donations.outerjoin(settled, settled.id == DonationRow.settled_entry_id)
-                .outerjoin(refunded, refunded.id == DonationRow.refund_entry_id)
-                .outerjoin(voided, voided.id == DonationRow.void_entry_id)
-                .where(
-                    DonationRow.received_at <= at,
-                    or_(settled.id.is_(None), settled.effective_at > at),
-                    or_(refunded.id.is_(None), refunded.effective_at > at),
-                    or_(voided.id.is_(None), voided.effective_at > at),
-                )
-            )
-        unsettled = list(
-            (
-                await session.scalars(donations.order_by(DonationRow.received_at, DonationRow.id))
-            ).all()
-        )
+        statement_bank = await statements_db.statement_bank_at(session, fund.id, at)
+        unmatched = await statements_db.open_lines_at(session, fund.id, at)
+        unsettled = await statements_db.unsettled_online_at(session, fund.id, at)
     return ReconciliationView(
         fund=fund,
         at=when,
@@ -680,9 +582,4 @@ async def reconciliation(
 async def line_counts(engine: AsyncEngine, import_id: int) -> dict[str, int]:
     """Lines of an import by status (the CLI's summary)."""
     async with read_session(engine) as session:
-        rows = await session.execute(
-            select(StatementLineRow.status, func.count())
-            .where(StatementLineRow.import_id == import_id)
-            .group_by(StatementLineRow.status)
-        )
-        return {status: int(n) for status, n in rows}
+        return await statements_db.line_counts(session, import_id)

@@ -18,15 +18,18 @@ from datetime import timedelta
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import URL, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy import URL
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db import directory
 from db.models import CommunityRow, PartnerRow, UserRow
 from db.types import utcnow
-from db.uow import read_session, unit_of_work
+from db.uow import read_session
 from resolvers.auth import COMMUNITY_STAFF, PARTNER, ROLES, Viewer
+from resolvers.commands import CreateUser, Login
 from resolvers.errors import UseCaseError, invalid, not_found
 from resolvers.throttle import check_login_allowed, login_failed, login_succeeded, rate_limited
+from resolvers.unit_of_work import UnitOfWork
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so both cases cost the same time.
@@ -173,15 +176,15 @@ async def viewer_from_token(engine: AsyncEngine, token: str, keys: TokenKeys) ->
     return viewer if version == claims.version else None
 
 
-async def login(engine: AsyncEngine, username: str, password: str, keys: TokenKeys):
+async def login(cmd: Login, uow: UnitOfWork, keys: TokenKeys):
     """(token, user) for good credentials; UNAUTHENTICATED otherwise, without saying
     which of the two was wrong. RATE_LIMITED while the username or the client's
     address backs off after failures (resolvers/throttle.py)."""
-    username = username[:USERNAME_MAX]
+    username = cmd.username[:USERNAME_MAX]
     check_login_allowed(username)
-    async with read_session(engine) as session:
-        user = await session.scalar(select(UserRow).where(UserRow.username == username))
-    if not await verify_password(user.password_hash if user else None, password):
+    async with uow.reading() as session:
+        user = await directory.user_named(session, username)
+    if not await verify_password(user.password_hash if user else None, cmd.password):
         login_failed(username)
         raise UseCaseError("UNAUTHENTICATED", "wrong username or password")
     login_succeeded(username)
@@ -204,8 +207,38 @@ def check_new_user(username: str, password: str, roles: list[str]) -> None:
         raise invalid(f"roles must be some of {', '.join(ROLES)}", "roles")
 
 
-async def create_user(
-    session: AsyncSession,
+async def create_user(cmd: CreateUser, uow: UnitOfWork) -> UserRow:
+    """A back-office use case (the command line, the demo): no viewer is checked."""
+    roles = list(cmd.roles)
+    check_new_user(cmd.username, cmd.password, roles)
+    if COMMUNITY_STAFF in roles and cmd.community_id is None:
+        raise invalid("a COMMUNITY_STAFF user needs a community", "communityId")
+    if PARTNER in roles and cmd.partner_id is None:
+        raise invalid("a PARTNER user needs a partner", "partnerId")
+    async with uow.transaction() as session:
+        if (
+            cmd.community_id is not None
+            and await session.get(CommunityRow, cmd.community_id) is None
+        ):
+            raise not_found("community", "communityId")
+        if cmd.partner_id is not None and await session.get(PartnerRow, cmd.partner_id) is None:
+            raise not_found("partner", "partnerId")
+        if await directory.user_named(session, cmd.username) is not None:
+            raise invalid(f"username {cmd.username!r} is taken", "username")
+        user = UserRow(
+            username=cmd.username,
+            password_hash=await hash_password(cmd.password),
+            roles=",".join(sorted(set(roles))),
+            community_id=cmd.community_id,
+            partner_id=cmd.partner_id,
+        )
+        session.add(user)
+        await session.flush()
+        return user
+
+
+async def create_user_in(
+    engine: AsyncEngine,
     username: str,
     password: str,
     roles: list[str],
@@ -213,29 +246,6 @@ async def create_user(
     community_id: int | None = None,
     partner_id: int | None = None,
 ) -> UserRow:
-    check_new_user(username, password, roles)
-    if COMMUNITY_STAFF in roles and community_id is None:
-        raise invalid("a COMMUNITY_STAFF user needs a community", "communityId")
-    if PARTNER in roles and partner_id is None:
-        raise invalid("a PARTNER user needs a partner", "partnerId")
-    if community_id is not None and await session.get(CommunityRow, community_id) is None:
-        raise not_found("community", "communityId")
-    if partner_id is not None and await session.get(PartnerRow, partner_id) is None:
-        raise not_found("partner", "partnerId")
-    if await session.scalar(select(UserRow.id).where(UserRow.username == username)):
-        raise invalid(f"username {username!r} is taken", "username")
-    user = UserRow(
-        username=username,
-        password_hash=await hash_password(password),
-        roles=",".join(sorted(set(roles))),
-        community_id=community_id,
-        partner_id=partner_id,
-    )
-    session.add(user)
-    await session.flush()
-    return user
-
-
-async def create_user_in(engine: AsyncEngine, *args, **kwargs) -> UserRow:
-    async with unit_of_work(engine) as session:
-        return await create_user(session, *args, **kwargs)
+    """create_user with a unit of work of no viewer (tests, fault harness)."""
+    cmd = CreateUser(username, password, tuple(roles), community_id, partner_id)
+    return await create_user(cmd, UnitOfWork(engine, None))

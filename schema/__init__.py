@@ -13,6 +13,7 @@ from schema.extensions import ErrorCodes
 from schema.inputs import use_planned_inputs
 from schema.mutations import Mutation
 from schema.mutations_undo import UndoMutations
+from schema.official_receipts import OfficialReceiptMutations, OfficialReceiptQueries
 from schema.pipeline import RequestLimits
 from schema.query import Query
 from schema.query_reports import ReportQueries
@@ -53,8 +54,10 @@ def build_schema(*, production: bool = False, timezone: tzinfo | None = None) ->
     )
     extensions = [lambda: ErrorCodes(production=production), limits.extension]
     schema = JinlinSchema(
-        query=merge_types("Query", (Query, ReportQueries)),
-        mutation=merge_types("Mutation", (Mutation, ReceiptMutations, UndoMutations)),
+        query=merge_types("Query", (Query, OfficialReceiptQueries, ReportQueries)),
+        mutation=merge_types(
+            "Mutation", (Mutation, ReceiptMutations, UndoMutations, OfficialReceiptMutations)
+        ),
         subscription=Subscription,
         types=[
             Subdistrict,

@@ -13,6 +13,7 @@ from strawberry.types import Info as _Info
 
 from resolvers.auth import Viewer
 from resolvers.loaders import Loaders
+from resolvers.loaders_visible import VisibleLoaders
 from resolvers.users import TokenKeys, viewer_from_token
 
 
@@ -41,7 +42,13 @@ class Context:
 
     @cached_property
     def loaders(self) -> Loaders:
+        """Plain loaders: public objects, and what the viewer-scoped ones read through."""
         return Loaders(self.app.engine)
+
+    @cached_property
+    def visible(self) -> VisibleLoaders:
+        """Loaders that answer only what this request's viewer may see."""
+        return VisibleLoaders(self.loaders, self.viewer)
 
     def _token(self) -> str | None:
         header = self.authorization

@@ -8,7 +8,9 @@ import strawberry
 
 from resolvers import funds as fund_cases
 from resolvers import journal, places
+from resolvers.auth import Action, allowed
 from resolvers.funds_access import Scope
+from resolvers.loaders_visible import EMPTY_PAGE
 from resolvers.nodes import find_node
 from resolvers.pagination import PageArgs
 from resolvers.partners import partner_page
@@ -47,7 +49,7 @@ class Query:
         description="Any object by its global ID; null when it does not exist or the viewer may not see it."
     )
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
-        found = await find_node(info.context.loaders, await info.context.viewer(), id)
+        found = await find_node(info.context.visible, id)
         if found is None:
             return None
         type_name, row = found
@@ -58,7 +60,8 @@ class Query:
         viewer = await info.context.viewer()
         if viewer is None:
             return None
-        return User.of(await info.context.loaders.user.load(viewer.user_id))
+        row = await info.context.visible.user.load(viewer.user_id)
+        return User.of(row) if row else None
 
     @strawberry.field(description="All subdistricts (public).")
     async def subdistricts(
@@ -88,7 +91,7 @@ class Query:
         )
         return to_connection(page, Community.of)
 
-    @strawberry.field(description="Partners the viewer may see.")
+    @strawberry.field(description="Partners the viewer may see; empty for anonymous callers.")
     async def partners(
         self,
         info: Info,
@@ -97,14 +100,15 @@ class Query:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Partner]:
-        page = await partner_page(
-            info.context.engine,
-            await info.context.viewer(),
-            PageArgs.of(first, after, last, before),
-        )
-        return to_connection(page, Partner.of)
+        args = PageArgs.of(first, after, last, before)
+        viewer = await info.context.viewer()
+        if not allowed(viewer, Action.READ_PARTNERS):
+            return to_connection(EMPTY_PAGE, Partner.of)
+        return to_connection(await partner_page(info.context.engine, viewer, args), Partner.of)
 
-    @strawberry.field(description="Funds the viewer may see.")
+    @strawberry.field(
+        description="Funds the viewer may see; empty for anonymous callers and partners."
+    )
     async def funds(
         self,
         info: Info,
@@ -132,9 +136,7 @@ class Query:
         row = await fund_cases.public_fund(info.context.engine, code)
         if row is None:
             return None
-        return PublicFundReport(
-            pk=row.id, currency=row.currency, code=row.code, name=row.name, host=row.host
-        )
+        return PublicFundReport.of(row)
 
     @strawberry.field(
         description="Whether the fund's ledger agrees with the settlement files, the cash and the bank statement, now or as at `at` (FINANCE, ADMIN)."

@@ -26,7 +26,8 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert load_settings({}).db_writers == 4
 
 
-def test_cli_refuses_bad_arguments(capsys, monkeypatch):
+def test_cli_refuses_bad_arguments(db_url, capsys, monkeypatch):
+    monkeypatch.setenv("JINLIN_DATABASE_URL", db_url)
     with pytest.raises(SystemExit) as exc:
         main(["create-user", "bob", "--role", "KING", "--password-stdin"])
     assert exc.value.code == 2
@@ -38,14 +39,14 @@ def test_cli_refuses_bad_arguments(capsys, monkeypatch):
                 "bob",
                 "--role",
                 "COMMUNITY_STAFF",
-                "--community-id",
+                "--community",
                 "nonsense",
                 "--password-stdin",
             ]
         )
         == 2
     )
-    assert "community not found" in capsys.readouterr().err.lower()
+    assert "no community named nonsense" in capsys.readouterr().err.lower()
 
 
 def test_cli_creates_a_user_who_can_sign_in(db_url, monkeypatch, capsys):

@@ -1,20 +1,18 @@
 /* The festival live board: numbers from the campaignProgress subscription, the
- * latest (masked) donations from the fund's public report, refreshed on each
- * emission. Amounts stay Decimal strings; only the bar's width uses Number. */
+ * campaign's latest (masked) donations from /board/{id}/recent.json, refreshed on each
+ * emission. Amounts stay Decimal strings; only the bar's width uses Number. Figures
+ * shrink to fit their box, so a long amount is never cut off. */
 (function () {
   "use strict";
 
   var root = document.getElementById("board");
   var campaignId = root.dataset.campaignId;
-  var fundCode = root.dataset.fundCode;
   var goal = root.dataset.goal;
   var recentCount = Number(root.dataset.recent) || 8;
   var timeZone = root.dataset.tz || "Asia/Shanghai";
 
   var PROGRESS = "subscription($id: ID!) { campaignProgress(campaignId: $id) {" +
     " online { amount } offline { amount } inKind { amount } total { amount } donationCount } }";
-  var RECENT = "query($code: String!, $first: Int) { publicFundReport(code: $code) {" +
-    " recentDonations(first: $first) { donorName amount { amount } channel receivedAt } } }";
   var CHANNELS = { ONLINE: "线上", CASH: "现金", CHARITY_SALE: "义卖", BANK_TRANSFER: "银行转账", IN_KIND: "物资" };
   var STATUS = { connecting: "连接中", live: "实时", reconnecting: "重新连接中" };
 
@@ -40,6 +38,18 @@
     return el;
   }
 
+  /* Shrinks each [data-fit] figure until it fits its box: the CSS size is the most it
+   * may have, and a long amount gets a smaller font rather than an ellipsis. */
+  function fit() {
+    document.querySelectorAll("[data-fit]").forEach(function (el) {
+      el.style.fontSize = "";
+      for (var i = 0; i < 4 && el.scrollWidth > el.clientWidth; i++) {
+        var size = parseFloat(getComputedStyle(el).fontSize);
+        el.style.fontSize = Math.floor(size * el.clientWidth / el.scrollWidth * 0.98 * 10) / 10 + "px";
+      }
+    });
+  }
+
   var lastCount = null;
 
   function showProgress(p) {
@@ -57,6 +67,7 @@
       document.getElementById("percent").textContent =
         (Number(p.total.amount) / Number(goal) * 100).toFixed(1) + "%";
     }
+    fit();
     if (p.donationCount !== lastCount) {
       lastCount = p.donationCount;
       refreshRecent();
@@ -98,14 +109,10 @@
       return;
     }
     pending = true;
-    fetch("/graphql", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ query: RECENT, variables: { code: fundCode, first: recentCount } })
-    })
+    fetch("/board/" + encodeURIComponent(campaignId) + "/recent.json", { cache: "no-store" })
       .then(function (r) { return r.json(); })
       .then(function (body) {
-        if (body.data && body.data.publicFundReport) showRecent(body.data.publicFundReport.recentDonations);
+        if (body.recentDonations) showRecent(body.recentDonations.slice(0, recentCount));
       })
       .catch(function () { /* the server is away; the first emission after reconnecting retries */ })
       .then(function () {
@@ -131,6 +138,9 @@
   // The server renders the bar's width as data: the pages' CSP allows no inline style.
   var fill = document.getElementById("bar-fill");
   fill.style.width = fill.dataset.width + "%";
+  fit();
+  window.addEventListener("resize", fit);
+  if (document.fonts) document.fonts.ready.then(fit);
 
   var scheme = location.protocol === "https:" ? "wss://" : "ws://";
   var client = new window.GraphQLWsClient(scheme + location.host + "/graphql", { onStatus: onStatus });

@@ -21,6 +21,7 @@ from graphql import GraphQLError
 from strawberry.types.scalar import ScalarDefinition
 
 from ledger.money import to_decimal
+from resolvers.errors import not_found
 
 # The same default as config.Settings.timezone, for schemas built without settings
 # (the SDL export, tests).
@@ -164,3 +165,11 @@ def _json_kind(value: Any) -> str:
 
 def _shown(text: str) -> str:
     return repr(text if len(text) <= 40 else text[:40] + "…")
+
+
+def shown(row: Any, what: str) -> Any:
+    """The row a non-null field leads to; the contract's NOT_FOUND error when the viewer-
+    scoped loader found nothing the viewer may see (GraphQL then nulls the parent)."""
+    if row is None:
+        raise not_found(what)
+    return row

@@ -11,7 +11,7 @@ from db.models import DisbursementRow
 from resolvers.ids import to_global_id
 from schema.context import Info
 from schema.relay import Node
-from schema.types.common import Money, money
+from schema.types.common import Money, money, shown
 from schema.types.funds import Fund
 from schema.types.ledger import JournalEntry
 
@@ -52,7 +52,7 @@ class Disbursement(Node):
 
     @strawberry.field(description="The fund it spends from.")
     async def fund(self, info: Info) -> Fund:
-        return Fund.of(await info.context.loaders.fund.load(self.row.fund_id))
+        return Fund.of(shown(await info.context.visible.fund.load(self.row.fund_id), "fund"))
 
     @strawberry.field(
         description="The latest entry it posted: the payment once paid, else the approval."
@@ -61,4 +61,5 @@ class Disbursement(Node):
         entry_id = self.row.pay_entry_id or self.row.approve_entry_id
         if entry_id is None:
             return None
-        return JournalEntry.of(await info.context.loaders.entry.load(entry_id))
+        row = await info.context.visible.entry.load(entry_id)
+        return JournalEntry.of(row) if row else None

@@ -8,19 +8,16 @@ from datetime import datetime
 import strawberry
 
 from db.models import CampaignRow, CashCountRow, DonationRow
-from resolvers.auth import Action
 from resolvers.donation_rows import RecordedDonation
 from resolvers.donations import DonationQuery, recent_public_donations
 from resolvers.errors import invalid
-from resolvers.funds import check_access
-from resolvers.funds_access import can_see_fund
 from resolvers.ids import decode_id, to_global_id
 from resolvers.public import masked_donor
 from resolvers.validation import instant
 from schema.context import Info
 from schema.relay import Node
-from schema.types.common import Money, money
-from schema.types.funds import Campaign, Fund
+from schema.types.common import Money, money, shown
+from schema.types.funds import Campaign, Fund, PublicFundReport
 from schema.types.ledger import JournalEntry
 from schema.types.partners import Partner
 from schema.types.receipts import DonationReceipt, donation_receipt
@@ -53,7 +50,9 @@ class DonationStatus(enum.Enum):
     VOIDED = "VOIDED"
 
 
-@strawberry.type(description="A gift to a fund, on any channel.")
+@strawberry.type(
+    description="A gift to a fund, on any channel. Seen by ADMIN and FINANCE, the staff of the fund's community, and the partner who gave it."
+)
 class Donation(Node):
     row: strawberry.Private[DonationRow | RecordedDonation]
     channel: DonationChannel = strawberry.field(description="How it was given.")
@@ -64,17 +63,14 @@ class Donation(Node):
         description="The payment channel's transaction id, for ONLINE and BANK_TRANSFER."
     )
     received_at: datetime = strawberry.field(description="When it was received.")
-    # Set when the donation was reached through its (visible) fund: the donor name then
-    # needs no check, and its resolver stays synchronous (a list of hundreds of
-    # donations otherwise costs hundreds of awaited visibility checks).
-    fund_visible: strawberry.Private[bool] = False
     # Set by a list that preloaded the campaigns of its donations (see preload_campaigns).
     campaign_row: strawberry.Private[CampaignRow | None] = None
 
     @classmethod
-    def of(cls, row: DonationRow | RecordedDonation, *, fund_visible: bool = False) -> Donation:
+    def of(cls, row: DonationRow | RecordedDonation) -> Donation:
+        """A donation the viewer may see: loaded through the viewer-scoped loaders, or
+        just written by a use case that authorized the viewer on its fund."""
         return cls(
-            fund_visible=fund_visible,
             id=to_global_id("Donation", row.id),
             row=row,
             channel=DonationChannel(row.channel),
@@ -87,9 +83,8 @@ class Donation(Node):
 
     @classmethod
     def in_visible_fund(cls, row: DonationRow | RecordedDonation) -> Donation:
-        """A donation reached through a fund the viewer may see (a fund's list, or a
-        write the viewer was allowed to make on it)."""
-        return cls.of(row, fund_visible=True)
+        """A donation a write returns (the use case authorized the viewer on its fund)."""
+        return cls.of(row)
 
     @staticmethod
     async def preload_campaigns(info: Info, donations: list[Donation]) -> None:
@@ -101,11 +96,17 @@ class Donation(Node):
         for donation in donations:
             donation.campaign_row = by_id.get(donation.row.campaign_id)
 
-    @strawberry.field(description="The fund it was given to.")
+    @strawberry.field(
+        description="The fund it was given to, to a viewer who may read the fund (ADMIN, FINANCE, the fund's community staff); anyone else (a partner on its own gift) gets a NOT_FOUND error here, which nulls the donation: ask publicFund instead."
+    )
     async def fund(self, info: Info) -> Fund:
-        fund = await info.context.loaders.fund.load(self.row.fund_id)
-        check_access(await info.context.viewer(), fund, Action.READ_FUNDS)
-        return Fund.of(fund)
+        return Fund.of(shown(await info.context.visible.fund.load(self.row.fund_id), "fund"))
+
+    @strawberry.field(
+        description="The public face of the fund it was given to (code, name, host, the public report, donors masked): anyone who sees the donation sees it."
+    )
+    async def public_fund(self, info: Info) -> PublicFundReport:
+        return PublicFundReport.of(await info.context.loaders.fund.load(self.row.fund_id))
 
     @strawberry.field(description="The campaign it was given to, if any.")
     def campaign(self, info: Info) -> Campaign | None:
@@ -122,34 +123,25 @@ class Donation(Node):
     @strawberry.field(
         description="Null when the donor asked to stay anonymous or the viewer may not see it."
     )
-    def donor_name(self, info: Info) -> str | None:
-        # Synchronous when it can be; otherwise it returns the awaitable check, which
-        # graphql-core awaits like any async resolver result.
-        if self.row.anonymous:
-            return None
-        if self.fund_visible:
-            return self.row.donor_name
-        return self._checked_donor_name(info)
+    def donor_name(self) -> str | None:
+        # The donation itself was decided visible: its donor's name goes with it.
+        return None if self.row.anonymous else self.row.donor_name
 
-    async def _checked_donor_name(self, info: Info) -> str | None:
-        fund = await info.context.loaders.fund.load(self.row.fund_id)
-        viewer = await info.context.viewer()
-        own = (
-            viewer is not None
-            and viewer.partner_id is not None
-            and viewer.partner_id == self.row.partner_id
-        )
-        return self.row.donor_name if (own or can_see_fund(viewer, fund)) else None
-
-    @strawberry.field(description="The partner who gave it, if any.")
+    @strawberry.field(
+        description="The partner who gave it, if any; null also when the viewer may not see that partner (staff of another community than the partner signed with)."
+    )
     async def partner(self, info: Info) -> Partner | None:
         if self.row.partner_id is None:
             return None
-        return Partner.of(await info.context.loaders.partner.load(self.row.partner_id))
+        row = await info.context.visible.partner.load(self.row.partner_id)
+        return Partner.of(row) if row else None
 
-    @strawberry.field(description="The entry that recorded it.")
+    @strawberry.field(
+        description="The entry that recorded it, to a viewer who may read the fund's ledger (ADMIN, FINANCE, the fund's community staff); anyone else gets a NOT_FOUND error here, which nulls the donation."
+    )
     async def journal_entry(self, info: Info) -> JournalEntry:
-        return JournalEntry.of(await info.context.loaders.entry.load(self.row.entry_id))
+        row = await info.context.visible.entry.load(self.row.entry_id)
+        return JournalEntry.of(shown(row, "journal entry"))
 
     @strawberry.field(description="Its receipt: number, the donor's PDF link, the public check.")
     async def receipt(self, info: Info) -> DonationReceipt | None:
@@ -221,7 +213,7 @@ class CashCount(Node):
 
     @strawberry.field(description="The fund counted for.")
     async def fund(self, info: Info) -> Fund:
-        return Fund.of(await info.context.loaders.fund.load(self.row.fund_id))
+        return Fund.of(shown(await info.context.visible.fund.load(self.row.fund_id), "fund"))
 
 
 @strawberry.type(description="A donation as the public sees it.")

@@ -9,19 +9,17 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from db.models import CampaignRow, FundRow
-from db.types import utcnow
-from db.uow import read_session
 from ledger import accounts as A
-from ledger import reports
 from resolvers import funds as fund_cases
-from resolvers.auth import Action
+from resolvers.auth import Action, allowed
 from resolvers.funds_access import Scope
 from resolvers.ids import to_global_id
+from resolvers.loaders_visible import EMPTY_PAGE
 from resolvers.pagination import PageArgs
 from resolvers.validation import instant
 from schema.context import Info
 from schema.relay import Connection, Node, child_connection, selects, to_connection
-from schema.types.common import Money, money
+from schema.types.common import Money, money, shown
 from schema.types.ledger import JournalEntry, LedgerAccount, TrialBalance, TrialBalanceLine
 from schema.types.receipts import DailyRoot, fund_roots
 
@@ -127,12 +125,13 @@ def statement_of(s, currency: str = "CNY") -> FundStatement:
 
 
 async def fund_statement(
-    info: Info, fund_id: int, start: date, end: date, currency: str
+    loader, info: Info, fund_id: int, start: date, end: date, currency: str
 ) -> FundStatement:
+    """Through `loader`: the viewer-scoped one for a Fund, the plain one for the public
+    report."""
     fund_cases.check_period(start, end)
-    async with read_session(info.context.engine) as session:
-        s = await reports.statement(session, fund_id, start, end, info.context.app.timezone)
-    return statement_of(s, currency)
+    s = await loader.load((fund_id, start, end, info.context.app.timezone))
+    return statement_of(shown(s, "fund"), currency)
 
 
 @strawberry.type(
@@ -188,14 +187,14 @@ class Fund(Node):
 
     @strawberry.field(description="How the money is held right now (from stored balances).")
     async def balances(self, info: Info) -> FundBalances:
-        return balances_of(await info.context.loaders.fund_balances.load(self.pk), self.currency)
+        found = await info.context.visible.fund_balances.load(self.pk)
+        return balances_of(shown(found, "fund"), self.currency)
 
     @strawberry.field(description="Balances as they stood at the end of the given instant.")
     async def balances_at(self, info: Info, at: datetime) -> FundBalances:
         instant(at, "at")
-        return balances_of(
-            await info.context.loaders.fund_balances_at.load((self.pk, at)), self.currency
-        )
+        found = await info.context.visible.fund_balances_at.load((self.pk, at))
+        return balances_of(shown(found, "fund"), self.currency)
 
     @strawberry.field(description="Campaigns of this fund, in creation order.")
     async def campaigns(
@@ -207,7 +206,7 @@ class Fund(Node):
         before: str | None = None,
     ) -> Connection[Campaign]:
         return await child_connection(
-            info.context.loaders.campaign_pages,
+            info.context.visible.campaign_pages,
             self.pk,
             Campaign.of,
             PageArgs.of(first, after, last, before),
@@ -228,7 +227,7 @@ class Fund(Node):
         key_filter = filter.to_query() if filter is not None else None
         args = PageArgs.of(first, after, last, before)
         connection = await child_connection(
-            info.context.loaders.donation_pages, self.pk, Donation.in_visible_fund, args, key_filter
+            info.context.visible.donation_pages, self.pk, Donation.of, args, key_filter
         )
         if selects(info, "edges", "node", "campaign"):
             await Donation.preload_campaigns(info, [edge.node for edge in connection.edges])
@@ -246,7 +245,7 @@ class Fund(Node):
         from schema.types.disbursements import Disbursement
 
         return await child_connection(
-            info.context.loaders.disbursement_pages,
+            info.context.visible.disbursement_pages,
             self.pk,
             Disbursement.of,
             PageArgs.of(first, after, last, before),
@@ -255,7 +254,7 @@ class Fund(Node):
     @strawberry.field(description="The fund's ledger accounts, by code.")
     async def ledger_accounts(self, info: Info) -> list[LedgerAccount]:
         return [
-            LedgerAccount.of(a) for a in await info.context.loaders.accounts_by_fund.load(self.pk)
+            LedgerAccount.of(a) for a in await info.context.visible.accounts_by_fund.load(self.pk)
         ]
 
     @strawberry.field(description="The journal, by sequence.")
@@ -268,7 +267,7 @@ class Fund(Node):
         before: str | None = None,
     ) -> Connection[JournalEntry]:
         return await child_connection(
-            info.context.loaders.entry_pages,
+            info.context.visible.entry_pages,
             self.pk,
             JournalEntry.of,
             PageArgs.of(first, after, last, before),
@@ -277,19 +276,7 @@ class Fund(Node):
     @strawberry.field(description="Every account's balance at an instant (now when omitted).")
     async def trial_balance(self, info: Info, at: datetime | None = None) -> TrialBalance:
         instant(at, "at")
-        loaders = info.context.loaders
-        accounts = await loaders.accounts_by_fund.load(self.pk)
-        if at is None:
-            balances = await loaders.fund_balances.load(self.pk)
-        else:
-            balances = await loaders.fund_balances_at.load((self.pk, at))
-        tb = reports.build_trial_balance(
-            at or utcnow(),
-            [
-                (a.id, a.code, a.name, a.type, a.normal_side, balances.get(a.code, 0))
-                for a in accounts
-            ],
-        )
+        tb = shown(await info.context.visible.trial_balance.load((self.pk, at)), "fund")
         return TrialBalance(
             at=tb.at,
             lines=[
@@ -309,11 +296,17 @@ class Fund(Node):
     async def statement(
         self, info: Info, from_: Annotated[date, strawberry.argument(name="from")], to: date
     ) -> FundStatement:
-        return await fund_statement(info, self.pk, from_, to, self.currency)
+        loader = info.context.visible.fund_statement
+        return await fund_statement(loader, info, self.pk, from_, to, self.currency)
 
 
 async def fund_connection(info: Info, scope: Scope, args: PageArgs) -> Connection[Fund]:
-    page = await fund_cases.fund_page(info.context.engine, await info.context.viewer(), scope, args)
+    """The funds the viewer may see; empty for a viewer who may see none (anonymous
+    callers, partners), never an error that would null the parent."""
+    viewer = await info.context.viewer()
+    if not allowed(viewer, Action.READ_FUNDS):
+        return to_connection(EMPTY_PAGE, Fund.of)
+    page = await fund_cases.fund_page(info.context.engine, viewer, scope, args)
     return to_connection(page, Fund.of)
 
 
@@ -338,13 +331,17 @@ class Campaign(Node):
             ends_at=row.ends_at,
         )
 
-    @strawberry.field(description="The fund it raises for.")
+    @strawberry.field(
+        description="The fund it raises for, to a viewer who may read it (ADMIN, FINANCE, the fund's community staff); anyone else gets a NOT_FOUND error here, which nulls the campaign: ask publicFund instead."
+    )
     async def fund(self, info: Info) -> Fund:
-        from resolvers.funds import check_access
+        return Fund.of(shown(await info.context.visible.fund.load(self.fund_id), "fund"))
 
-        row = await info.context.loaders.fund.load(self.fund_id)
-        check_access(await info.context.viewer(), row, Action.READ_FUNDS)
-        return Fund.of(row)
+    @strawberry.field(
+        description="The public face of the fund it raises for (code, name, host, the public report): anyone who sees the campaign sees it."
+    )
+    async def public_fund(self, info: Info) -> PublicFundReport:
+        return PublicFundReport.of(await info.context.loaders.fund.load(self.fund_id))
 
     @strawberry.field(description="The fundraising goal, if any.")
     def goal(self) -> Money | None:
@@ -382,13 +379,19 @@ async def campaign_progress(info: Info, campaign: Campaign, loaders=None) -> Cam
     )
 
 
-@strawberry.type(description="What anyone may see of a fund, with donors' names masked.")
+@strawberry.type(
+    description="What anyone may see of a fund, with donors' names masked: the fund's public face."
+)
 class PublicFundReport:
     pk: strawberry.Private[int]
     currency: strawberry.Private[str]
     code: str = strawberry.field(description="The fund's code.")
     name: str = strawberry.field(description="The fund's name.")
     host: str = strawberry.field(description="The charity that holds it.")
+
+    @classmethod
+    def of(cls, row: FundRow) -> PublicFundReport:
+        return cls(pk=row.id, currency=row.currency, code=row.code, name=row.name, host=row.host)
 
     @strawberry.field(description="How the money is held right now.")
     async def balances(self, info: Info) -> FundBalances:
@@ -398,7 +401,8 @@ class PublicFundReport:
     async def statement(
         self, info: Info, from_: Annotated[date, strawberry.argument(name="from")], to: date
     ) -> FundStatement:
-        return await fund_statement(info, self.pk, from_, to, self.currency)
+        loader = info.context.loaders.fund_statement
+        return await fund_statement(loader, info, self.pk, from_, to, self.currency)
 
     @strawberry.field(
         description="Latest donations; donor names masked (e.g. 张*), anonymous ones shown as such."

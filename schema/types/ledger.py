@@ -14,7 +14,7 @@ from resolvers.ids import to_global_id
 from resolvers.pagination import PageArgs
 from schema.context import Info
 from schema.relay import Connection, Node, child_connection
-from schema.types.common import Money, money
+from schema.types.common import Money, money, shown
 
 if TYPE_CHECKING:
     from schema.types.funds import Fund
@@ -66,7 +66,7 @@ class LedgerAccount(Node):
     async def fund(self, info: Info) -> FundRef:
         from schema.types.funds import Fund
 
-        return Fund.of(await info.context.loaders.fund.load(self.fund_id))
+        return Fund.of(shown(await info.context.visible.fund.load(self.fund_id), "fund"))
 
     @strawberry.field(
         description="Signed by the account's normal side: positive means the usual kind of balance."
@@ -79,9 +79,8 @@ class LedgerAccount(Node):
         from resolvers.validation import instant
 
         instant(at, "at")
-        return money(
-            await info.context.loaders.account_balance_at.load((self.pk, at)), self.currency
-        )
+        found = await info.context.visible.account_balance_at.load((self.pk, at))
+        return money(shown(found, "account"), self.currency)
 
     @strawberry.field(description="Postings to this account, oldest effective first.")
     async def postings(
@@ -93,7 +92,7 @@ class LedgerAccount(Node):
         before: str | None = None,
     ) -> Connection[Posting]:
         return await child_connection(
-            info.context.loaders.posting_pages,
+            info.context.visible.posting_pages,
             self.pk,
             Posting.of,
             PageArgs.of(first, after, last, before),
@@ -118,11 +117,12 @@ class Posting:
 
     @strawberry.field(description="The account posted to.")
     async def account(self, info: Info) -> LedgerAccount:
-        return LedgerAccount.of(await info.context.loaders.account.load(self.account_id))
+        row = await info.context.visible.account.load(self.account_id)
+        return LedgerAccount.of(shown(row, "account"))
 
     @strawberry.field(description="The entry this posting belongs to.")
     async def entry(self, info: Info) -> JournalEntry:
-        return JournalEntry.of(await info.context.loaders.entry.load(self.entry_id))
+        return JournalEntry.of(shown(await info.context.visible.entry.load(self.entry_id), "entry"))
 
 
 @strawberry.type(description="A balanced, append-only journal entry of one fund.")
@@ -164,17 +164,18 @@ class JournalEntry(Node):
 
     @strawberry.field(description="Its postings; debits equal credits.")
     async def postings(self, info: Info) -> list[Posting]:
-        return [Posting.of(p) for p in await info.context.loaders.postings_by_entry.load(self.pk)]
+        return [Posting.of(p) for p in await info.context.visible.postings_by_entry.load(self.pk)]
 
     @strawberry.field(description="The entry this one reverses, if it is a reversal.")
     async def reverses(self, info: Info) -> JournalEntry | None:
         if self.reverses_id is None:
             return None
-        return JournalEntry.of(await info.context.loaders.entry.load(self.reverses_id))
+        row = await info.context.visible.entry.load(self.reverses_id)
+        return JournalEntry.of(row) if row else None
 
     @strawberry.field(description="The entry that reversed this one, if any.")
     async def reversed_by(self, info: Info) -> JournalEntry | None:
-        row = await info.context.loaders.reversal_of.load(self.pk)
+        row = await info.context.visible.reversal_of.load(self.pk)
         return JournalEntry.of(row) if row else None
 
 
@@ -190,7 +191,8 @@ class TrialBalanceLine:
 
     @strawberry.field(description="The account.")
     async def account(self, info: Info) -> LedgerAccount:
-        return LedgerAccount.of(await info.context.loaders.account.load(self.account_id))
+        row = await info.context.visible.account.load(self.account_id)
+        return LedgerAccount.of(shown(row, "account"))
 
 
 @strawberry.type(description="Every account's balance at an instant; debits equal credits.")
@@ -214,5 +216,5 @@ class JournalVerification:
     async def first_broken_entry(self, info: Info) -> JournalEntry | None:
         if self.first_broken_id is None:
             return None
-        row = await info.context.loaders.entry.load(self.first_broken_id)
+        row = await info.context.visible.entry.load(self.first_broken_id)
         return JournalEntry.of(row) if row else None

@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from db.models import ContributionRow, PartnerRow, PartnershipRow
-from resolvers.auth import Action, authorize
-from resolvers.funds_access import can_see_donation
+from resolvers.auth import Action, allowed
 from resolvers.ids import to_global_id
+from resolvers.loaders_visible import EMPTY_PAGE
 from resolvers.pagination import Page, PageArgs
 from schema.context import Info
 from schema.relay import Connection, Node, child_connection, to_connection
-from schema.types.common import Money, money
+from schema.types.common import Money, money, shown
 from schema.types.places import Community
 
 if TYPE_CHECKING:
@@ -105,23 +105,19 @@ class Contribution(Node):
 
     @strawberry.field(description="The partner who gave it.")
     async def partner(self, info: Info) -> Partner:
-        return Partner.of(await info.context.loaders.partner.load(self.partner_id))
+        row = await info.context.visible.partner.load(self.partner_id)
+        return Partner.of(shown(row, "partner"))
 
-    @strawberry.field(description="The donation behind a MONEY or IN_KIND contribution.")
+    @strawberry.field(
+        description="The donation behind a MONEY or IN_KIND contribution; null also when the viewer may not see it (staff, when the partner gave to another community's fund)."
+    )
     async def donation(self, info: Info) -> DonationRef | None:
         if self.donation_id is None:
             return None
         from schema.types.donations import Donation
 
-        row = await info.context.loaders.donation.load(self.donation_id)
-        if row is None:
-            return None
-        # Staff of one community may see a partner who also gave to another
-        # community's fund: that donation stays out of sight.
-        fund = await info.context.loaders.fund.load(row.fund_id)
-        if not can_see_donation(await info.context.viewer(), row, fund):
-            return None
-        return Donation.of(row)
+        row = await info.context.visible.donation.load(self.donation_id)
+        return Donation.of(row) if row else None
 
 
 @strawberry.type(description="What a partner has given in all.")
@@ -145,7 +141,7 @@ class Partner(Node):
 
     @strawberry.field(description="Its partnerships, one per community signed with.")
     async def partnerships(self, info: Info) -> list[Partnership]:
-        rows = await info.context.loaders.partnerships_by_partner.load(self.pk)
+        rows = await info.context.visible.partnerships_by_partner.load(self.pk)
         return [Partnership.of(r) for r in rows]
 
     @strawberry.field(description="What it gave, oldest first.")
@@ -159,12 +155,12 @@ class Partner(Node):
     ) -> Connection[Contribution]:
         args = PageArgs.of(first, after, last, before)
         return await child_connection(
-            info.context.loaders.contribution_pages, self.pk, Contribution.of, args
+            info.context.visible.contribution_pages, self.pk, Contribution.of, args
         )
 
     @strawberry.field(description="Totals of money, goods and hours given.")
     async def contribution_totals(self, info: Info) -> ContributionTotals:
-        totals = await info.context.loaders.contribution_totals.load(self.pk)
+        totals = shown(await info.context.visible.contribution_totals.load(self.pk), "partner")
         return ContributionTotals(
             money=money(totals.get("MONEY", 0)),
             in_kind=money(totals.get("IN_KIND", 0)),
@@ -173,10 +169,15 @@ class Partner(Node):
 
 
 async def community_partners(info: Info, community_id: int, args: PageArgs) -> Connection[Partner]:
+    """The community's partners the viewer may see; empty for a viewer who may see none."""
     viewer = await info.context.viewer()
-    authorize(viewer, Action.READ_PARTNERS)
+    if not allowed(viewer, Action.READ_PARTNERS):
+        return to_connection(EMPTY_PAGE, Partner.of)
     page: Page = await info.context.loaders.partnership_pages_by_community.load(
         (community_id, args, viewer)
     )
-    partners = await info.context.loaders.partner.load_many([r.partner_id for r in page.rows])
-    return to_connection(Page(partners, page.cursors, page.has_next, page.has_previous), Partner.of)
+    partners = await info.context.visible.partner.load_many([r.partner_id for r in page.rows])
+    # The page was filtered in SQL by the same rule; a partner that is gone since is left out.
+    kept = [(p, c) for p, c in zip(partners, page.cursors, strict=True) if p is not None]
+    rows, cursors = [p for p, _ in kept], [c for _, c in kept]
+    return to_connection(Page(rows, cursors, page.has_next, page.has_previous), Partner.of)

@@ -48,7 +48,7 @@ class Subdistrict(Node):
         )
 
     @strawberry.field(
-        description="Subdistrict-level funds (not public: needs a signed-in role that may read funds)."
+        description="Subdistrict-level funds the viewer may see; empty for anonymous callers, partners and community staff."
     )
     async def funds(
         self,
@@ -87,7 +87,9 @@ class Community(Node):
     async def grids(self, info: Info) -> list[Grid]:
         return [Grid.of(g) for g in await info.context.loaders.grids_by_community.load(self.pk)]
 
-    @strawberry.field(description="Partners who signed with this community (not public).")
+    @strawberry.field(
+        description="Partners who signed with this community, those the viewer may see; empty for anonymous callers."
+    )
     async def partners(
         self,
         info: Info,
@@ -100,7 +102,9 @@ class Community(Node):
 
         return await community_partners(info, self.pk, PageArgs.of(first, after, last, before))
 
-    @strawberry.field(description="Community-level funds (not public).")
+    @strawberry.field(
+        description="Community-level funds the viewer may see; empty for anonymous callers and partners."
+    )
     async def funds(
         self,
         info: Info,

@@ -12,7 +12,7 @@ from resolvers.ids import to_global_id
 from resolvers.reconciliation import ReconciliationView
 from schema.context import Info
 from schema.relay import Node
-from schema.types.common import Money, money
+from schema.types.common import Money, money, shown
 from schema.types.donations import Donation
 from schema.types.funds import Fund
 from schema.types.ledger import JournalEntry
@@ -108,7 +108,7 @@ class StatementLine:
     async def matched_donation(self, info: Info) -> Donation | None:
         if self.row.matched_donation_id is None:
             return None
-        row = await info.context.loaders.donation.load(self.row.matched_donation_id)
+        row = await info.context.visible.donation.load(self.row.matched_donation_id)
         return Donation.of(row) if row else None
 
     @strawberry.field(
@@ -117,14 +117,13 @@ class StatementLine:
     async def matched_entry(self, info: Info) -> JournalEntry | None:
         if self.row.matched_entry_id is None:
             return None
-        row = await info.context.loaders.entry.load(self.row.matched_entry_id)
+        row = await info.context.visible.entry.load(self.row.matched_entry_id)
         return JournalEntry.of(row) if row else None
 
     @strawberry.field(description="The import this line belongs to.")
     async def statement_import(self, info: Info) -> StatementImport:
-        return StatementImport.of(
-            await info.context.loaders.statement_import.load(self.row.import_id)
-        )
+        row = await info.context.visible.statement_import.load(self.row.import_id)
+        return StatementImport.of(shown(row, "statement import"))
 
 
 @strawberry.type(description="One imported statement file (FINANCE and ADMIN only).")
@@ -166,11 +165,11 @@ class StatementImport(Node):
 
     @strawberry.field(description="The fund whose statement this is.")
     async def fund(self, info: Info) -> Fund:
-        return Fund.of(await info.context.loaders.fund.load(self.row.fund_id))
+        return Fund.of(shown(await info.context.visible.fund.load(self.row.fund_id), "fund"))
 
     @strawberry.field(description="Every data line, in file order.")
     async def lines(self, info: Info) -> list[StatementLine]:
-        rows = await info.context.loaders.statement_lines_by_import.load(self.row.id)
+        rows = await info.context.visible.statement_lines_by_import.load(self.row.id)
         return [StatementLine.of(r) for r in rows]
 
     @strawberry.field(
@@ -179,7 +178,8 @@ class StatementImport(Node):
     async def journal_entry(self, info: Info) -> JournalEntry | None:
         if self.row.entry_id is None:
             return None
-        return JournalEntry.of(await info.context.loaders.entry.load(self.row.entry_id))
+        row = await info.context.visible.entry.load(self.row.entry_id)
+        return JournalEntry.of(row) if row else None
 
 
 @strawberry.type(

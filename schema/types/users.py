@@ -42,4 +42,5 @@ class User(Node):
     async def partner(self, info: Info) -> Partner | None:
         if self.partner_id is None:
             return None
-        return Partner.of(await info.context.loaders.partner.load(self.partner_id))
+        row = await info.context.visible.partner.load(self.partner_id)
+        return Partner.of(row) if row else None

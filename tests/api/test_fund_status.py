@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select, update
 
+from db import donations as donation_rows
 from db.models import DonationRow, FundRow, UserRow
 from db.types import utcnow
 from db.uow import one_statement, read_session, unit_of_work
@@ -19,7 +20,6 @@ from ledger import accounts as A
 from ledger.entries import PostingSpec
 from ledger.errors import LedgerError
 from ledger.tables import EntryRow
-from resolvers import donation_rows
 from resolvers.auth import Action
 from resolvers.errors import UseCaseError
 from resolvers.funds import fund_for, require_open
@@ -94,7 +94,7 @@ async def test_a_locked_fund_is_read_again_after_the_lock(world):
             stale = await session.get(FundRow, fund)  # the copy read before the lock
             assert stale.status == "OPEN"
             await session.execute(update(FundRow).where(FundRow.id == fund).values(status="FROZEN"))
-            locked = await fund_for(session, fin, world.fund, Action.HANDLE_CASH, lock=True)
+            locked = await fund_for(session, fin, fund, Action.HANDLE_CASH, lock=True)
             assert locked is stale and locked.status == "FROZEN"
             require_open(locked)
     assert refused.value.code == "FUND_NOT_OPEN"

@@ -65,8 +65,9 @@ def free_port() -> int:
 class Server:
     """`jinlin serve` on a fixed port, so a restart comes back at the same address."""
 
-    def __init__(self, db_url: str, log_path: Path):
+    def __init__(self, db_url: str, log_path: Path, env: dict[str, str] | None = None):
         self.db_url = db_url
+        self.env = env or {}
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -78,6 +79,7 @@ class Server:
             "JINLIN_DATABASE_URL": self.db_url,
             "JINLIN_SECRET_KEY": SECRET,
             "JINLIN_ENV": "development",
+            **self.env,
         }
         jinlin = shutil.which("jinlin", path=str(Path(sys.executable).parent)) or "jinlin"
         log = self.log_path.open("ab")
@@ -143,10 +145,7 @@ class Api:
         return d["login"]["token"]
 
 
-@pytest.fixture
-async def server(db_url, tmp_path):
-    # Users are made before the server starts, so the test never writes to the
-    # database file alongside another process.
+async def make_users(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
         await create_user_in(engine, "admin", PASSWORD, ["ADMIN"])
@@ -154,6 +153,13 @@ async def server(db_url, tmp_path):
         await create_user_in(engine, "fin2", PASSWORD, ["FINANCE"])
     finally:
         await engine.dispose()
+
+
+@pytest.fixture
+async def server(db_url, tmp_path):
+    # Users are made before the server starts, so the test never writes to the
+    # database alongside another process.
+    await make_users(db_url)
     srv = Server(db_url, tmp_path / "server.log")
     srv.start()
     yield srv
@@ -216,3 +222,18 @@ async def new_page(browser):
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+def loopback_only(page_or_context, outside: list[str]):
+    """Route every request: loopback ones go through, any other is aborted and noted."""
+    from urllib.parse import urlsplit
+
+    async def guard(route):
+        host = urlsplit(route.request.url).hostname
+        if host in ("127.0.0.1", "localhost", "::1"):
+            await route.continue_()
+        else:
+            outside.append(route.request.url)
+            await route.abort()
+
+    return page_or_context.route("**/*", guard)

@@ -254,3 +254,36 @@ async def shoot(page, folder, name: str, *, size_name: str) -> None:
     DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     if not (DOCS_SCREENSHOTS / path.name).exists():
         shutil.copy(path, DOCS_SCREENSHOTS / path.name)
+
+
+async def test_board_lists_only_its_campaigns_donations_masked(server, api, new_page):
+    f = await festival(api)
+    d = await api.data(
+        'mutation($f:ID!){createCampaign(input:{fundId:$f,name:"重阳敬老",startsAt:"2024-01-01T08:00:00+08:00"}){campaign{id} errors{code}}}',
+        {"f": f.fund},
+        token=f.admin,
+    )
+    other = Festival(**{**f.__dict__, "campaign": d["createCampaign"]["campaign"]["id"]})
+    await f.donate("100.00", donorName="张三丰")
+    await other.donate("999.00", donorName="王二小")
+    await f.donate("20.00", "ONLINE", donorName="浦发银行百花路支行")
+    page = await open_board(new_page, server.base, f.campaign)
+    shown = await page.locator("#recent li .who").all_inner_texts()
+    assert shown == ["浦发**", "张*"]
+    # Masked exactly as the public report masks the same gifts (which lists the whole fund).
+    public = await api.data(
+        "query($c:String!){publicFundReport(code:$c){recentDonations{donorName amount{amount}}}}",
+        {"c": f.code},
+    )
+    masked = {
+        d["amount"]["amount"]: d["donorName"] for d in public["publicFundReport"]["recentDonations"]
+    }
+    assert masked == {"20.00": "浦发**", "999.00": "王*", "100.00": "张*"}
+
+    # A gift to the other campaign does not reach this board; one to this campaign does.
+    await other.donate("5.00", donorName="李四")
+    await f.donate("66.00", "CHARITY_SALE", donorName="赵六")
+    await expect(page.locator("#recent li .who")).to_have_text(
+        ["赵*", "浦发**", "张*"], timeout=2000
+    )
+    assert "999" not in await page.locator("#recent").inner_text()
