@@ -72,6 +72,16 @@ query Report($code: String!, $from: Date!, $to: Date!, $first: Int) {
 }"""
 
 
+DISCLOSURE_QUERY = """
+query Disclosure($code: String!, $from: Date!, $to: Date!) {
+  fundDisclosure(code: $code, from: $from, to: $to) {
+    from to
+    lines { project income { amount } spending { amount } balance { amount } }
+    income { amount } spending { amount } balance { amount }
+  }
+}"""
+
+
 def yuan(amount: str | Decimal | None) -> str:
     """'1234567.5' -> '1,234,567.50': exact Decimal formatting, never through a float."""
     if amount is None:
@@ -192,10 +202,8 @@ class Pages:
         except ValueError:
             return self._render(request, "error.html", 400, message="日期格式应为 YYYY-MM-DD")
         try:
-            data = await self._query(
-                REPORT_QUERY,
-                {"code": code, "from": start.isoformat(), "to": end.isoformat(), "first": 10},
-            )
+            period = {"from": start.isoformat(), "to": end.isoformat()}
+            data = await self._query(REPORT_QUERY, {"code": code, **period, "first": 10})
         except PageQueryError as exc:
             if exc.code == "NOT_FOUND":
                 return self.not_found(request, "基金")
@@ -207,6 +215,7 @@ class Pages:
         report = data.get("publicFundReport")
         if report is None:
             return self.not_found(request, "基金")
+        disclosure = await self._query(DISCLOSURE_QUERY, {"code": code, **period})
         statement = report["statement"]
         this_q = quarter_of(today)
         last_q = quarter_of(this_q[0] - timedelta(days=1))
@@ -223,6 +232,7 @@ class Pages:
             ],
             start=start,
             end=end,
+            disclosure=disclosure["fundDisclosure"],
         )
 
 

@@ -243,14 +243,18 @@ def export_command(args) -> int:
                     async for chunk in exports.csv_stream(engine, req):
                         sys.stdout.buffer.write(chunk)
                     sys.stdout.flush()
+            elif args.format == "pdf":
+                pdf = await exports.pdf_bytes(engine, req)
+                async with await anyio.open_file(args.output or f"{req.filename}.pdf", "wb") as f:
+                    await f.write(pdf)
             else:
                 await exports.write_xlsx(engine, req, args.output or f"{req.filename}.xlsx")
         except LedgerError as exc:
             return _fail(exc.message, 2)
         finally:
             await engine.dispose()
-        if args.output or args.format == "xlsx":
-            print(f"wrote {args.output or req.filename + '.xlsx'}", file=sys.stderr)
+        if args.output or args.format != "csv":
+            print(f"wrote {args.output or req.filename + '.' + args.format}", file=sys.stderr)
         return 0
 
     return asyncio.run(run())
@@ -274,14 +278,32 @@ def add_commands(sub) -> None:
     imp.add_argument("--json", action="store_true", help="print the result as JSON")
     imp.add_argument("file", help="CSV (UTF-8 or GBK) or XLSX; see docs/statement-formats.md")
     imp.set_defaults(run=import_statement_command)
-    exp = sub.add_parser("export", help="export the journal, statement or trial balance")
+    exp = sub.add_parser(
+        "export",
+        help="export the journal, trial balance, statutory statements or statement",
+    )
     exp.add_argument("fund_code")
-    exp.add_argument("--what", required=True, choices=["journal", "statement", "trial-balance"])
+    exp.add_argument(
+        "--what",
+        required=True,
+        choices=[
+            "journal",
+            "trial-balance",
+            "balance-sheet",
+            "activities",
+            "cash-flow",
+            "statement",
+        ],
+    )
     exp.add_argument("--from", dest="from_", required=True, metavar="YYYY-MM-DD")
     exp.add_argument("--to", required=True, metavar="YYYY-MM-DD")
-    exp.add_argument("--format", default="csv", choices=["csv", "xlsx"])
+    exp.add_argument("--format", default="csv", choices=["csv", "xlsx", "pdf"])
     exp.add_argument("--lang", default="en", choices=["en", "zh"])
-    exp.add_argument("--output", help="file to write (CSV goes to standard output without it)")
+    exp.add_argument(
+        "--output",
+        help="file to write (CSV goes to standard output without it; XLSX and PDF"
+        " to FUND-WHAT-FROM-TO.xlsx|pdf)",
+    )
     exp.set_defaults(run=export_command)
     _add_month_commands(sub)
 

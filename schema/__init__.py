@@ -16,6 +16,7 @@ from schema.mutations_undo import UndoMutations
 from schema.official_receipts import OfficialReceiptMutations, OfficialReceiptQueries
 from schema.pipeline import RequestLimits
 from schema.query import Query
+from schema.query_reports import ReportQueries
 from schema.subscription import Subscription
 from schema.types.common import funds_timezone, scalar_map
 from schema.types.disbursements import Disbursement
@@ -53,7 +54,7 @@ def build_schema(*, production: bool = False, timezone: tzinfo | None = None) ->
     )
     extensions = [lambda: ErrorCodes(production=production), limits.extension]
     schema = JinlinSchema(
-        query=merge_types("Query", (Query, OfficialReceiptQueries)),
+        query=merge_types("Query", (Query, OfficialReceiptQueries, ReportQueries)),
         mutation=merge_types(
             "Mutation", (Mutation, ReceiptMutations, UndoMutations, OfficialReceiptMutations)
         ),

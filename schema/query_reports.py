@@ -1,0 +1,152 @@
+"""Query fields for reports, merged into Query (schema/__init__.py):
+
+- fundReport (FINANCE, ADMIN): a short-lived signed link to download one of a fund's
+  reports (resolvers/exports_http.py serves it). Meant to become Fund.report(kind,
+  from, to) once schema/types/ settles; this top-level field can then stay as an alias.
+- fundDisclosure (public): income, spending and balance by campaign over a period,
+  the table the /funds/{code} page shows and /exports/{code}/disclosure.xlsx holds.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from datetime import date, datetime
+from typing import Annotated
+
+import strawberry
+
+from db.models import FundRow
+from db.uow import read_session
+from reports import disclosure as public
+from reports.links import LinkFile, sign_link
+from resolvers.auth import Action, authorize
+from resolvers.funds import check_period, public_fund
+from resolvers.ids import decode_id, to_global_id
+from schema.context import Info
+from schema.types.common import Money, money
+
+
+@strawberry.enum(description="A report an accountant signs.")
+class ReportKind(enum.Enum):
+    JOURNAL = "journal"
+    TRIAL_BALANCE = "trial-balance"
+    BALANCE_SHEET = "balance-sheet"
+    ACTIVITIES = "activities"
+    CASH_FLOW = "cash-flow"
+
+
+@strawberry.enum(description="A report's file format.")
+class ReportFormat(enum.Enum):
+    PDF = "pdf"
+    XLSX = "xlsx"
+    CSV = "csv"
+
+
+@strawberry.enum(description="A report's language.")
+class ReportLanguage(enum.Enum):
+    ZH = "zh"
+    EN = "en"
+
+
+@strawberry.type(description="Where to download a report, without an Authorization header.")
+class ReportLink:
+    url: str = strawberry.field(
+        description="The file's address: absolute when JINLIN_PUBLIC_URL is set, else a path on this server."
+    )
+    expires_at: datetime = strawberry.field(description="The link works until then.")
+
+
+@strawberry.type(description="One line of the public disclosure.")
+class DisclosureLine:
+    project: str = strawberry.field(description="The campaign's name, or what the line holds.")
+    campaign_id: strawberry.ID | None = strawberry.field(
+        description="The campaign, for a campaign's line."
+    )
+    income: Money = strawberry.field(description="收入: gifts less refunds and voids.")
+    spending: Money = strawberry.field(description="支出.")
+    balance: Money = strawberry.field(description="结余: income less spending.")
+
+
+@strawberry.type(description="Income, spending and balance by campaign over a period (public).")
+class FundDisclosure:
+    code: str
+    from_: date = strawberry.field(name="from")
+    to: date
+    lines: list[DisclosureLine]
+    income: Money
+    spending: Money
+    balance: Money
+
+
+def _disclosure_of(fund: FundRow, d: public.Disclosure) -> FundDisclosure:
+    c = fund.currency
+    return FundDisclosure(
+        code=fund.code,
+        from_=d.start,
+        to=d.end,
+        lines=[
+            DisclosureLine(
+                project=r.project,
+                campaign_id=to_global_id("Campaign", r.campaign_id) if r.campaign_id else None,
+                income=money(r.income, c),
+                spending=money(r.spending, c),
+                balance=money(r.balance, c),
+            )
+            for r in d.rows
+        ],
+        income=money(d.income, c),
+        spending=money(d.spending, c),
+        balance=money(d.balance, c),
+    )
+
+
+@strawberry.type
+class ReportQueries:
+    @strawberry.field(
+        description="A signed link, valid for five minutes, to download a fund's report for a period (FINANCE, ADMIN). To move to Fund.report."
+    )
+    async def fund_report(
+        self,
+        info: Info,
+        fund_id: strawberry.ID,
+        kind: ReportKind,
+        from_: Annotated[date, strawberry.argument(name="from")],
+        to: date,
+        format: ReportFormat = ReportFormat.PDF,
+        lang: ReportLanguage = ReportLanguage.ZH,
+    ) -> ReportLink | None:
+        viewer = await info.context.viewer()
+        authorize(viewer, Action.RECONCILE)
+        pk = decode_id(fund_id, "Fund", field="fundId")
+        check_period(from_, to)
+        async with read_session(info.context.engine) as session:
+            fund = await session.get(FundRow, pk)
+        if fund is None:
+            return None
+        user = await info.context.loaders.user.load(viewer.user_id)
+        file = LinkFile(fund.code, kind.value, format.value, from_, to, lang.value)
+        link = sign_link(file, user.id, user.token_version or 0, info.context.app.keys.secret)
+        base = os.environ.get("JINLIN_PUBLIC_URL", "").strip().rstrip("/")
+        return ReportLink(url=base + link.url, expires_at=link.expires_at)
+
+    @strawberry.field(
+        description="Income, spending and balance by campaign (收入, 支出, 结余) over a period, by default the current quarter (public)."
+    )
+    async def fund_disclosure(
+        self,
+        info: Info,
+        code: str,
+        from_: Annotated[date | None, strawberry.argument(name="from")] = None,
+        to: date | None = None,
+    ) -> FundDisclosure | None:
+        tz = info.context.app.timezone
+        start, end = public.quarter_of(datetime.now(tz).date())
+        start, end = from_ or start, to or end
+        check_period(start, end)
+        fund = await public_fund(info.context.engine, code)
+        if fund is None:
+            return None
+        async with read_session(info.context.engine) as session:
+            d = await public.disclosure(session, fund.id, start, end, tz)
+        return _disclosure_of(fund, d)
