@@ -10,6 +10,7 @@ import strawberry
 
 from db.models import CampaignRow, FundRow
 from ledger import accounts as A
+from resolvers import audit as audit_cases
 from resolvers import funds as fund_cases
 from resolvers.auth import Action, allowed
 from resolvers.funds_access import Scope
@@ -298,6 +299,35 @@ class Fund(Node):
     ) -> FundStatement:
         loader = info.context.visible.fund_statement
         return await fund_statement(loader, info, self.pk, from_, to, self.currency)
+
+    @strawberry.field(
+        description="The audit beyond the journal (FINANCE, ADMIN): every position re-derived "
+        "from the business records and compared with the ledger, each record's status with the "
+        "entries it owns, guards at every instant. `ok` with no findings is a clean audit; "
+        "`jinlin audit` is the same on the command line."
+    )
+    async def audit(self, info: Info) -> FundAudit:
+        found = await audit_cases.audit_of(
+            info.context.engine, await info.context.viewer(), self.pk
+        )
+        return FundAudit(
+            ok=found.ok,
+            findings=[AuditFinding(check=f.check, message=f.message) for f in found.findings],
+        )
+
+
+@strawberry.type(description="One disagreement the audit found.")
+class AuditFinding:
+    check: str = strawberry.field(
+        description="Which check: position, status, owner, guard or statement line."
+    )
+    message: str = strawberry.field(description="What disagrees, with both figures.")
+
+
+@strawberry.type(description="A fund's audit: its records against its ledger.")
+class FundAudit:
+    ok: bool = strawberry.field(description="True when nothing disagrees.")
+    findings: list[AuditFinding] = strawberry.field(description="Every disagreement found.")
 
 
 async def fund_connection(info: Info, scope: Scope, args: PageArgs) -> Connection[Fund]:

@@ -87,3 +87,19 @@ async def test_the_audit_command_exits_1_on_a_disagreement(
     assert await asyncio.to_thread(cli_main, ["audit", "etgy"]) == 1
     out = capsys.readouterr().out
     assert "ETGY: DISAGREES" in out and "payable (2209.01)" in out
+
+
+AUDIT = "query($f:ID!){node(id:$f){... on Fund{audit{ok findings{check message}}}}}"
+
+
+async def test_fund_audit_is_for_finance_and_names_what_disagrees(world: World):
+    await world.donate("ONLINE", "30.00")
+    clean = await world.api.data(AUDIT, {"f": world.fund}, token=world.fin)
+    assert clean["node"]["audit"] == {"ok": True, "findings": []}
+    staff = await world.api.execute(AUDIT, {"f": world.fund}, token=world.staff)
+    assert staff["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    async with world.api.state.engine.begin() as conn:
+        await conn.execute(text("UPDATE donations SET status = 'SETTLED'"))
+    found = (await world.api.data(AUDIT, {"f": world.fund}, token=world.fin))["node"]["audit"]
+    assert not found["ok"]
+    assert {"position", "status"} <= {f["check"] for f in found["findings"]}
