@@ -16,21 +16,47 @@ Each takes an idempotency key, as every money write does.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import delete, exists, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import CashCountRow, ContributionRow, DisbursementRow, DonationRow
 from db.reconciliation_models import StatementImportRow, StatementLineRow
 from db.types import utcnow
-from db.uow import unit_of_work
 from ledger import idempotency, store
 from ledger.entries import PostedEntry
 from ledger.tables import PostingRow
 from resolvers.auth import Action, Viewer, authorize
 from resolvers.errors import UseCaseError
 from resolvers.funds import owning_fund
-from resolvers.ids import decode_id
+from resolvers.unit_of_work import UnitOfWork
 from resolvers.validation import text
+
+
+@dataclass(frozen=True, slots=True)
+class UndoRecord:
+    """Undo one record: its database key, why, and the request's idempotency key."""
+
+    record_id: int
+    reason: str
+    idempotency_key: str
+
+
+class VoidDonation(UndoRecord):
+    __slots__ = ()
+
+
+class ReverseCashCount(UndoRecord):
+    __slots__ = ()
+
+
+class CancelDisbursement(UndoRecord):
+    __slots__ = ()
+
+
+class UndoStatementImport(UndoRecord):
+    __slots__ = ()
 
 
 def _state(message: str, field: str) -> UseCaseError:
@@ -48,18 +74,17 @@ async def _reverse(
 # ---------------------------------------------------------------- donations
 
 
-async def void_donation(
-    engine: AsyncEngine, viewer: Viewer | None, *, donation_id: str, reason: str, key: str
-) -> DonationRow:
+async def void_donation(cmd: VoidDonation, uow: UnitOfWork) -> DonationRow:
     """A donation recorded by mistake, undone: its entry reversed, the donation VOIDED,
     a partner's contribution for it removed. Refused once anything settled it (an ONLINE
     gift in a payout, a bank line matched to it) or it was refunded: then it is a refund."""
+    viewer = uow.viewer
     authorize(viewer, Action.REFUND_DONATION)
-    key = idempotency.check_key(key)
-    pk = decode_id(donation_id, "Donation", field="donationId", what="donation")
-    reason = text(reason, "reason", max_length=400)
+    key = idempotency.check_key(cmd.idempotency_key)
+    pk = cmd.record_id
+    reason = text(cmd.reason, "reason", max_length=400)
     fingerprint = idempotency.fingerprint("voidDonation", {"donation": pk, "reason": reason})
-    async with unit_of_work(engine) as session:
+    async with uow.transaction() as session:
         donation = await session.get(DonationRow, pk)
         await owning_fund(
             session, viewer, donation, Action.REFUND_DONATION, what="donation", field="donationId"
@@ -99,18 +124,17 @@ async def _check_voidable(session: AsyncSession, donation: DonationRow) -> None:
 # ---------------------------------------------------------------- cash counts
 
 
-async def reverse_cash_count(
-    engine: AsyncEngine, viewer: Viewer | None, *, cash_count_id: str, reason: str, key: str
-) -> CashCountRow:
+async def reverse_cash_count(cmd: ReverseCashCount, uow: UnitOfWork) -> CashCountRow:
     """A count taken back: its entry reversed, so the cash is uncounted again. Only the
     fund's latest count still standing, and only while its cash is still on hand (the
     rule book refuses a reversal that would take counted cash below zero)."""
+    viewer = uow.viewer
     authorize(viewer, Action.HANDLE_CASH)
-    key = idempotency.check_key(key)
-    pk = decode_id(cash_count_id, "CashCount", field="cashCountId", what="cash count")
-    reason = text(reason, "reason", max_length=400)
+    key = idempotency.check_key(cmd.idempotency_key)
+    pk = cmd.record_id
+    reason = text(cmd.reason, "reason", max_length=400)
     fingerprint = idempotency.fingerprint("reverseCashCount", {"count": pk, "reason": reason})
-    async with unit_of_work(engine) as session:
+    async with uow.transaction() as session:
         count = await session.get(CashCountRow, pk)
         await owning_fund(
             session, viewer, count, Action.HANDLE_CASH, what="cash count", field="cashCountId"
@@ -143,17 +167,16 @@ async def reverse_cash_count(
 # ---------------------------------------------------------------- disbursements
 
 
-async def cancel_disbursement(
-    engine: AsyncEngine, viewer: Viewer | None, *, disbursement_id: str, reason: str, key: str
-) -> DisbursementRow:
+async def cancel_disbursement(cmd: CancelDisbursement, uow: UnitOfWork) -> DisbursementRow:
     """An approved disbursement withdrawn before payment: its approval reversed (the
     money is free again), the disbursement CANCELLED."""
+    viewer = uow.viewer
     authorize(viewer, Action.DECIDE_DISBURSEMENT)
-    key = idempotency.check_key(key)
-    pk = decode_id(disbursement_id, "Disbursement", field="disbursementId", what="disbursement")
-    reason = text(reason, "reason", max_length=400)
+    key = idempotency.check_key(cmd.idempotency_key)
+    pk = cmd.record_id
+    reason = text(cmd.reason, "reason", max_length=400)
     fingerprint = idempotency.fingerprint("cancelDisbursement", {"id": pk, "reason": reason})
-    async with unit_of_work(engine) as session:
+    async with uow.transaction() as session:
         row = await session.get(DisbursementRow, pk)
         await owning_fund(
             session,
@@ -188,19 +211,18 @@ async def cancel_disbursement(
 # ---------------------------------------------------------------- statement imports
 
 
-async def undo_statement_import(
-    engine: AsyncEngine, viewer: Viewer | None, *, import_id: str, reason: str, key: str
-) -> StatementImportRow:
+async def undo_statement_import(cmd: UndoStatementImport, uow: UnitOfWork) -> StatementImportRow:
     """An import undone: its payout entry (if any) reversed, the donations it settled
     back to RECEIVED, its lines no longer counted. Refused when something later depends
     on it: a line resolved with an entry of its own, or a later line matched to its
     payout's bank posting."""
+    viewer = uow.viewer
     authorize(viewer, Action.RECONCILE)
-    key = idempotency.check_key(key)
-    pk = decode_id(import_id, "StatementImport", field="importId", what="statement import")
-    reason = text(reason, "reason", max_length=400)
+    key = idempotency.check_key(cmd.idempotency_key)
+    pk = cmd.record_id
+    reason = text(cmd.reason, "reason", max_length=400)
     fingerprint = idempotency.fingerprint("undoStatementImport", {"id": pk, "reason": reason})
-    async with unit_of_work(engine) as session:
+    async with uow.transaction() as session:
         row = await session.get(StatementImportRow, pk)
         await owning_fund(
             session, viewer, row, Action.RECONCILE, what="statement import", field="importId"

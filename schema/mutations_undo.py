@@ -8,7 +8,8 @@ import strawberry
 from resolvers import undo
 from schema.context import Info
 from schema.errors import UserError
-from schema.mutations import DisbursementPayload, run
+from schema.mutations import DisbursementPayload
+from schema.mutations.base import execute, key
 from schema.types.disbursements import Disbursement
 from schema.types.donations import CashCount, Donation
 from schema.types.reconciliation import StatementImport
@@ -69,14 +70,10 @@ class UndoMutations:
         "entry is reversed and the donation is VOIDED. After settlement, refund it instead."
     )
     async def void_donation(self, info: Info, input: VoidDonationInput) -> VoidDonationPayload:
-        row, errors = await run(
-            undo.void_donation,
-            info.context.engine,
-            await info.context.viewer(),
-            donation_id=input.donation_id,
-            reason=input.reason,
-            key=input.idempotency_key,
+        cmd = undo.VoidDonation(
+            key(input.donation_id, "Donation"), input.reason, input.idempotency_key
         )
+        row, errors = await execute(info, undo.void_donation, cmd)
         if row is not None:
             await info.context.app.events.publish(row.campaign_id)
         donation = Donation.in_visible_fund(row) if row is not None else None
@@ -89,14 +86,10 @@ class UndoMutations:
     async def reverse_cash_count(
         self, info: Info, input: ReverseCashCountInput
     ) -> ReverseCashCountPayload:
-        row, errors = await run(
-            undo.reverse_cash_count,
-            info.context.engine,
-            await info.context.viewer(),
-            cash_count_id=input.cash_count_id,
-            reason=input.reason,
-            key=input.idempotency_key,
+        cmd = undo.ReverseCashCount(
+            key(input.cash_count_id, "CashCount"), input.reason, input.idempotency_key
         )
+        row, errors = await execute(info, undo.reverse_cash_count, cmd)
         count = CashCount.of(row) if row is not None else None
         return ReverseCashCountPayload(cash_count=count, errors=errors)
 
@@ -107,14 +100,10 @@ class UndoMutations:
     async def cancel_disbursement(
         self, info: Info, input: CancelDisbursementInput
     ) -> DisbursementPayload:
-        row, errors = await run(
-            undo.cancel_disbursement,
-            info.context.engine,
-            await info.context.viewer(),
-            disbursement_id=input.disbursement_id,
-            reason=input.reason,
-            key=input.idempotency_key,
+        cmd = undo.CancelDisbursement(
+            key(input.disbursement_id, "Disbursement"), input.reason, input.idempotency_key
         )
+        row, errors = await execute(info, undo.cancel_disbursement, cmd)
         result = Disbursement.of(row) if row is not None else None
         return DisbursementPayload(disbursement=result, errors=errors)
 
@@ -125,13 +114,9 @@ class UndoMutations:
     async def undo_statement_import(
         self, info: Info, input: UndoStatementImportInput
     ) -> UndoStatementImportPayload:
-        row, errors = await run(
-            undo.undo_statement_import,
-            info.context.engine,
-            await info.context.viewer(),
-            import_id=input.import_id,
-            reason=input.reason,
-            key=input.idempotency_key,
+        cmd = undo.UndoStatementImport(
+            key(input.import_id, "StatementImport"), input.reason, input.idempotency_key
         )
+        row, errors = await execute(info, undo.undo_statement_import, cmd)
         result = StatementImport.of(row) if row is not None else None
         return UndoStatementImportPayload(statement_import=result, errors=errors)
