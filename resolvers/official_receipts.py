@@ -14,14 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.official_receipts import OfficialReceiptRow
 from db.types import utcnow
-from db.uow import read_session, unit_of_work
+from db.uow import read_session
 from ledger.errors import IdempotencyConflict
 from resolvers.auth import ADMIN, FINANCE, Action, Viewer, authorize
 from resolvers.errors import UseCaseError, invalid, not_found
 from resolvers.identity_numbers import normalised
-from resolvers.ids import decode_id
 from resolvers.pagination import OrderKey, Page, PageArgs, paginate
 from resolvers.receipts import load_receipt
+from resolvers.unit_of_work import UnitOfWork
 from resolvers.validation import text
 
 STATUSES = ("REQUESTED", "ISSUED", "REJECTED")
@@ -53,13 +53,33 @@ def requester_of(name: str, id_number: str, email: str | None, address: str | No
     return Requester(name, number, email, address)
 
 
+@dataclass(frozen=True, slots=True)
+class RequestOfficialReceipt:
+    receipt: str  # the gift's receipt number
+    key: str | None  # the donor's link key (the giving partner needs none)
+    name: str
+    id_number: str
+    email: str | None
+    address: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DecideOfficialReceipt:
+    request_id: int
+    official_number: str | None
+    issued_on: date | None
+    reject_reason: str | None
+
+
 async def request_official_receipt(
-    engine: AsyncEngine, viewer: Viewer | None, *, receipt: str, key: str | None, who: Requester
+    cmd: RequestOfficialReceipt, uow: UnitOfWork
 ) -> OfficialReceiptRow:
     """The donor's (the link's key) or the giving partner's request. A request already
     standing for the gift is answered as it is when it is the same request; another
     request while one stands is refused."""
-    facts = await load_receipt(engine, text(receipt, "receipt", max_length=64))
+    engine, viewer, key = uow.engine, uow.viewer, cmd.key
+    who = requester_of(cmd.name, cmd.id_number, cmd.email, cmd.address)
+    facts = await load_receipt(engine, text(cmd.receipt, "receipt", max_length=64))
     keyed = key is not None and facts is not None
     if facts is None or not (
         (keyed and hmac.compare_digest(key.encode(), facts.secret.encode()))
@@ -73,7 +93,7 @@ async def request_official_receipt(
         raise not_found("receipt", "receipt")
     if facts.void:
         raise UseCaseError("INVALID_STATE", "this gift was refunded or voided", field="receipt")
-    async with unit_of_work(engine) as session:
+    async with uow.transaction() as session:
         standing = await session.scalar(
             select(OfficialReceiptRow).where(
                 OfficialReceiptRow.donation_id == facts.donation.id,
@@ -103,19 +123,14 @@ async def request_official_receipt(
 
 
 async def decide_official_receipt(
-    engine: AsyncEngine,
-    viewer: Viewer | None,
-    *,
-    request_id: str,
-    official_number: str | None,
-    issued_on: date | None,
-    reject_reason: str | None,
+    cmd: DecideOfficialReceipt, uow: UnitOfWork
 ) -> OfficialReceiptRow:
     """Issued (with the official number and date) or rejected (with a reason), once."""
+    viewer = uow.viewer
     authorize(viewer, Action.RECONCILE)  # finance staff of the host
-    pk = decode_id(request_id, "OfficialReceiptRequest", field="requestId", what="request")
-    async with unit_of_work(engine) as session:
-        row = await session.get(OfficialReceiptRow, pk, with_for_update=True)
+    reject_reason, issued_on = cmd.reject_reason, cmd.issued_on
+    async with uow.transaction() as session:
+        row = await session.get(OfficialReceiptRow, cmd.request_id, with_for_update=True)
         if row is None:
             raise not_found("request", "requestId")
         if row.status != "REQUESTED":
@@ -126,7 +141,7 @@ async def decide_official_receipt(
             if issued_on is None or issued_on > utcnow().date():
                 raise invalid("the issue date is missing or in the future", "issuedOn")
             row.status = "ISSUED"
-            row.official_number = text(official_number, "officialNumber", max_length=64)
+            row.official_number = text(cmd.official_number, "officialNumber", max_length=64)
             row.issued_on = issued_on
         row.decided_by = viewer.username
         await session.flush()

@@ -14,7 +14,7 @@ from resolvers.ids import to_global_id
 from resolvers.pagination import PageArgs
 from schema.context import Info
 from schema.errors import UserError
-from schema.mutations import run
+from schema.mutations.base import execute, key
 from schema.relay import Connection, to_connection
 
 
@@ -97,17 +97,10 @@ class OfficialReceiptMutations:
     async def request_official_receipt(
         self, info: Info, input: RequestOfficialReceiptInput
     ) -> OfficialReceiptPayload:
-        async def go():
-            who = use.requester_of(input.name, input.id_number, input.email, input.address)
-            return await use.request_official_receipt(
-                info.context.engine,
-                await info.context.viewer(),
-                receipt=input.receipt,
-                key=input.key,
-                who=who,
-            )
-
-        row, errors = await run(go)
+        cmd = use.RequestOfficialReceipt(
+            input.receipt, input.key, input.name, input.id_number, input.email, input.address
+        )
+        row, errors = await execute(info, use.request_official_receipt, cmd)
         return OfficialReceiptPayload(request=_of(row), errors=errors)
 
     @strawberry.mutation(
@@ -116,15 +109,13 @@ class OfficialReceiptMutations:
     async def decide_official_receipt(
         self, info: Info, input: DecideOfficialReceiptInput
     ) -> OfficialReceiptPayload:
-        row, errors = await run(
-            use.decide_official_receipt,
-            info.context.engine,
-            await info.context.viewer(),
-            request_id=input.request_id,
-            official_number=input.official_number,
-            issued_on=input.issued_on,
-            reject_reason=input.reject_reason,
+        cmd = use.DecideOfficialReceipt(
+            key(input.request_id, "OfficialReceiptRequest"),
+            input.official_number,
+            input.issued_on,
+            input.reject_reason,
         )
+        row, errors = await execute(info, use.decide_official_receipt, cmd)
         return OfficialReceiptPayload(request=_of(row), errors=errors)
 
 
