@@ -101,10 +101,34 @@ def _disclosure_of(fund: FundRow, d: public.Disclosure) -> FundDisclosure:
     )
 
 
+async def report_link(
+    info: Info,
+    fund_pk: int,
+    kind: ReportKind,
+    from_: date,
+    to: date,
+    format: ReportFormat,
+    lang: ReportLanguage,
+) -> ReportLink | None:
+    """A five-minute link signed for the viewer (finance staff) to one report file."""
+    viewer = await info.context.viewer()
+    authorize(viewer, Action.RECONCILE)
+    check_period(from_, to)
+    async with read_session(info.context.engine) as session:
+        fund = await session.get(FundRow, fund_pk)
+    if fund is None:
+        return None
+    user = await info.context.loaders.user.load(viewer.user_id)
+    file = LinkFile(fund.code, kind.value, format.value, from_, to, lang.value)
+    link = sign_link(file, user.id, user.token_version or 0, info.context.app.keys.secret)
+    base = os.environ.get("JINLIN_PUBLIC_URL", "").strip().rstrip("/")
+    return ReportLink(url=base + link.url, expires_at=link.expires_at)
+
+
 @strawberry.type
 class ReportQueries:
     @strawberry.field(
-        description="A signed link, valid for five minutes, to download a fund's report for a period (FINANCE, ADMIN). To move to Fund.report."
+        description="A signed link, valid for five minutes, to download a fund's report for a period (FINANCE, ADMIN); the same as Fund.report."
     )
     async def fund_report(
         self,
@@ -116,19 +140,8 @@ class ReportQueries:
         format: ReportFormat = ReportFormat.PDF,
         lang: ReportLanguage = ReportLanguage.ZH,
     ) -> ReportLink | None:
-        viewer = await info.context.viewer()
-        authorize(viewer, Action.RECONCILE)
         pk = decode_id(fund_id, "Fund", field="fundId")
-        check_period(from_, to)
-        async with read_session(info.context.engine) as session:
-            fund = await session.get(FundRow, pk)
-        if fund is None:
-            return None
-        user = await info.context.loaders.user.load(viewer.user_id)
-        file = LinkFile(fund.code, kind.value, format.value, from_, to, lang.value)
-        link = sign_link(file, user.id, user.token_version or 0, info.context.app.keys.secret)
-        base = os.environ.get("JINLIN_PUBLIC_URL", "").strip().rstrip("/")
-        return ReportLink(url=base + link.url, expires_at=link.expires_at)
+        return await report_link(info, pk, kind, from_, to, format, lang)
 
     @strawberry.field(
         description="Income, spending and balance by campaign (收入, 支出, 结余) over a period, by default the current quarter (public)."

@@ -19,6 +19,13 @@ from resolvers.loaders_visible import EMPTY_PAGE
 from resolvers.pagination import PageArgs
 from resolvers.validation import instant
 from schema.context import Info
+from schema.query_reports import (
+    ReportFormat,
+    ReportKind,
+    ReportLanguage,
+    ReportLink,
+    report_link,
+)
 from schema.relay import Connection, Node, child_connection, selects, to_connection
 from schema.types.common import Money, money, shown
 from schema.types.ledger import JournalEntry, LedgerAccount, TrialBalance, TrialBalanceLine
@@ -299,6 +306,22 @@ class Fund(Node):
     ) -> FundStatement:
         loader = info.context.visible.fund_statement
         return await fund_statement(loader, info, self.pk, from_, to, self.currency)
+
+    @strawberry.field(
+        description="A signed link, valid for five minutes, to download this fund's report for "
+        "a period (FINANCE, ADMIN): balance sheet, statement of activities, cash flow "
+        "statement, journal or trial balance, as PDF, XLSX or CSV (docs/reports.md)."
+    )
+    async def report(
+        self,
+        info: Info,
+        kind: ReportKind,
+        from_: Annotated[date, strawberry.argument(name="from")],
+        to: date,
+        format: ReportFormat = ReportFormat.PDF,
+        lang: ReportLanguage = ReportLanguage.ZH,
+    ) -> ReportLink | None:
+        return await report_link(info, self.pk, kind, from_, to, format, lang)
 
     @strawberry.field(
         description="The audit beyond the journal (FINANCE, ADMIN): every position re-derived "

@@ -179,3 +179,13 @@ async def test_disclosure_by_campaign_equals_the_statement(world):
     assert (await api.http.get("/exports/NOPE/disclosure.xlsx")).status_code == 404
     bad = await api.http.get("/exports/ETGY/disclosure.xlsx?from=2026-13-01&to=2026-12-31")
     assert bad.status_code == 400
+
+
+async def test_fund_report_on_the_fund_answers_the_same_link(api):
+    book, fin, fund = await _book_and_finance(api)
+    q = """query($f: ID!, $from: Date!, $to: Date!) { node(id: $f) { ... on Fund {
+      report(kind: ACTIVITIES, from: $from, to: $to, format: XLSX) { url } } } }"""
+    link = (await api.data(q, {"f": fund, **MARCH}, token=fin))["node"]["report"]
+    assert link["url"].startswith(f"/exports/{book.fund.code}/activities.xlsx?")
+    r = await api.http.get(link["url"])
+    assert r.status_code == 200 and r.content.startswith(b"PK")  # an XLSX (zip) file
