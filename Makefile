@@ -53,7 +53,7 @@ schema: $(VENV)/.installed
 	$(BIN)/python ../shared/contract/check.py schema.graphql
 
 bench: $(VENV)/.installed-test
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)  # e.g. make bench BENCH_ARGS=--quick
 
 db-stop:
 	$(BIN)/jinlin db stop
