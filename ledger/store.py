@@ -177,19 +177,13 @@ async def reverse_entry(
     )
     row = await _call(session, _REVERSE, params)
     original = (await session.execute(_ENTRY_OF, {"entry": entry_id})).one()
-    return PostedEntry(
-        id=row["entry_id"],
+    return _posted(
+        row,
         fund_id=original.fund_id,
-        sequence=row["entry_sequence"],
         kind="reversal",
-        effective_at=row["entry_effective_at"],
-        recorded_at=row["entry_recorded_at"],
         memo=memo,
         recorded_by=recorded_by,
-        reference=None,
         reverses_id=entry_id,
-        hash=row["entry_hash"],
-        previous_hash=row["entry_previous_hash"],
     )
 
 
@@ -208,17 +202,33 @@ async def close_period(
     row = await _call(session, _CLOSE, params, optional=True)
     if row is None:
         return None
+    memo = f"Period close through {through.isoformat()}"
+    return _posted(row, fund_id=fund_id, kind="close", memo=memo, recorded_by=recorded_by)
+
+
+def _posted(
+    row,
+    *,
+    fund_id: int,
+    kind: str,
+    memo: str,
+    recorded_by: str,
+    reference: str | None = None,
+    reverses_id: int | None = None,
+) -> PostedEntry:
+    """The entry as written: what the caller sent, and what the rule book's row says
+    (a Row's mapping or an asyncpg Record alike)."""
     return PostedEntry(
         id=row["entry_id"],
         fund_id=fund_id,
         sequence=row["entry_sequence"],
-        kind="close",
+        kind=kind,
         effective_at=row["entry_effective_at"],
         recorded_at=row["entry_recorded_at"],
-        memo=f"Period close through {through.isoformat()}",
+        memo=memo,
         recorded_by=recorded_by,
-        reference=None,
-        reverses_id=None,
+        reference=reference,
+        reverses_id=reverses_id,
         hash=row["entry_hash"],
         previous_hash=row["entry_previous_hash"],
     )
@@ -262,19 +272,13 @@ class PreparedEntry:
 
     def posted(self, row) -> PostedEntry:
         """The entry as written, from the function's row (a Row or an asyncpg Record)."""
-        return PostedEntry(
-            id=_get(row, "entry_id"),
+        return _posted(
+            row,
             fund_id=self.fund_id,
-            sequence=_get(row, "entry_sequence"),
             kind=self.kind,
-            effective_at=_get(row, "entry_effective_at"),
-            recorded_at=_get(row, "entry_recorded_at"),
             memo=self.memo,
             recorded_by=self.recorded_by,
             reference=self.reference,
-            reverses_id=None,
-            hash=_get(row, "entry_hash"),
-            previous_hash=_get(row, "entry_previous_hash"),
         )
 
 
@@ -334,10 +338,6 @@ async def _call(session: AsyncSession, statement, params: dict, *, optional: boo
     if not rows and not optional:  # pragma: no cover - the functions always return a row
         raise RuntimeError("the ledger wrote no entry and refused nothing")
     return rows[0]._mapping if rows else None
-
-
-def _get(row, name: str):
-    return row[name]  # a Row's mapping and an asyncpg Record alike
 
 
 def _instant(effective_at: datetime | None) -> datetime | None:

@@ -52,15 +52,13 @@ BEGIN
             || p_amounts[i] || ',' || to_json(p_currencies[i])::text || ']';
     END LOOP;
     RETURN encode(sha256(convert_to(
-        '{"effective_at":"'
-        || to_char(p_effective_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') || '+00:00'
+        '{"effective_at":"' || ledger_json_instant(p_effective_at)
         || '","fund_id":' || p_fund
         || ',"kind":' || to_json(p_kind)::text
         || ',"memo":' || to_json(p_memo)::text
         || ',"postings":[' || v_postings
         || '],"previous_hash":' || coalesce(to_json(p_previous_hash)::text, 'null')
-        || ',"recorded_at":"'
-        || to_char(p_recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') || '+00:00'
+        || ',"recorded_at":"' || ledger_json_instant(p_recorded_at)
         || '","recorded_by":' || to_json(p_recorded_by)::text
         || ',"reference":' || coalesce(to_json(p_reference)::text, 'null')
         || ',"reverses_id":' || coalesce(p_reverses::text, 'null')
