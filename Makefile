@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format schema bench clean browser-deps pgbouncer-deps drills db-stop ide
+.PHONY: run test lint format schema bench clean browser-deps pgbouncer-deps bench-deps drills db-stop ide
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,7 +52,10 @@ schema: $(VENV)/.installed
 	$(BIN)/jinlin export-schema > schema.graphql
 	$(BIN)/python ../shared/contract/check.py schema.graphql
 
-bench: $(VENV)/.installed-test
+bench-deps:
+	bash scripts/bench-deps.sh
+
+bench: $(VENV)/.installed-test bench-deps
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)  # e.g. make bench BENCH_ARGS=--quick
 
 db-stop:
