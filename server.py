@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 from cross_web import HTTPException
 from graphql import GraphQLError
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
@@ -251,7 +252,7 @@ def create_app(settings: Settings | None = None) -> Any:
         settings.database_url, writers=settings.db_writers, pooler=settings.db_pooler
     )
     ops_hooks.watch_engine(engine)
-    replica = read_replica(settings)
+    replica = read_replica(settings, engine)
     state = AppState(
         engine=engine,
         keys=TokenKeys(settings.secret_key, settings.token_ttl_seconds),
@@ -305,11 +306,11 @@ def create_app(settings: Settings | None = None) -> Any:
     return RequestLog(DoorGuard(guarded, ide_path=None))
 
 
-def read_replica(settings: Settings) -> ReadReplica | None:
+def read_replica(settings: Settings, primary: AsyncEngine) -> ReadReplica | None:
     """The replica public reads go to (JINLIN_READ_DATABASE_URL), if any."""
     if settings.read_database_url is None:
         return None
-    return ReadReplica(settings.read_database_url, settings.database_url, pooler=settings.db_pooler)
+    return ReadReplica(settings.read_database_url, primary, pooler=settings.db_pooler)
 
 
 def app_factory() -> Any:

@@ -11,9 +11,9 @@ is in docs/operations.md). Its connections are named `jinlin-public-reads`
   replica once it answers. A pooled connection idle for more than IDLE_PING seconds is
   pinged before use: a replica that died while the pool slept costs no request.
 - **Lag.** A page may be a little behind the primary. The live board, woken by a
-  NOTIFY that carries the primary's WAL position, waits up to CATCH_UP_WITHIN for the
-  replica to replay past it (`caught_up`) and otherwise reads the primary, so it never
-  shows a stale figure for ever.
+  NOTIFY (sent on commit, so heard after it), reads the primary's WAL position and
+  waits up to CATCH_UP_WITHIN for the replica to replay past it; otherwise it reads
+  the primary, so it never shows a stale figure for ever (`caught_up_with_primary`).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ import logging
 import time
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, InvalidatePoolError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import make_engine
 
@@ -47,12 +47,14 @@ def parse_lsn(text: str) -> int:
 class ReadReplica:
     """The engine public reads go through, and what the live board asks of it."""
 
-    def __init__(self, replica_url: str, primary_url: str, *, pooler: str | None = None):
+    def __init__(self, replica_url: str, primary: AsyncEngine, *, pooler: str | None = None):
         self.engine = make_engine(replica_url, pooler=pooler, application_name=APPLICATION_NAME)
-        self.primary_url = make_url(primary_url)
+        self.primary = primary
         self.replica_down_until = 0.0
         self._replayed = -1  # the highest replay position read so far
         self._poll: asyncio.Task | None = None
+        self._position: asyncio.Task | None = None  # a reading of the primary's position
+        self._position_sent = False
         sync = self.engine.sync_engine
         event.listen(sync, "do_connect", self._connect)
         event.listen(sync, "checkout", self._checkout)
@@ -82,7 +84,7 @@ class ReadReplica:
     def _primary_params(self, dialect, cparams: dict) -> dict:
         """The replica's connection parameters with the primary's address and database."""
         _, replica = dialect.create_connect_args(self.engine.url)
-        _, primary = dialect.create_connect_args(self.primary_url)
+        _, primary = dialect.create_connect_args(self.primary.url)
         return {**{k: v for k, v in cparams.items() if k not in replica}, **primary}
 
     def _checkout(self, dbapi_connection, record, _proxy) -> None:
@@ -95,12 +97,37 @@ class ReadReplica:
                 dbapi_connection.ping()
             except Exception as exc:
                 # Its server went away while the pool slept: so did the others.
-                raise DisconnectionError(str(exc), invalidate_pool=True) from exc
+                raise InvalidatePoolError(str(exc)) from exc
 
     def _checkin(self, _dbapi_connection, record) -> None:
         record.info[_IDLE_SINCE] = time.monotonic()
 
     # --- lag ------------------------------------------------------------------
+
+    async def caught_up_with_primary(self, within: float = CATCH_UP_WITHIN) -> bool:
+        """True once the replica has replayed what the primary had written when this
+        was called; False if not within `within` seconds, or if either cannot say."""
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(within):
+                position = await self.primary_position()
+        except Exception:
+            return False
+        return await self.caught_up(position, within - (time.monotonic() - started))
+
+    async def primary_position(self) -> int:
+        """The primary's WAL insert position, read after this call. Boards woken by one
+        NOTIFY share one reading: one not yet sent serves whoever asks meanwhile."""
+        if self._position is None or self._position_sent:
+            self._position_sent = False
+            self._position = asyncio.ensure_future(self._read_primary_position())
+        return await asyncio.shield(self._position)
+
+    async def _read_primary_position(self) -> int:
+        self._position_sent = True
+        async with self.primary.connect() as conn:
+            text = (await conn.exec_driver_sql("SELECT pg_current_wal_insert_lsn()::text")).scalar()
+        return parse_lsn(text)
 
     async def caught_up(self, lsn: int, within: float = CATCH_UP_WITHIN) -> bool:
         """True once the replica has replayed the primary's WAL up to `lsn`; False if it

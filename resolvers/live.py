@@ -24,14 +24,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.replica import parse_lsn
 from ops import metrics
 
 log = logging.getLogger("jinlin.live")
 CHANNEL = "jinlin_campaign"
-# The payload carries the primary's WAL position once the change is committed, so a
-# board reading a replica knows how far the replica must have replayed (db/replica.py).
-NOTIFY = "SELECT pg_notify(:c, :p || ':' || pg_current_wal_insert_lsn())"
 
 
 class CampaignFeed:
@@ -40,7 +36,6 @@ class CampaignFeed:
         self.listen_url = listen_url
         self._queues: dict[int, set[asyncio.Queue]] = defaultdict(set)
         self._task: asyncio.Task | None = None
-        self._positions: dict[int, int] = {}  # campaign → primary's WAL position heard
 
     async def start(self) -> None:
         if self._task is None:
@@ -63,7 +58,9 @@ class CampaignFeed:
             return
         try:
             async with self.engine.connect() as conn:
-                await conn.execute(text(NOTIFY), {"c": CHANNEL, "p": str(campaign_id)})
+                await conn.execute(
+                    text("SELECT pg_notify(:c, :p)"), {"c": CHANNEL, "p": str(campaign_id)}
+                )
                 await conn.commit()
         except Exception:  # a lost notification must not fail the donation
             log.warning("could not notify campaign %s", campaign_id, exc_info=True)
@@ -110,21 +107,7 @@ class CampaignFeed:
 
     def _on_notify(self, _conn, _pid, _channel, payload: str) -> None:
         with contextlib.suppress(ValueError):
-            self._dispatch(self._heard(payload))
-
-    def _heard(self, payload: str) -> int:
-        """The campaign of a "campaign:position" payload (a bare campaign from an older
-        worker), noting the primary's WAL position for boards that read a replica."""
-        campaign, _, position = payload.partition(":")
-        campaign_id = int(campaign)
-        if position and campaign_id in self._queues:
-            heard = parse_lsn(position)
-            self._positions[campaign_id] = max(self._positions.get(campaign_id, 0), heard)
-        return campaign_id
-
-    def position(self, campaign_id: int) -> int | None:
-        """The primary's WAL position at the campaign's latest NOTIFY heard, if any."""
-        return self._positions.get(campaign_id)
+            self._dispatch(int(payload))
 
 
 def listen_dsn(url) -> tuple[str, dict]:

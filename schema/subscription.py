@@ -29,16 +29,15 @@ async def _campaign(info: Info, campaign_id: strawberry.ID) -> Campaign:
     return Campaign.of(row)
 
 
-async def _fresh_loaders(info: Info, campaign_pk: int, *, woken: bool) -> Loaders:
+async def _fresh_loaders(info: Info, *, woken: bool) -> Loaders:
     """New loaders for one emission (a DataLoader caches for its lifetime). An anonymous
     board reads the replica, if there is one; woken by a change, only once the replica
-    has replayed past the primary's position at its NOTIFY, else the primary: the board
+    has replayed what the primary had written when it woke, else the primary: the board
     may lag a moment, never for ever (db/replica.py)."""
     app = info.context.app
     if app.replica is None or await info.context.viewer() is not None:
         return Loaders(app.engine)
-    position = app.events.position(campaign_pk) if woken else None
-    if position is None or await app.replica.caught_up(position):
+    if not woken or await app.replica.caught_up_with_primary():
         return Loaders(app.replica.engine)
     return Loaders(app.engine)
 
@@ -53,11 +52,11 @@ class Subscription:
     ) -> AsyncGenerator[CampaignProgress, None]:
         campaign = await _campaign(info, campaign_id)
         async with info.context.app.events.subscribe(campaign.pk) as changes:
-            loaders = await _fresh_loaders(info, campaign.pk, woken=False)
+            loaders = await _fresh_loaders(info, woken=False)
             yield await campaign_progress(info, campaign, loaders)
             while True:
                 await changes.get()
-                loaders = await _fresh_loaders(info, campaign.pk, woken=True)
+                loaders = await _fresh_loaders(info, woken=True)
                 yield await campaign_progress(info, campaign, loaders)
 
     @strawberry.subscription(
@@ -77,5 +76,5 @@ class Subscription:
                 await changes.get()
                 # Campaign.progress reads through the context's loaders, which cache for
                 # their lifetime: each emission gets new ones, so it sees the new totals.
-                info.context.loaders = await _fresh_loaders(info, campaign.pk, woken=True)
+                info.context.loaders = await _fresh_loaders(info, woken=True)
                 yield campaign
