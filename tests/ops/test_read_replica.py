@@ -6,6 +6,8 @@ real `jinlin serve`. With the standby's replay paused, a donation is on the prim
 only: the public report and pages may show the fund without it, while the finance
 view and the donor's receipt check (primary) find it, and the live board, woken by
 the donation, reads the primary once the replica has not caught up within 2 s.
+Then the standby stops (public reads fall back to the primary) and starts again
+(they return to it).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import pytest
 import websockets
 
 from db.migrate import upgrade_async
-from db.replica import APPLICATION_NAME, CATCH_UP_WITHIN, IDLE_PING
+from db.replica import APPLICATION_NAME, CATCH_UP_WITHIN, IDLE_PING, RETRY_AFTER
 from tests.faults.harness import asyncpg_dsn, create_users, gql_data, login, open_funds
 from tests.ops.replication import ReplicatedPair, debian_bin_dir
 from tests.ops.servers import ConfiguredServer
@@ -147,6 +149,7 @@ async def _run(pair: ReplicatedPair) -> None:
                 await _routed(pair, site)
                 await _lagging(pair, site, board)
                 await _replica_down(pair, site, board)
+                await _replica_back(pair, site)
             except AssertionError as exc:
                 raise AssertionError(f"{exc}\n--- server log:\n{server.output()}") from None
             finally:
@@ -196,3 +199,14 @@ async def _replica_down(pair: ReplicatedPair, site: Site, board: Board) -> None:
     assert await site.public_total() == "16.00"
     await board.until(3, within=CATCH_UP_WITHIN + 10)
     assert await site.board_recent() == 3
+
+
+async def _replica_back(pair: ReplicatedPair, site: Site) -> None:
+    """The replica returns: once its quiet time is over, public reads go back to it."""
+    pair.standby.start()
+    await asyncio.to_thread(pair.wait_streaming)
+    await asyncio.to_thread(pair.wait_replayed)
+    await asyncio.sleep(RETRY_AFTER)
+    for _ in range(3):
+        assert await site.public_total() == "16.00"
+    assert int(pair.standby.psql(PUBLIC_READS)) > 0
