@@ -72,7 +72,7 @@ class Server:
         self.log_path = log_path
         self.proc: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 20) -> None:
+    def start(self, timeout: float = 90) -> None:
         env = {
             **os.environ,
             "JINLIN_DATABASE_URL": self.db_url,
