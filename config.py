@@ -22,6 +22,8 @@ JINLIN_DB_POOLER     pgbouncer when JINLIN_DATABASE_URL goes through PgBouncer i
                      transaction mode: no prepared statements kept across transactions
 JINLIN_LISTEN_DATABASE_URL  a direct (session) connection for LISTEN, which a
                      transaction-mode pooler cannot carry (default: JINLIN_DATABASE_URL)
+JINLIN_READ_DATABASE_URL  a streaming replica for public reads (public report, pages,
+                     the live board); unset, they go to the primary (db/replica.py)
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ class Settings:
     metrics_token: str | None = None
     db_pooler: str | None = None
     listen_database_url: str | None = None
+    read_database_url: str | None = None
 
     @property
     def database_url(self) -> str:
@@ -152,7 +155,7 @@ POOLERS = ("pgbouncer",)
 
 
 def _operations(environ: dict[str, str]) -> dict:
-    """Logs, metrics and the pooler (docs/operations.md)."""
+    """Logs, metrics, the pooler and the read replica (docs/operations.md)."""
     log_format = environ.get("JINLIN_LOG_FORMAT", "text").strip().lower() or "text"
     if log_format not in ("text", "json"):
         raise ConfigError(f"JINLIN_LOG_FORMAT must be text or json, not {log_format!r}")
@@ -160,11 +163,13 @@ def _operations(environ: dict[str, str]) -> dict:
     if pooler is not None and pooler not in POOLERS:
         raise ConfigError(f"JINLIN_DB_POOLER must be pgbouncer or unset, not {pooler!r}")
     listen = environ.get("JINLIN_LISTEN_DATABASE_URL", "").strip()
+    read = environ.get("JINLIN_READ_DATABASE_URL", "").strip()
     return {
         "log_format": log_format,
         "metrics_token": environ.get("JINLIN_METRICS_TOKEN", "").strip() or None,
         "db_pooler": pooler,
         "listen_database_url": _postgres_url(listen, "JINLIN_LISTEN_DATABASE_URL"),
+        "read_database_url": _postgres_url(read, "JINLIN_READ_DATABASE_URL"),
     }
 
 

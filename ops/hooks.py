@@ -36,12 +36,13 @@ def watch_engine(engine: AsyncEngine) -> None:
 
 
 def watch_schema(schema) -> None:
-    """Donations recorded (by channel) and the last verification of each fund."""
+    """Donations recorded (by channel), the last verification and audit of each fund."""
     graphql_schema = schema._schema
     mutations = graphql_schema.mutation_type.fields
     queries = graphql_schema.query_type.fields
     _after(mutations["recordDonation"], _donation_recorded)
     _after(queries["verifyJournal"], _journal_verified)
+    _audited(graphql_schema.type_map["Fund"].fields["audit"])
 
 
 def _after(field, observe) -> None:
@@ -52,6 +53,20 @@ def _after(field, observe) -> None:
         if inspect.isawaitable(result):
             result = await result
         observe(result, kwargs)
+        return result
+
+    field.resolve = resolve
+
+
+def _audited(field) -> None:
+    """Fund.audit: the fund is the field's source, a Fund with its global id."""
+    inner = field.resolve
+
+    async def resolve(source, info, **kwargs):
+        result = inner(source, info, **kwargs)
+        if inspect.isawaitable(result):
+            result = await result
+        metrics.record_audit(source.id, bool(getattr(result, "ok", False)))
         return result
 
     field.resolve = resolve

@@ -89,6 +89,18 @@ VERIFY_AT = Gauge(
     ["fund"],
     multiprocess_mode="mostrecent",
 )
+AUDIT_OK = Gauge(
+    "jinlin_audit_ok",
+    "Result of the last audit of a fund (Fund.audit): 1 clean, 0 a disagreement",
+    ["fund"],
+    multiprocess_mode="mostrecent",
+)
+AUDIT_AT = Gauge(
+    "jinlin_audit_timestamp_seconds",
+    "When a fund was last audited (Unix time)",
+    ["fund"],
+    multiprocess_mode="mostrecent",
+)
 
 
 def multiprocess_dir() -> str | None:
@@ -130,6 +142,11 @@ def worker_exited() -> None:
 def record_verification(fund: str, ok: bool) -> None:
     VERIFY_OK.labels(fund).set(1 if ok else 0)
     VERIFY_AT.labels(fund).set(time.time())
+
+
+def record_audit(fund: str, ok: bool) -> None:
+    AUDIT_OK.labels(fund).set(1 if ok else 0)
+    AUDIT_AT.labels(fund).set(time.time())
 
 
 def record_donation(channel: str, amount_fen: int) -> None:

@@ -152,14 +152,14 @@ class Pages:
             pk = decode_id(campaign_id, "Campaign", field="campaignId")
         except UseCaseError:
             return None
-        async with read_session(self.state.engine) as session:
+        async with read_session(self.state.read_engine) as session:
             campaign = await session.get(CampaignRow, pk)
             fund = await session.get(FundRow, campaign.fund_id) if campaign else None
         return None if campaign is None or fund is None else (campaign, fund)
 
     async def _recent(self, campaign: CampaignRow, fund: FundRow) -> list[dict[str, Any]]:
         return await campaign_recent(
-            self.state.engine, campaign.id, RECENT, self.state.timezone, fund.currency
+            self.state.read_engine, campaign.id, RECENT, self.state.timezone, fund.currency
         )
 
     async def board_recent(self, request: Request) -> Response:

@@ -26,6 +26,13 @@ class AppState:
     production: bool
     timezone: Any
     events: Any = None  # the change feed behind subscriptions
+    replica: Any = None  # db.replica.ReadReplica when JINLIN_READ_DATABASE_URL is set
+
+    @property
+    def read_engine(self) -> AsyncEngine:
+        """Where public reads go (public report, pages, the anonymous live board): the
+        replica when there is one. Money reads, receipts and writes use `engine`."""
+        return self.engine if self.replica is None else self.replica.engine
 
 
 @dataclass
@@ -44,6 +51,11 @@ class Context:
     def loaders(self) -> Loaders:
         """Plain loaders: public objects, and what the viewer-scoped ones read through."""
         return Loaders(self.app.engine)
+
+    @cached_property
+    def public_loaders(self) -> Loaders:
+        """Loaders for what anyone may see, through the read replica when there is one."""
+        return self.loaders if self.app.replica is None else Loaders(self.app.read_engine)
 
     @cached_property
     def visible(self) -> VisibleLoaders:

@@ -157,9 +157,9 @@ class ReportQueries:
         start, end = public.quarter_of(datetime.now(tz).date())
         start, end = from_ or start, to or end
         check_period(start, end)
-        fund = await public_fund(info.context.engine, code)
+        fund = await public_fund(info.context.app.read_engine, code)
         if fund is None:
             return None
-        async with read_session(info.context.engine) as session:
+        async with read_session(info.context.app.read_engine) as session:
             d = await public.disclosure(session, fund.id, start, end, tz)
         return _disclosure_of(fund, d)

@@ -18,13 +18,28 @@ from schema.types.funds import Campaign, CampaignProgress, campaign_progress
 async def _campaign(info: Info, campaign_id: strawberry.ID) -> Campaign:
     try:
         pk = decode_id(campaign_id, "Campaign", field="campaignId", what="campaign")
-        row = await info.context.loaders.campaign.load(pk)
+        public = await info.context.viewer() is None
+        loaders = info.context.public_loaders if public else info.context.loaders
+        row = await loaders.campaign.load(pk)
         if row is None:
             raise not_found("campaign", "campaignId")
     except LedgerError as exc:
         # Subscription errors bypass the ErrorCodes extension: code them here.
         raise GraphQLError(exc.message, extensions={"code": exc.code}) from None
     return Campaign.of(row)
+
+
+async def _fresh_loaders(info: Info, *, woken: bool) -> Loaders:
+    """New loaders for one emission (a DataLoader caches for its lifetime). An anonymous
+    board reads the replica, if there is one; woken by a change, only once the replica
+    has replayed what the primary had written when it woke, else the primary: the board
+    may lag a moment, never for ever (db/replica.py)."""
+    app = info.context.app
+    if app.replica is None or await info.context.viewer() is not None:
+        return Loaders(app.engine)
+    if not woken or await app.replica.caught_up_with_primary():
+        return Loaders(app.replica.engine)
+    return Loaders(app.engine)
 
 
 @strawberry.type(description="Live updates.")
@@ -37,11 +52,12 @@ class Subscription:
     ) -> AsyncGenerator[CampaignProgress, None]:
         campaign = await _campaign(info, campaign_id)
         async with info.context.app.events.subscribe(campaign.pk) as changes:
-            # Fresh loaders for every emission: a DataLoader caches for its lifetime.
-            yield await campaign_progress(info, campaign, Loaders(info.context.engine))
+            loaders = await _fresh_loaders(info, woken=False)
+            yield await campaign_progress(info, campaign, loaders)
             while True:
                 await changes.get()
-                yield await campaign_progress(info, campaign, Loaders(info.context.engine))
+                loaders = await _fresh_loaders(info, woken=True)
+                yield await campaign_progress(info, campaign, loaders)
 
     @strawberry.subscription(
         description=(
@@ -60,5 +76,5 @@ class Subscription:
                 await changes.get()
                 # Campaign.progress reads through the context's loaders, which cache for
                 # their lifetime: each emission gets new ones, so it sees the new totals.
-                info.context.loaders = Loaders(info.context.engine)
+                info.context.loaders = await _fresh_loaders(info, woken=True)
                 yield campaign

@@ -448,13 +448,14 @@ class PublicFundReport:
 
     @strawberry.field(description="How the money is held right now.")
     async def balances(self, info: Info) -> FundBalances:
-        return balances_of(await info.context.loaders.fund_balances.load(self.pk), self.currency)
+        loaders = info.context.public_loaders
+        return balances_of(await loaders.fund_balances.load(self.pk), self.currency)
 
     @strawberry.field(description="Activity over whole days in the fund's time zone.")
     async def statement(
         self, info: Info, from_: Annotated[date, strawberry.argument(name="from")], to: date
     ) -> FundStatement:
-        loader = info.context.loaders.fund_statement
+        loader = info.context.public_loaders.fund_statement
         return await fund_statement(loader, info, self.pk, from_, to, self.currency)
 
     @strawberry.field(

@@ -111,5 +111,5 @@ async def donation_receipt(info: Info, row) -> DonationReceipt | None:
 
 
 async def fund_roots(info: Info, fund_pk: int, first: int | None) -> list[DailyRoot]:
-    values = await receipts.public_roots(info.context.engine, fund_pk, first)
+    values = await receipts.public_roots(info.context.app.read_engine, fund_pk, first)
     return [DailyRoot.of(v) for v in values]

@@ -191,7 +191,7 @@ class Server:
             start_new_session=True,
         )
 
-    async def wait_ready(self, within: float = 30) -> None:
+    async def wait_ready(self, within: float = 90) -> None:
         """Until /ready answers 200 from every worker (probed a few times)."""
         deadline = time.monotonic() + within
         ok = 0
@@ -212,7 +212,7 @@ class Server:
                         raise TimeoutError(f"server not ready in {within} s:\n{self.output()}")
                     await asyncio.sleep(0.05)
 
-    async def start_ready(self, within: float = 30) -> None:
+    async def start_ready(self, within: float = 90) -> None:
         self.start()
         await self.wait_ready(within)
 

@@ -2,6 +2,8 @@
 
 Subscribers and donors connect afresh each time, so the kernel spreads them over both
 workers: a subscriber on one worker must hear about donations taken by the other.
+Straight to PostgreSQL, and through PgBouncer in transaction mode with LISTEN on a
+direct connection (the `route` fixture).
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import websockets
 
 from tests.faults.harness import (
     ScratchDatabase,
-    Server,
     create_users,
     donation_input,
     gql_data,
@@ -52,10 +53,10 @@ async def _subscribe(
                 done.set()
 
 
-async def test_every_subscriber_hears_every_worker(pg_url):
+async def test_every_subscriber_hears_every_worker(pg_url, route):
     async with ScratchDatabase(pg_url, prefix="jinlin_live") as db:
         await create_users(db.url, {"admin": ["ADMIN"], "fin": ["FINANCE"]})
-        with Server(db.url, workers=2) as server:
+        with route.server(db, workers=2) as server:
             await server.start_ready()
             async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as http:
                 admin, fin = await login(http, "admin"), await login(http, "fin")
@@ -93,3 +94,4 @@ async def test_every_subscriber_hears_every_worker(pg_url):
             for counts in seen:
                 assert counts[0] == 0 and counts[-1] == DONATIONS, counts
                 assert counts == sorted(counts), counts
+        route.check(db)

@@ -1,5 +1,6 @@
 """Two workers: a storm of donations and disbursements (request, approve, pay, and
-racing duplicates) across `--workers 2` keeps every ledger invariant."""
+racing duplicates) across `--workers 2` keeps every ledger invariant, straight to
+PostgreSQL and through PgBouncer in transaction mode (the `route` fixture)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from tests.faults.harness import (
     BALANCES,
     DONATE,
     ScratchDatabase,
-    Server,
     audit_cli,
     create_users,
     donation_input,
@@ -41,10 +41,10 @@ REQUEST = (
 DECIDE = "mutation($i:DecideDisbursementInput!){%s(input:$i){disbursement{id status} errors{code message}}}"
 
 
-async def test_storm_across_two_workers_keeps_invariants(pg_url):
-    async with asyncio.timeout(120), ScratchDatabase(pg_url) as db:
+async def test_storm_across_two_workers_keeps_invariants(pg_url, route):
+    async with asyncio.timeout(180), ScratchDatabase(pg_url) as db:
         await create_users(db.url, {"admin": ["ADMIN"], "fin1": ["FINANCE"], "fin2": ["FINANCE"]})
-        with Server(db.url, workers=2) as server:
+        with route.server(db, workers=2) as server:
             await server.start_ready()
             assert len(server.worker_processes()) == 2
             limits = httpx.Limits(max_keepalive_connections=0)  # spread over both workers
@@ -139,6 +139,7 @@ async def test_storm_across_two_workers_keeps_invariants(pg_url):
                     )
                     assert check["data"]["verifyJournal"]["ok"], check
             assert server.alive()
+        route.check(db)
 
         conn = await asyncpg.connect(db.dsn)
         try:

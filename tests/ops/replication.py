@@ -1,6 +1,7 @@
-"""A primary and a synchronous standby (PostgreSQL streaming replication) from
-Debian's PostgreSQL binaries, in a scratch folder on free ports, for the failover
-drill. As root, the servers run as the `postgres` user, as PostgreSQL requires."""
+"""A primary and a standby (PostgreSQL streaming replication) from Debian's
+PostgreSQL binaries, in a scratch folder on free ports: synchronous for the failover
+drill, asynchronous for the read replica's test. As root, the servers run as the
+`postgres` user, as PostgreSQL requires."""
 
 from __future__ import annotations
 
@@ -62,6 +63,14 @@ class Node:
     def start(self) -> None:
         self.run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "start")
 
+    def psql(self, query: str, database: str = "postgres") -> str:
+        """One query's rows, unaligned, as psql prints them."""
+        out = self.run(
+            "psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", database,
+            "-Atc", query,
+        )  # fmt: skip
+        return out.strip()
+
     def kill9(self) -> None:
         """The machine is gone: the postmaster and every backend, at once."""
         pid = int((self.data / "postmaster.pid").read_text().split()[0])
@@ -85,9 +94,11 @@ class Node:
 
 class ReplicatedPair:
     """A primary, and a standby it commits synchronously to (synchronous_commit=on):
-    a commit is acknowledged only once the standby has flushed it."""
+    a commit is acknowledged only once the standby has flushed it. With
+    `synchronous=False` the standby streams asynchronously, as a read replica does."""
 
-    def __init__(self, bin_dir: Path):
+    def __init__(self, bin_dir: Path, *, synchronous: bool = True):
+        self.synchronous = synchronous
         self.folder = Path(tempfile.mkdtemp(prefix="jinlin-failover-"))
         owner = _owner()
         if owner is not None:
@@ -119,7 +130,8 @@ class ReplicatedPair:
                 f"port = {p.port}\nlisten_addresses = '127.0.0.1'\n"
                 f"unix_socket_directories = '{self.folder}'\n"
                 "wal_level = replica\nmax_wal_senders = 4\nhot_standby = on\n"
-                f"synchronous_standby_names = '{STANDBY_NAME}'\nsynchronous_commit = on\n"
+                f"synchronous_standby_names = '{STANDBY_NAME if self.synchronous else ''}'\n"
+                "synchronous_commit = on\n"
                 "max_connections = 200\nshared_buffers = 64MB\n"
             )
         with (p.data / "pg_hba.conf").open("a") as hba:
@@ -151,25 +163,30 @@ class ReplicatedPair:
         s.start()
 
     def wait_synchronous(self, within: float = 30) -> None:
+        self._wait_state("sync", within)
+
+    def wait_streaming(self, within: float = 30) -> None:
+        self._wait_state("async", within)
+
+    def _wait_state(self, state: str, within: float) -> None:
         deadline = time.monotonic() + within
-        query = "SELECT sync_state FROM pg_stat_replication"
         while True:
-            out = self.primary.run(
-                "psql",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.primary.port),
-                "-U",
-                "postgres",
-                "-Atc",
-                query,
-            )
-            if out.strip() == "sync":
+            out = self.primary.psql("SELECT sync_state FROM pg_stat_replication")
+            if out == state:
                 return
             if time.monotonic() > deadline:
-                raise TimeoutError(f"the standby is not synchronous: {out!r}")
+                raise TimeoutError(f"the standby is not {state}: {out!r}")
             time.sleep(0.2)
+
+    def wait_replayed(self, within: float = 30) -> None:
+        """Until the standby has replayed everything the primary has written so far."""
+        target = self.primary.psql("SELECT pg_current_wal_insert_lsn()")
+        deadline = time.monotonic() + within
+        query = f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn"
+        while self.standby.psql(query) != "t":
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the standby has not replayed up to {target}")
+            time.sleep(0.1)
 
     def stop(self) -> None:
         for node in (self.standby, self.primary):

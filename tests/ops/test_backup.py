@@ -123,3 +123,51 @@ async def test_restore_refuses_a_dump_its_heads_do_not_describe(world, db_url, t
     refused = jinlin(db_url, "restore", str(dump))
     assert refused.returncode == 2
     assert "SHA-256" in refused.stderr
+
+
+async def _tamper(url: str, statement: str) -> None:
+    """What only someone with the server's superuser could do: past the journal's
+    append-only triggers (session_replication_role skips them)."""
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        await conn.execute("SET session_replication_role = replica")
+        assert await conn.execute(statement) == "UPDATE 1"
+    finally:
+        await conn.close()
+
+
+async def test_restore_fails_on_a_journal_that_does_not_verify(
+    world, db_url, empty_database, tmp_path
+):
+    """The heads agree (the entry changed is not the last one), but the chain does not."""
+    await _populate(world)
+    await _tamper(
+        db_url,
+        "UPDATE journal_entries SET memo = memo || ' (edited)' WHERE id ="
+        " (SELECT min(id) FROM journal_entries)",
+    )
+    dump = tmp_path / "jinlin.dump"
+    assert jinlin(db_url, "backup", str(dump)).returncode == 0
+    restored = jinlin(empty_database, "restore", str(dump))
+    assert restored.returncode == 1, restored.stdout + restored.stderr
+    assert "the journal does not verify" in restored.stderr
+    assert "NOT as backed up" in restored.stdout
+
+
+async def test_restore_fails_on_records_the_audit_finds_unlike_the_ledger(
+    world, db_url, empty_database, tmp_path
+):
+    """The journal verifies, but a donation no longer says what its entry says."""
+    await _populate(world)
+    await _tamper(
+        db_url,
+        "UPDATE donations SET amount_fen = amount_fen + 1 WHERE id ="
+        " (SELECT min(id) FROM donations WHERE channel = 'CASH')",
+    )
+    dump = tmp_path / "jinlin.dump"
+    assert jinlin(db_url, "backup", str(dump)).returncode == 0
+    assert jinlin(db_url, "verify-journal").returncode == 0
+    restored = jinlin(empty_database, "restore", str(dump))
+    assert restored.returncode == 1, restored.stdout + restored.stderr
+    assert ": audit, " in restored.stderr
+    assert "does not verify" not in restored.stderr

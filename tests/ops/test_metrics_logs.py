@@ -33,6 +33,7 @@ DONATE = (
     "donation{id} errors{code field}}}"
 )
 VERIFY = "query($f:ID!){verifyJournal(fundId:$f){ok}}"
+AUDIT = "query($f:ID!){node(id:$f){... on Fund{audit{ok}}}}"
 SUBSCRIBE = "subscription($c:ID!){campaignProgress(campaignId:$c){donationCount}}"
 CAMPAIGN = (
     'mutation($f:ID!){createCampaign(input:{fundId:$f,name:"邻居节",'
@@ -99,6 +100,7 @@ async def test_metrics_add_up_over_workers_and_logs_keep_secrets(pg_url):
                 parse = await http.post("/graphql", json={"query": "{ nope"})
                 assert parse.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
                 assert (await gql_data(http, VERIFY, {"f": fund}, fin))["verifyJournal"]["ok"]
+                assert (await gql_data(http, AUDIT, {"f": fund}, fin))["node"]["audit"]["ok"]
 
                 async with websockets.connect(
                     server.base_url.replace("http", "ws") + "/graphql",
@@ -149,6 +151,8 @@ def _check_metrics(before: dict, during: dict, after: dict, fund: str) -> None:
     assert grew("jinlin_cache_lookups_total", cache="parse", result="hit") >= 1
     assert value(after, "jinlin_journal_verify_ok", fund=fund) == 1
     assert value(after, "jinlin_journal_verify_timestamp_seconds", fund=fund) > 0
+    assert value(after, "jinlin_audit_ok", fund=fund) == 1
+    assert value(after, "jinlin_audit_timestamp_seconds", fund=fund) > 0
 
 
 async def _settled_scrape(http) -> dict:

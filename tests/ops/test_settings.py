@@ -30,10 +30,12 @@ def test_operations_settings_are_read():
             "JINLIN_METRICS_TOKEN": "t0ken",
             "JINLIN_DB_POOLER": "pgbouncer",
             "JINLIN_LISTEN_DATABASE_URL": "postgresql://direct/jinlin",
+            "JINLIN_READ_DATABASE_URL": "postgresql://replica/jinlin",
         }
     )
     assert s.log_format == "json" and s.metrics_token == "t0ken" and s.db_pooler == "pgbouncer"
     assert s.listen_database_url == "postgresql+asyncpg://direct/jinlin"
+    assert s.read_database_url == "postgresql+asyncpg://replica/jinlin"
 
 
 @pytest.mark.parametrize(
@@ -42,6 +44,7 @@ def test_operations_settings_are_read():
         ("JINLIN_LOG_FORMAT", "xml"),
         ("JINLIN_DB_POOLER", "pgpool"),
         ("JINLIN_LISTEN_DATABASE_URL", "mysql://x/y"),
+        ("JINLIN_READ_DATABASE_URL", "sqlite:///replica.db"),
     ],
 )
 def test_bad_values_are_refused(name, value):
