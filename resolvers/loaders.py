@@ -386,6 +386,12 @@ class Loaders:
         return self.by_id(StatementImportRow)
 
     @cached_property
+    def statement_line(self) -> DataLoader[int, Any]:
+        from db.reconciliation_models import StatementLineRow
+
+        return self.by_id(StatementLineRow)
+
+    @cached_property
     def statement_lines_by_import(self) -> DataLoader[int, list[Any]]:
         from db.reconciliation_models import StatementLineRow
 

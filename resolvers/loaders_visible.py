@@ -146,6 +146,10 @@ class VisibleLoaders:
         return self._scoped(self.raw.statement_import, "StatementImport", self._fund_scopes)
 
     @cached_property
+    def statement_line(self) -> DataLoader:
+        return self._scoped(self.raw.statement_line, "StatementLine", self._fund_scopes)
+
+    @cached_property
     def partner(self) -> DataLoader:
         async def scopes(rows):
             return await self._partner_scopes([r.id for r in rows])

@@ -22,7 +22,7 @@ from schema.types.funds import Campaign, Fund, PublicFundReport, fund_connection
 from schema.types.ledger import JournalEntry, JournalVerification, LedgerAccount
 from schema.types.partners import Contribution, Partner
 from schema.types.places import Community, Grid, Subdistrict
-from schema.types.reconciliation import Reconciliation, StatementImport
+from schema.types.reconciliation import Reconciliation, StatementImport, StatementLine
 from schema.types.users import User
 
 CONVERT = {
@@ -40,6 +40,7 @@ CONVERT = {
     "LedgerAccount": LedgerAccount.of,
     "JournalEntry": JournalEntry.of,
     "StatementImport": StatementImport.of,
+    "StatementLine": StatementLine.of,
 }
 
 
