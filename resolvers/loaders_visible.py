@@ -237,6 +237,10 @@ class VisibleLoaders:
         return self._under(self.partner, self.raw.contribution_totals)
 
     @cached_property
+    def contribution_totals_by_campaign(self) -> DataLoader:
+        return self._under(self.partner, self.raw.contribution_totals_by_campaign, [])
+
+    @cached_property
     def partnerships_by_partner(self) -> DataLoader:
         return self._under(self.partner, self.raw.partnerships_by_partner, [])
 
