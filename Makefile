@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format schema bench clean browser-deps pgbouncer-deps bench-deps drills db-stop ide
+.PHONY: run test lint format schema bench clean browser-deps pgbouncer-deps bench-deps drills db-stop ide schema-lint-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,12 @@ browser-deps: $(VENV)/.installed-test
 pgbouncer-deps:
 	bash scripts/pgbouncer-deps.sh
 
-test: $(VENV)/.installed-test browser-deps pgbouncer-deps
+# graphql-schema-linter, as tests/schema_lint/package-lock.json pins it. Without npm the
+# lint test says so (and fails under CI, where Node and npm are always installed).
+schema-lint-deps:
+	bash scripts/npm-install.sh --optional tests/schema_lint
+
+test: $(VENV)/.installed-test browser-deps pgbouncer-deps schema-lint-deps
 	$(BIN)/python -m pytest
 
 drills: $(VENV)/.installed-test pgbouncer-deps

@@ -152,7 +152,10 @@ async def seed_live_festival(
         partner_pk = partner_ids[partner] if partner else None
         if channel == "SERVICE":
             await partners.record_service(
-                C.RecordService(partner_pk, Decimal(amount), note, key, occurred_at=at), system
+                C.RecordService(
+                    partner_pk, Decimal(amount), note, key, occurred_at=at, campaign_id=campaign.id
+                ),
+                system,
             )
             continue
         await donations.record_donation(

@@ -91,6 +91,8 @@ class ContributionRow(SQLModel, table=True):
     description: str = Field(max_length=500)
     occurred_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     donation_id: int | None = Field(default=None, foreign_key="donations.id", unique=True)
+    # Service hours given at a campaign; a gift's campaign is its donation's.
+    campaign_id: int | None = Field(default=None, foreign_key="campaigns.id")
     created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime, nullable=False)
 
 

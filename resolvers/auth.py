@@ -110,6 +110,8 @@ VISIBILITY: dict[str, Action | None] = {
     "Partner": Action.READ_PARTNERS,
     "Contribution": Action.READ_PARTNERS,
     "StatementImport": Action.RECONCILE,
+    # A line is seen by whoever may see its fund's reconciliation, whichever way it is asked for.
+    "StatementLine": Action.RECONCILE,
     "User": Action.READ_USERS,
 }
 

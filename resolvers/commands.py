@@ -54,6 +54,7 @@ class RecordService:
     description: str
     idempotency_key: str
     occurred_at: datetime | None = None
+    campaign_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

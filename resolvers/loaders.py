@@ -176,6 +176,42 @@ class Loaders:
 
         return DataLoader(load_fn=load)
 
+    @cached_property
+    def contribution_totals_by_campaign(self) -> DataLoader[int, list[tuple]]:
+        """Each partner's totals by campaign, as [(campaign_id or None, {kind: value})],
+        campaigns in order of creation and None (no campaign) last. A gift counts in its
+        donation's campaign, service hours in the one they were given at."""
+
+        async def load(partner_ids: Sequence[int]) -> list[list[tuple]]:
+            campaign = func.coalesce(ContributionRow.campaign_id, DonationRow.campaign_id)
+            stmt = (
+                select(
+                    ContributionRow.partner_id,
+                    campaign,
+                    ContributionRow.kind,
+                    func.coalesce(func.sum(ContributionRow.value_fen), 0),
+                    func.coalesce(func.sum(ContributionRow.centihours), 0),
+                )
+                .outerjoin(DonationRow, DonationRow.id == ContributionRow.donation_id)
+                .where(
+                    ContributionRow.partner_id.in_(partner_ids),
+                    or_(
+                        DonationRow.id.is_(None), DonationRow.status.notin_(("REFUNDED", "VOIDED"))
+                    ),
+                )
+                .group_by(ContributionRow.partner_id, campaign, ContributionRow.kind)
+                .order_by(campaign.asc().nulls_last())
+            )
+            async with read_session(self.engine) as session:
+                rows = (await session.execute(stmt)).all()
+            totals: dict[int, dict[int | None, dict[str, int]]] = defaultdict(dict)
+            for partner_id, campaign_id, kind, value, hours in rows:
+                by_kind = totals[partner_id].setdefault(campaign_id, {})
+                by_kind[kind] = int(hours if kind == "VOLUNTEER_SERVICE" else value)
+            return [list(totals.get(p, {}).items()) for p in partner_ids]
+
+        return DataLoader(load_fn=load)
+
     # --- people ----------------------------------------------------------
 
     @cached_property
@@ -384,6 +420,12 @@ class Loaders:
         from db.reconciliation_models import StatementImportRow
 
         return self.by_id(StatementImportRow)
+
+    @cached_property
+    def statement_line(self) -> DataLoader[int, Any]:
+        from db.reconciliation_models import StatementLineRow
+
+        return self.by_id(StatementLineRow)
 
     @cached_property
     def statement_lines_by_import(self) -> DataLoader[int, list[Any]]:

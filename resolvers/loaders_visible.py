@@ -146,6 +146,10 @@ class VisibleLoaders:
         return self._scoped(self.raw.statement_import, "StatementImport", self._fund_scopes)
 
     @cached_property
+    def statement_line(self) -> DataLoader:
+        return self._scoped(self.raw.statement_line, "StatementLine", self._fund_scopes)
+
+    @cached_property
     def partner(self) -> DataLoader:
         async def scopes(rows):
             return await self._partner_scopes([r.id for r in rows])
@@ -231,6 +235,10 @@ class VisibleLoaders:
     @cached_property
     def contribution_totals(self) -> DataLoader:
         return self._under(self.partner, self.raw.contribution_totals)
+
+    @cached_property
+    def contribution_totals_by_campaign(self) -> DataLoader:
+        return self._under(self.partner, self.raw.contribution_totals_by_campaign, [])
 
     @cached_property
     def partnerships_by_partner(self) -> DataLoader:

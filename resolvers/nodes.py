@@ -20,6 +20,7 @@ LOADER = {
     "LedgerAccount": lambda v: v.account,
     "JournalEntry": lambda v: v.entry,
     "StatementImport": lambda v: v.statement_import,
+    "StatementLine": lambda v: v.statement_line,
     "Partner": lambda v: v.partner,
     "Contribution": lambda v: v.contribution,
     "User": lambda v: v.user,

@@ -6,7 +6,7 @@ from sqlalchemy import false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from db import directory
-from db.models import CommunityRow, ContributionRow, PartnerRow, PartnershipRow
+from db.models import CampaignRow, CommunityRow, ContributionRow, PartnerRow, PartnershipRow
 from db.uow import read_session
 from ledger import idempotency
 from resolvers.auth import COMMUNITY_STAFF, PARTNER, Action, Viewer, authorize
@@ -138,10 +138,14 @@ async def record_service(cmd: RecordService, uow: UnitOfWork) -> ContributionRow
         "description": description,
         "occurredAt": occurred_at,
     }
+    if cmd.campaign_id is not None:  # only then: keys stored before campaigns stay valid
+        request["campaign"] = cmd.campaign_id
     fingerprint = idempotency.fingerprint("recordService", request)
     async with uow.transaction() as session:
         if await session.get(PartnerRow, partner_pk) is None:
             raise not_found("partner", "partnerId")
+        if cmd.campaign_id is not None and await session.get(CampaignRow, cmd.campaign_id) is None:
+            raise not_found("campaign", "campaignId")
         communities = await partner_communities(session, partner_pk)
         authorize(viewer, Action.MANAGE_PARTNERS, community_ids=communities)
         earlier = await idempotency.recall(session, key, "recordService", fingerprint)
@@ -153,6 +157,7 @@ async def record_service(cmd: RecordService, uow: UnitOfWork) -> ContributionRow
             centihours=hundredths,
             description=description,
             occurred_at=occurred_at or uow.now(),
+            campaign_id=cmd.campaign_id,
         )
         session.add(row)
         await session.flush()

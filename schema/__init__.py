@@ -35,6 +35,22 @@ MAX_TOKENS = 2000
 MAX_FIELDS = 2000  # field selections once fragments are expanded (schema/cost.py)
 
 
+QUERY_DESCRIPTION = (
+    "Everything that can be read: node(id) for any object, lists, reports and checks."
+)
+MUTATION_DESCRIPTION = (
+    "Everything that writes. Each takes one input and answers a payload whose `errors` say "
+    "why nothing was written; writes that take an idempotencyKey can be retried safely."
+)
+
+
+def _root(name: str, description: str, types: tuple[type, ...]) -> type:
+    """merge_types, keeping a description (the merged type has none of its own)."""
+    merged = merge_types(name, types)
+    merged.__strawberry_definition__.description = description
+    return merged
+
+
 class JinlinSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context=None) -> None:
         # ErrorCodes already logged what was unexpected; client errors are not news.
@@ -54,9 +70,11 @@ def build_schema(*, production: bool = False, timezone: tzinfo | None = None) ->
     )
     extensions = [lambda: ErrorCodes(production=production), limits.extension]
     schema = JinlinSchema(
-        query=merge_types("Query", (Query, OfficialReceiptQueries, ReportQueries)),
-        mutation=merge_types(
-            "Mutation", (Mutation, ReceiptMutations, UndoMutations, OfficialReceiptMutations)
+        query=_root("Query", QUERY_DESCRIPTION, (Query, OfficialReceiptQueries, ReportQueries)),
+        mutation=_root(
+            "Mutation",
+            MUTATION_DESCRIPTION,
+            (Mutation, ReceiptMutations, UndoMutations, OfficialReceiptMutations),
         ),
         subscription=Subscription,
         types=[

@@ -3,9 +3,12 @@ the only way an entry made by a business operation is reversed."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers import undo
+from schema.arguments import INPUT
 from schema.context import Info
 from schema.errors import UserError
 from schema.mutations import DisbursementPayload
@@ -69,7 +72,9 @@ class UndoMutations:
         description="Void a donation recorded by mistake, before anything settled it: its "
         "entry is reversed and the donation is VOIDED. After settlement, refund it instead."
     )
-    async def void_donation(self, info: Info, input: VoidDonationInput) -> VoidDonationPayload:
+    async def void_donation(
+        self, info: Info, input: Annotated[VoidDonationInput, INPUT]
+    ) -> VoidDonationPayload:
         cmd = undo.VoidDonation(
             key(input.donation_id, "Donation"), input.reason, input.idempotency_key
         )
@@ -84,7 +89,7 @@ class UndoMutations:
         "the cash is uncounted again."
     )
     async def reverse_cash_count(
-        self, info: Info, input: ReverseCashCountInput
+        self, info: Info, input: Annotated[ReverseCashCountInput, INPUT]
     ) -> ReverseCashCountPayload:
         cmd = undo.ReverseCashCount(
             key(input.cash_count_id, "CashCount"), input.reason, input.idempotency_key
@@ -98,7 +103,7 @@ class UndoMutations:
         "reversed and it is CANCELLED."
     )
     async def cancel_disbursement(
-        self, info: Info, input: CancelDisbursementInput
+        self, info: Info, input: Annotated[CancelDisbursementInput, INPUT]
     ) -> DisbursementPayload:
         cmd = undo.CancelDisbursement(
             key(input.disbursement_id, "Disbursement"), input.reason, input.idempotency_key
@@ -112,7 +117,7 @@ class UndoMutations:
         "reversed and the donations it settled are RECEIVED again; its lines no longer count."
     )
     async def undo_statement_import(
-        self, info: Info, input: UndoStatementImportInput
+        self, info: Info, input: Annotated[UndoStatementImportInput, INPUT]
     ) -> UndoStatementImportPayload:
         cmd = undo.UndoStatementImport(
             key(input.import_id, "StatementImport"), input.reason, input.idempotency_key

@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Annotated
 
 import strawberry
 
 from resolvers import official_receipts as use
 from resolvers.ids import to_global_id
 from resolvers.pagination import PageArgs
+from schema.arguments import INPUT
 from schema.context import Info
 from schema.errors import UserError
 from schema.mutations.base import execute, key
-from schema.relay import Connection, to_connection
+from schema.relay import After, Connection, First, to_connection
 
 
 @strawberry.enum(description="Where a request for an official receipt stands.")
@@ -95,7 +97,7 @@ class OfficialReceiptMutations:
         description="Ask for an official receipt for a gift: the donor (with the receipt link's key) or the giving partner."
     )
     async def request_official_receipt(
-        self, info: Info, input: RequestOfficialReceiptInput
+        self, info: Info, input: Annotated[RequestOfficialReceiptInput, INPUT]
     ) -> OfficialReceiptPayload:
         cmd = use.RequestOfficialReceipt(
             input.receipt, input.key, input.name, input.id_number, input.email, input.address
@@ -107,7 +109,7 @@ class OfficialReceiptMutations:
         description="Record the official receipt issued for a request, or reject it (FINANCE)."
     )
     async def decide_official_receipt(
-        self, info: Info, input: DecideOfficialReceiptInput
+        self, info: Info, input: Annotated[DecideOfficialReceiptInput, INPUT]
     ) -> OfficialReceiptPayload:
         cmd = use.DecideOfficialReceipt(
             key(input.request_id, "OfficialReceiptRequest"),
@@ -125,9 +127,12 @@ class OfficialReceiptQueries:
     async def official_receipt_requests(
         self,
         info: Info,
-        status: OfficialReceiptStatus | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        status: Annotated[
+            OfficialReceiptStatus | None,
+            strawberry.argument(description="Only requests in this state; all by default."),
+        ] = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[OfficialReceiptRequest]:
         page = await use.request_page(
             info.context.engine,

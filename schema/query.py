@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -14,15 +14,16 @@ from resolvers.loaders_visible import EMPTY_PAGE
 from resolvers.nodes import find_node
 from resolvers.pagination import PageArgs
 from resolvers.partners import partner_page
+from schema.arguments import AtOrNow, FundCode, FundId
 from schema.context import Info
-from schema.relay import Connection, Node, to_connection
+from schema.relay import After, Before, Connection, First, Last, Node, to_connection
 from schema.types.disbursements import Disbursement
 from schema.types.donations import CashCount, Donation
 from schema.types.funds import Campaign, Fund, PublicFundReport, fund_connection
 from schema.types.ledger import JournalEntry, JournalVerification, LedgerAccount
 from schema.types.partners import Contribution, Partner
 from schema.types.places import Community, Grid, Subdistrict
-from schema.types.reconciliation import Reconciliation, StatementImport
+from schema.types.reconciliation import Reconciliation, StatementImport, StatementLine
 from schema.types.users import User
 
 CONVERT = {
@@ -40,6 +41,7 @@ CONVERT = {
     "LedgerAccount": LedgerAccount.of,
     "JournalEntry": JournalEntry.of,
     "StatementImport": StatementImport.of,
+    "StatementLine": StatementLine.of,
 }
 
 
@@ -48,7 +50,14 @@ class Query:
     @strawberry.field(
         description="Any object by its global ID; null when it does not exist or the viewer may not see it."
     )
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="A global ID, as any `id` field gives it."),
+        ],
+    ) -> Node | None:
         found = await find_node(info.context.visible, id)
         if found is None:
             return None
@@ -67,10 +76,10 @@ class Query:
     async def subdistricts(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Subdistrict]:
         page = await places.subdistrict_page(
             info.context.engine, PageArgs.of(first, after, last, before)
@@ -81,10 +90,10 @@ class Query:
     async def communities(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Community]:
         page = await places.community_page(
             info.context.engine, PageArgs.of(first, after, last, before)
@@ -95,10 +104,10 @@ class Query:
     async def partners(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Partner]:
         args = PageArgs.of(first, after, last, before)
         viewer = await info.context.viewer()
@@ -112,27 +121,27 @@ class Query:
     async def funds(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Fund]:
         return await fund_connection(info, Scope(), PageArgs.of(first, after, last, before))
 
     @strawberry.field(description="A fund by its code; null when unknown or not visible.")
-    async def fund_by_code(self, info: Info, code: str) -> Fund | None:
+    async def fund_by_code(self, info: Info, code: FundCode) -> Fund | None:
         row = await fund_cases.fund_by_code(info.context.engine, await info.context.viewer(), code)
         return Fund.of(row) if row else None
 
     @strawberry.field(description="Re-check a fund's hash chain and stored balances.")
-    async def verify_journal(self, info: Info, fund_id: strawberry.ID) -> JournalVerification:
+    async def verify_journal(self, info: Info, fund_id: FundId) -> JournalVerification:
         v = await journal.verify_journal(info.context.engine, await info.context.viewer(), fund_id)
         return JournalVerification(
             ok=v.ok, entries_checked=v.entries_checked, first_broken_id=v.first_broken_entry_id
         )
 
     @strawberry.field(description="What anyone may see of a fund, with donors' names masked.")
-    async def public_fund_report(self, info: Info, code: str) -> PublicFundReport | None:
+    async def public_fund_report(self, info: Info, code: FundCode) -> PublicFundReport | None:
         row = await fund_cases.public_fund(info.context.app.read_engine, code)
         if row is None:
             return None
@@ -142,7 +151,7 @@ class Query:
         description="Whether the fund's ledger agrees with the settlement files, the cash and the bank statement, now or as at `at` (FINANCE, ADMIN)."
     )
     async def reconciliation(
-        self, info: Info, fund_id: strawberry.ID, at: datetime | None = None
+        self, info: Info, fund_id: FundId, at: AtOrNow = None
     ) -> Reconciliation | None:
         from resolvers.reconciliation import reconciliation
 

@@ -23,30 +23,52 @@ from reports.links import LinkFile, sign_link
 from resolvers.auth import Action, authorize
 from resolvers.funds import check_period, public_fund
 from resolvers.ids import decode_id, to_global_id
+from schema.arguments import FromDay, FromDayOrQuarter, FundCode, FundId, ToDay, ToDayOrQuarter
 from schema.context import Info
 from schema.types.common import Money, money
 
 
 @strawberry.enum(description="A report an accountant signs.")
 class ReportKind(enum.Enum):
-    JOURNAL = "journal"
-    TRIAL_BALANCE = "trial-balance"
-    BALANCE_SHEET = "balance-sheet"
-    ACTIVITIES = "activities"
-    CASH_FLOW = "cash-flow"
+    JOURNAL = strawberry.enum_value(
+        "journal",
+        description="The journal: every entry of the period with its postings (记账凭证序时簿).",
+    )
+    TRIAL_BALANCE = strawberry.enum_value(
+        "trial-balance",
+        description="Opening balance, movements and closing balance of every account (科目余额表).",
+    )
+    BALANCE_SHEET = strawberry.enum_value(
+        "balance-sheet", description="The balance sheet at the period's end (资产负债表)."
+    )
+    ACTIVITIES = strawberry.enum_value(
+        "activities", description="The statement of activities over the period (业务活动表)."
+    )
+    CASH_FLOW = strawberry.enum_value(
+        "cash-flow", description="The cash flow statement over the period (现金流量表)."
+    )
 
 
 @strawberry.enum(description="A report's file format.")
 class ReportFormat(enum.Enum):
-    PDF = "pdf"
-    XLSX = "xlsx"
-    CSV = "csv"
+    PDF = strawberry.enum_value("pdf", description="PDF, to print and sign.")
+    XLSX = strawberry.enum_value("xlsx", description="Excel workbook.")
+    CSV = strawberry.enum_value("csv", description="CSV, UTF-8.")
 
 
 @strawberry.enum(description="A report's language.")
 class ReportLanguage(enum.Enum):
-    ZH = "zh"
-    EN = "en"
+    ZH = strawberry.enum_value("zh", description="Chinese.")
+    EN = strawberry.enum_value("en", description="English.")
+
+
+ReportKindArg = Annotated[ReportKind, strawberry.argument(description="Which report.")]
+ReportFormatArg = Annotated[
+    ReportFormat, strawberry.argument(description="The file's format; PDF by default.")
+]
+ReportLanguageArg = Annotated[
+    ReportLanguage, strawberry.argument(description="The report's language; Chinese by default.")
+]
 
 
 @strawberry.type(description="Where to download a report, without an Authorization header.")
@@ -70,13 +92,15 @@ class DisclosureLine:
 
 @strawberry.type(description="Income, spending and balance by campaign over a period (public).")
 class FundDisclosure:
-    code: str
-    from_: date = strawberry.field(name="from")
-    to: date
-    lines: list[DisclosureLine]
-    income: Money
-    spending: Money
-    balance: Money
+    code: str = strawberry.field(description="The fund's code.")
+    from_: date = strawberry.field(name="from", description="First day of the period.")
+    to: date = strawberry.field(description="Last day of the period, inclusive.")
+    lines: list[DisclosureLine] = strawberry.field(
+        description="One line per campaign with gifts or running in the period, then gifts outside any campaign, then the fund's spending."
+    )
+    income: Money = strawberry.field(description="收入 of all lines.")
+    spending: Money = strawberry.field(description="支出 of all lines.")
+    balance: Money = strawberry.field(description="结余 of all lines: income less spending.")
 
 
 def _disclosure_of(fund: FundRow, d: public.Disclosure) -> FundDisclosure:
@@ -133,12 +157,12 @@ class ReportQueries:
     async def fund_report(
         self,
         info: Info,
-        fund_id: strawberry.ID,
-        kind: ReportKind,
-        from_: Annotated[date, strawberry.argument(name="from")],
-        to: date,
-        format: ReportFormat = ReportFormat.PDF,
-        lang: ReportLanguage = ReportLanguage.ZH,
+        fund_id: FundId,
+        kind: ReportKindArg,
+        from_: FromDay,
+        to: ToDay,
+        format: ReportFormatArg = ReportFormat.PDF,
+        lang: ReportLanguageArg = ReportLanguage.ZH,
     ) -> ReportLink | None:
         pk = decode_id(fund_id, "Fund", field="fundId")
         return await report_link(info, pk, kind, from_, to, format, lang)
@@ -149,9 +173,9 @@ class ReportQueries:
     async def fund_disclosure(
         self,
         info: Info,
-        code: str,
-        from_: Annotated[date | None, strawberry.argument(name="from")] = None,
-        to: date | None = None,
+        code: FundCode,
+        from_: FromDayOrQuarter = None,
+        to: ToDayOrQuarter = None,
     ) -> FundDisclosure | None:
         tz = info.context.app.timezone
         start, end = public.quarter_of(datetime.now(tz).date())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 from strawberry.types.nodes import SelectedField, Selection
@@ -11,6 +11,24 @@ from strawberry.types.nodes import SelectedField, Selection
 from resolvers.pagination import Page, PageArgs
 
 T = TypeVar("T")
+
+# The four Relay paging arguments, described once for every connection field.
+First = Annotated[
+    int | None,
+    strawberry.argument(description="Forward paging: at most this many items, after `after`."),
+]
+After = Annotated[
+    str | None,
+    strawberry.argument(description="Forward paging: start after this cursor (an endCursor)."),
+]
+Last = Annotated[
+    int | None,
+    strawberry.argument(description="Backward paging: at most this many items, before `before`."),
+]
+Before = Annotated[
+    str | None,
+    strawberry.argument(description="Backward paging: end before this cursor (a startCursor)."),
+]
 
 
 @strawberry.interface(description="An object with a globally unique, opaque ID.")

@@ -11,6 +11,7 @@ from ledger.errors import LedgerError
 from resolvers.errors import not_found
 from resolvers.ids import decode_id
 from resolvers.loaders import Loaders
+from schema.arguments import CampaignId
 from schema.context import Info
 from schema.types.funds import Campaign, CampaignProgress, campaign_progress
 
@@ -48,7 +49,7 @@ class Subscription:
         description="Emits the campaign's progress now and after every donation or refund to it."
     )
     async def campaign_progress(
-        self, info: Info, campaign_id: strawberry.ID
+        self, info: Info, campaign_id: CampaignId
     ) -> AsyncGenerator[CampaignProgress, None]:
         campaign = await _campaign(info, campaign_id)
         async with info.context.app.events.subscribe(campaign.pk) as changes:
@@ -67,7 +68,7 @@ class Subscription:
         )
     )
     async def campaign_updated(
-        self, info: Info, campaign_id: strawberry.ID
+        self, info: Info, campaign_id: CampaignId
     ) -> AsyncGenerator[Campaign, None]:
         campaign = await _campaign(info, campaign_id)
         async with info.context.app.events.subscribe(campaign.pk) as changes:

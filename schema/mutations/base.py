@@ -70,7 +70,16 @@ def optional_key(global_id: strawberry.ID | None, type_name: str) -> int | None:
 
 def payload(name: str, field: str, type_, description: str):
     """A payload type: the result (null on errors) and `errors`."""
-    cls = type(name, (), {"__annotations__": {field: type_ | None, "errors": list[UserError]}})
+    fields = {
+        field: strawberry.field(
+            description="What the mutation wrote or changed (with an idempotency key used before: the first result); null when errors is not empty."
+        ),
+        "errors": strawberry.field(
+            description="Why nothing was written, in the contract's codes; empty on success."
+        ),
+    }
+    annotations = {field: type_ | None, "errors": list[UserError]}
+    cls = type(name, (), {"__annotations__": annotations, **fields})
     return strawberry.type(cls, description=description)
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers import cash
 from resolvers.commands import DepositCash, RecordCashCount
+from schema.arguments import INPUT
 from schema.context import Info
 from schema.mutations.base import execute, key, of, optional_key, payload
 from schema.mutations.money import money
@@ -50,7 +53,9 @@ RecordCashCountPayload = payload(
 @strawberry.type
 class CashMutations:
     @strawberry.mutation(description="Deposit counted cash in the bank.")
-    async def deposit_cash(self, info: Info, input: DepositCashInput) -> DepositCashPayload:
+    async def deposit_cash(
+        self, info: Info, input: Annotated[DepositCashInput, INPUT]
+    ) -> DepositCashPayload:
         cmd = DepositCash(
             fund_id=key(input.fund_id, "Fund"),
             amount=money(input.amount),
@@ -62,7 +67,7 @@ class CashMutations:
 
     @strawberry.mutation(description="Record a two-person count of the uncounted cash.")
     async def record_cash_count(
-        self, info: Info, input: RecordCashCountInput
+        self, info: Info, input: Annotated[RecordCashCountInput, INPUT]
     ) -> RecordCashCountPayload:
         cmd = RecordCashCount(
             fund_id=key(input.fund_id, "Fund"),

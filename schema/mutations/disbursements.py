@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers import disbursements
 from resolvers.commands import DecideDisbursement, RequestDisbursement
+from schema.arguments import INPUT
 from schema.context import Info
 from schema.mutations.base import execute, key, of, payload
 from schema.mutations.money import money
@@ -51,7 +54,7 @@ async def _decide(info: Info, decision: str, input: DecideDisbursementInput):
 class DisbursementMutations:
     @strawberry.mutation(description="Ask to spend money from a fund.")
     async def request_disbursement(
-        self, info: Info, input: RequestDisbursementInput
+        self, info: Info, input: Annotated[RequestDisbursementInput, INPUT]
     ) -> DisbursementPayload:
         cmd = RequestDisbursement(
             fund_id=key(input.fund_id, "Fund"),
@@ -67,18 +70,18 @@ class DisbursementMutations:
         description="Approve a request (FINANCE, not the requester); commits the money."
     )
     async def approve_disbursement(
-        self, info: Info, input: DecideDisbursementInput
+        self, info: Info, input: Annotated[DecideDisbursementInput, INPUT]
     ) -> DisbursementPayload:
         return await _decide(info, "approve", input)
 
     @strawberry.mutation(description="Reject a request (FINANCE).")
     async def reject_disbursement(
-        self, info: Info, input: DecideDisbursementInput
+        self, info: Info, input: Annotated[DecideDisbursementInput, INPUT]
     ) -> DisbursementPayload:
         return await _decide(info, "reject", input)
 
     @strawberry.mutation(description="Pay an approved disbursement from the bank (FINANCE).")
     async def pay_disbursement(
-        self, info: Info, input: DecideDisbursementInput
+        self, info: Info, input: Annotated[DecideDisbursementInput, INPUT]
     ) -> DisbursementPayload:
         return await _decide(info, "pay", input)

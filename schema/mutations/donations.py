@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
 from resolvers import donations
 from resolvers.commands import RecordDonation, RefundDonation
+from schema.arguments import INPUT
 from schema.context import Info
 from schema.mutations.base import execute, key, of, optional_key, payload
 from schema.types.common import MoneyInput
@@ -77,7 +79,7 @@ def record_donation_command(input: RecordDonationInput) -> RecordDonation:
 class DonationMutations:
     @strawberry.mutation(description="Record a donation on any channel; posts it to the ledger.")
     async def record_donation(
-        self, info: Info, input: RecordDonationInput
+        self, info: Info, input: Annotated[RecordDonationInput, INPUT]
     ) -> RecordDonationPayload:
         cmd = record_donation_command(input)
         row, errors = await execute(info, donations.record_donation, cmd)
@@ -88,7 +90,7 @@ class DonationMutations:
 
     @strawberry.mutation(description="Pay a donation back from where the money is now (once).")
     async def refund_donation(
-        self, info: Info, input: RefundDonationInput
+        self, info: Info, input: Annotated[RefundDonationInput, INPUT]
     ) -> RefundDonationPayload:
         cmd = RefundDonation(
             donation_id=key(input.donation_id, "Donation"),

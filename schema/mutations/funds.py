@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
 from resolvers import funds
 from resolvers.commands import ChangeFundStatus, CreateCampaign, OpenFund
+from schema.arguments import INPUT
 from schema.context import Info
 from schema.mutations.base import execute, key, of, optional_key, payload
 from schema.mutations.money import money
@@ -62,7 +64,9 @@ CreateCampaignPayload = payload(
 @strawberry.type
 class FundMutations:
     @strawberry.mutation(description="Open a fund and its ledger accounts (ADMIN).")
-    async def open_fund(self, info: Info, input: OpenFundInput) -> OpenFundPayload:
+    async def open_fund(
+        self, info: Info, input: Annotated[OpenFundInput, INPUT]
+    ) -> OpenFundPayload:
         cmd = OpenFund(
             code=input.code,
             name=input.name,
@@ -79,7 +83,7 @@ class FundMutations:
         description="Freeze, reopen or close a fund (ADMIN). A frozen or closed fund refuses new donations and spending."
     )
     async def change_fund_status(
-        self, info: Info, input: ChangeFundStatusInput
+        self, info: Info, input: Annotated[ChangeFundStatusInput, INPUT]
     ) -> ChangeFundStatusPayload:
         cmd = ChangeFundStatus(
             fund_id=key(input.fund_id, "Fund"), status=input.status.value, reason=input.reason
@@ -89,7 +93,7 @@ class FundMutations:
 
     @strawberry.mutation(description="Create a campaign of a fund.")
     async def create_campaign(
-        self, info: Info, input: CreateCampaignInput
+        self, info: Info, input: Annotated[CreateCampaignInput, INPUT]
     ) -> CreateCampaignPayload:
         cmd = CreateCampaign(
             fund_id=key(input.fund_id, "Fund"),

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 import strawberry
 
 from resolvers import journal
 from resolvers.commands import ClosePeriod, PostingLine, PostJournalEntry, ReverseJournalEntry
+from schema.arguments import INPUT
 from schema.context import Info
 from schema.mutations.base import execute, key, of, payload
 from schema.mutations.money import money
@@ -61,7 +63,7 @@ ClosePeriodPayload = payload("ClosePeriodPayload", "fund", Fund, "Result of clos
 class JournalMutations:
     @strawberry.mutation(description="Post a manual balanced entry (FINANCE).")
     async def post_journal_entry(
-        self, info: Info, input: PostJournalEntryInput
+        self, info: Info, input: Annotated[PostJournalEntryInput, INPUT]
     ) -> JournalEntryPayload:
         cmd = PostJournalEntry(
             fund_id=key(input.fund_id, "Fund"),
@@ -77,7 +79,7 @@ class JournalMutations:
 
     @strawberry.mutation(description="Reverse an entry with a new, opposite entry (FINANCE).")
     async def reverse_journal_entry(
-        self, info: Info, input: ReverseJournalEntryInput
+        self, info: Info, input: Annotated[ReverseJournalEntryInput, INPUT]
     ) -> JournalEntryPayload:
         cmd = ReverseJournalEntry(
             entry_id=key(input.entry_id, "JournalEntry"),
@@ -88,7 +90,9 @@ class JournalMutations:
         return JournalEntryPayload(journal_entry=of(JournalEntry.of, row), errors=errors)
 
     @strawberry.mutation(description="Close a fund's books through a day (FINANCE).")
-    async def close_period(self, info: Info, input: ClosePeriodInput) -> ClosePeriodPayload:
+    async def close_period(
+        self, info: Info, input: Annotated[ClosePeriodInput, INPUT]
+    ) -> ClosePeriodPayload:
         cmd = ClosePeriod(fund_id=key(input.fund_id, "Fund"), through=input.through)
         row, errors = await execute(info, journal.close_period, cmd)
         return ClosePeriodPayload(fund=of(Fund.of, row), errors=errors)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
 
 import strawberry
 
 from resolvers import partners
 from resolvers.commands import RecordService, RegisterPartner
+from schema.arguments import INPUT
 from schema.context import Info
-from schema.mutations.base import execute, key, of, payload
+from schema.mutations.base import execute, key, of, optional_key, payload
 from schema.types.partners import Contribution, Partner, PartnerKind
 
 
@@ -29,6 +31,10 @@ class RecordServiceInput:
     hours: Decimal = strawberry.field(description="Hours, at most two decimals.")
     description: str = strawberry.field(description="What was done.")
     occurred_at: datetime | None = strawberry.field(default=None, description="When (default now).")
+    campaign_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The campaign the hours were given at, if any: they then count in the partner's campaignTotals.",
+    )
     idempotency_key: str = strawberry.field(
         description="Same key and input: the first result, nothing new written."
     )
@@ -48,7 +54,7 @@ class PartnerMutations:
         description="Register a partner's partnership with a community (ADMIN, or COMMUNITY_STAFF of that community)."
     )
     async def register_partner(
-        self, info: Info, input: RegisterPartnerInput
+        self, info: Info, input: Annotated[RegisterPartnerInput, INPUT]
     ) -> RegisterPartnerPayload:
         cmd = RegisterPartner(
             name=input.name,
@@ -61,13 +67,16 @@ class PartnerMutations:
         return RegisterPartnerPayload(partner=of(Partner.of, row), errors=errors)
 
     @strawberry.mutation(description="Record a partner's volunteer hours.")
-    async def record_service(self, info: Info, input: RecordServiceInput) -> RecordServicePayload:
+    async def record_service(
+        self, info: Info, input: Annotated[RecordServiceInput, INPUT]
+    ) -> RecordServicePayload:
         cmd = RecordService(
             partner_id=key(input.partner_id, "Partner"),
             hours=input.hours,
             description=input.description,
             occurred_at=input.occurred_at,
             idempotency_key=input.idempotency_key,
+            campaign_id=optional_key(input.campaign_id, "Campaign"),
         )
         row, errors = await execute(info, partners.record_service, cmd)
         return RecordServicePayload(contribution=of(Contribution.of, row), errors=errors)

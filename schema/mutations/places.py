@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers import places
 from resolvers.commands import CreateCommunity, CreateSubdistrict
+from schema.arguments import INPUT
 from schema.context import Info
 from schema.mutations.base import execute, key, of, payload
 from schema.types.places import Community, Subdistrict
@@ -36,7 +39,7 @@ CreateCommunityPayload = payload(
 class PlaceMutations:
     @strawberry.mutation(description="Create a subdistrict (ADMIN).")
     async def create_subdistrict(
-        self, info: Info, input: CreateSubdistrictInput
+        self, info: Info, input: Annotated[CreateSubdistrictInput, INPUT]
     ) -> CreateSubdistrictPayload:
         cmd = CreateSubdistrict(name=input.name, district=input.district)
         row, errors = await execute(info, places.create_subdistrict, cmd)
@@ -44,7 +47,7 @@ class PlaceMutations:
 
     @strawberry.mutation(description="Create a community with its grids (ADMIN).")
     async def create_community(
-        self, info: Info, input: CreateCommunityInput
+        self, info: Info, input: Annotated[CreateCommunityInput, INPUT]
     ) -> CreateCommunityPayload:
         cmd = CreateCommunity(
             subdistrict_id=key(input.subdistrict_id, "Subdistrict"),

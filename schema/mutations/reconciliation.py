@@ -3,10 +3,13 @@ schema/types/reconciliation.py."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers import reconciliation
 from resolvers.commands import ImportStatement, ResolveStatementLine
+from schema.arguments import INPUT
 from schema.context import Info
 from schema.mutations.base import execute, key, of, payload
 from schema.types.reconciliation import (
@@ -30,7 +33,7 @@ class ReconciliationMutations:
         description="Import a settlement file or bank statement and match its lines (FINANCE, ADMIN); a settlement file's payout is booked as one entry."
     )
     async def import_statement(
-        self, info: Info, input: ImportStatementInput
+        self, info: Info, input: Annotated[ImportStatementInput, INPUT]
     ) -> ImportStatementPayload:
         cmd = ImportStatement(
             fund_id=key(input.fund_id, "Fund"),
@@ -47,7 +50,7 @@ class ReconciliationMutations:
         description="Resolve an UNMATCHED or DISCREPANCY statement line: IGNORE or SUSPENSE (FINANCE, ADMIN)."
     )
     async def resolve_statement_line(
-        self, info: Info, input: ResolveStatementLineInput
+        self, info: Info, input: Annotated[ResolveStatementLineInput, INPUT]
     ) -> ResolveStatementLinePayload:
         cmd = ResolveStatementLine(
             statement_import_id=key(input.statement_import_id, "StatementImport"),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers import users
 from resolvers.commands import Login
+from schema.arguments import INPUT
 from schema.context import Info
 from schema.errors import UserError
 from schema.mutations.base import run, unit_of_work
@@ -28,7 +31,7 @@ class LoginPayload:
 @strawberry.type
 class SignInMutations:
     @strawberry.mutation(description="Sign in; returns a bearer token.")
-    async def login(self, info: Info, input: LoginInput) -> LoginPayload:
+    async def login(self, info: Info, input: Annotated[LoginInput, INPUT]) -> LoginPayload:
         cmd = Login(username=input.username, password=input.password)
         result, errors = await run(
             users.login, cmd, await unit_of_work(info), info.context.app.keys

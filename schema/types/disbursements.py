@@ -18,11 +18,19 @@ from schema.types.ledger import JournalEntry
 
 @strawberry.enum(description="Where a disbursement stands; it only moves forward.")
 class DisbursementStatus(enum.Enum):
-    REQUESTED = "REQUESTED"
-    APPROVED = "APPROVED"
-    PAID = "PAID"
-    REJECTED = "REJECTED"
-    CANCELLED = "CANCELLED"  # approved, then withdrawn before payment (cancelDisbursement)
+    REQUESTED = strawberry.enum_value(
+        "REQUESTED", description="Asked for; waiting for another person's approval."
+    )
+    APPROVED = strawberry.enum_value(
+        "APPROVED", description="Approved and owed to the payee; waiting for payment."
+    )
+    PAID = strawberry.enum_value("PAID", description="Paid out of the bank.")
+    REJECTED = strawberry.enum_value(
+        "REJECTED", description="Refused by the approver; nothing was owed or paid."
+    )
+    CANCELLED = strawberry.enum_value(
+        "CANCELLED", description="Approved, then withdrawn before payment (cancelDisbursement)."
+    )
 
 
 @strawberry.type(description="A request to spend money from a fund.")

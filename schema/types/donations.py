@@ -44,10 +44,19 @@ class DonationChannel(enum.Enum):
     description="ONLINE donations are RECEIVED until the channel's settlement file settles them; every other channel is SETTLED when recorded. REFUNDED: the money went back (refundDonation). VOIDED: recorded by mistake and undone before anything settled it (voidDonation)."
 )
 class DonationStatus(enum.Enum):
-    RECEIVED = "RECEIVED"
-    SETTLED = "SETTLED"
-    REFUNDED = "REFUNDED"
-    VOIDED = "VOIDED"
+    RECEIVED = strawberry.enum_value(
+        "RECEIVED", description="An ONLINE donation the payment channel has not settled yet."
+    )
+    SETTLED = strawberry.enum_value(
+        "SETTLED", description="The money (or the goods) is in the fund's hands."
+    )
+    REFUNDED = strawberry.enum_value(
+        "REFUNDED", description="The money went back to the donor (refundDonation)."
+    )
+    VOIDED = strawberry.enum_value(
+        "VOIDED",
+        description="Recorded by mistake and undone before anything settled it (voidDonation).",
+    )
 
 
 @strawberry.type(
@@ -194,7 +203,7 @@ class CashCount(Node):
     )
     counted: Money = strawberry.field(description="What the counters found.")
     variance: Money = strawberry.field(
-        description="counted - expected; a non-zero variance is posted to the over/short account."
+        description="Counted less expected (counted - expected); a non-zero variance is posted to the over/short account."
     )
     counted_by: list[str] = strawberry.field(description="Who counted: at least two people.")
     counted_at: datetime = strawberry.field(description="When.")

@@ -18,15 +18,28 @@ from resolvers.ids import to_global_id
 from resolvers.loaders_visible import EMPTY_PAGE
 from resolvers.pagination import PageArgs
 from resolvers.validation import instant
+from schema.arguments import At, AtOrNow, FromDay, ToDay
 from schema.context import Info
 from schema.query_reports import (
     ReportFormat,
-    ReportKind,
+    ReportFormatArg,
+    ReportKindArg,
     ReportLanguage,
+    ReportLanguageArg,
     ReportLink,
     report_link,
 )
-from schema.relay import Connection, Node, child_connection, selects, to_connection
+from schema.relay import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    Node,
+    child_connection,
+    selects,
+    to_connection,
+)
 from schema.types.common import Money, money, shown
 from schema.types.ledger import JournalEntry, LedgerAccount, TrialBalance, TrialBalanceLine
 from schema.types.receipts import DailyRoot, fund_roots
@@ -46,22 +59,29 @@ DisbursementRef = Annotated["Disbursement", strawberry.lazy("schema.types.disbur
 
 @strawberry.enum(description="Whether a fund belongs to a community or a subdistrict.")
 class FundLevel(enum.Enum):
-    COMMUNITY = "COMMUNITY"
-    SUBDISTRICT = "SUBDISTRICT"
+    COMMUNITY = strawberry.enum_value("COMMUNITY", description="A community's fund (社区基金).")
+    SUBDISTRICT = strawberry.enum_value(
+        "SUBDISTRICT", description="A subdistrict's fund (街道基金)."
+    )
 
 
 @strawberry.enum(description="Whether a fund takes new money and spending.")
 class FundStatus(enum.Enum):
-    OPEN = "OPEN"
-    FROZEN = "FROZEN"
-    CLOSED = "CLOSED"
+    OPEN = strawberry.enum_value("OPEN", description="Takes everything.")
+    FROZEN = strawberry.enum_value(
+        "FROZEN",
+        description="Takes only what finishes business begun before the freeze: settlements, refunds, payments of approved disbursements, period close.",
+    )
+    CLOSED = strawberry.enum_value("CLOSED", description="Takes nothing.")
 
 
 @strawberry.type(
     description="How the money in a fund is held right now. total = cashOnHand + bank + onlineClearing + inKind."
 )
 class FundBalances:
-    total: Money = strawberry.field(description="cashOnHand + bank + onlineClearing + inKind.")
+    total: Money = strawberry.field(
+        description="Everything the fund holds: cashOnHand + bank + onlineClearing + inKind."
+    )
     cash_on_hand: Money = strawberry.field(
         description="Cash collected offline and not yet deposited, counted or not (accounts 1001 + 1009.09)."
     )
@@ -199,7 +219,7 @@ class Fund(Node):
         return balances_of(shown(found, "fund"), self.currency)
 
     @strawberry.field(description="Balances as they stood at the end of the given instant.")
-    async def balances_at(self, info: Info, at: datetime) -> FundBalances:
+    async def balances_at(self, info: Info, at: At) -> FundBalances:
         instant(at, "at")
         found = await info.context.visible.fund_balances_at.load((self.pk, at))
         return balances_of(shown(found, "fund"), self.currency)
@@ -208,10 +228,10 @@ class Fund(Node):
     async def campaigns(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Campaign]:
         return await child_connection(
             info.context.visible.campaign_pages,
@@ -224,11 +244,14 @@ class Fund(Node):
     async def donations(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        filter: DonationFilterRef | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        filter: Annotated[
+            DonationFilterRef | None,
+            strawberry.argument(description="Only the donations that match; all by default."),
+        ] = None,
     ) -> Connection[DonationRef]:
         from schema.types.donations import Donation
 
@@ -245,10 +268,10 @@ class Fund(Node):
     async def disbursements(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[DisbursementRef]:
         from schema.types.disbursements import Disbursement
 
@@ -269,10 +292,10 @@ class Fund(Node):
     async def journal_entries(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[JournalEntry]:
         return await child_connection(
             info.context.visible.entry_pages,
@@ -282,7 +305,7 @@ class Fund(Node):
         )
 
     @strawberry.field(description="Every account's balance at an instant (now when omitted).")
-    async def trial_balance(self, info: Info, at: datetime | None = None) -> TrialBalance:
+    async def trial_balance(self, info: Info, at: AtOrNow = None) -> TrialBalance:
         instant(at, "at")
         tb = shown(await info.context.visible.trial_balance.load((self.pk, at)), "fund")
         return TrialBalance(
@@ -301,9 +324,7 @@ class Fund(Node):
         )
 
     @strawberry.field(description="Activity over whole days in the fund's time zone.")
-    async def statement(
-        self, info: Info, from_: Annotated[date, strawberry.argument(name="from")], to: date
-    ) -> FundStatement:
+    async def statement(self, info: Info, from_: FromDay, to: ToDay) -> FundStatement:
         loader = info.context.visible.fund_statement
         return await fund_statement(loader, info, self.pk, from_, to, self.currency)
 
@@ -315,11 +336,11 @@ class Fund(Node):
     async def report(
         self,
         info: Info,
-        kind: ReportKind,
-        from_: Annotated[date, strawberry.argument(name="from")],
-        to: date,
-        format: ReportFormat = ReportFormat.PDF,
-        lang: ReportLanguage = ReportLanguage.ZH,
+        kind: ReportKindArg,
+        from_: FromDay,
+        to: ToDay,
+        format: ReportFormatArg = ReportFormat.PDF,
+        lang: ReportLanguageArg = ReportLanguage.ZH,
     ) -> ReportLink | None:
         return await report_link(info, self.pk, kind, from_, to, format, lang)
 
@@ -411,7 +432,7 @@ class CampaignProgress:
     online: Money = strawberry.field(description="Online donations.")
     offline: Money = strawberry.field(description="Cash, charity-sale and bank-transfer donations.")
     in_kind: Money = strawberry.field(description="Declared value of goods.")
-    total: Money = strawberry.field(description="online + offline + inKind.")
+    total: Money = strawberry.field(description="All given so far: online + offline + inKind.")
     donation_count: int = strawberry.field(description="How many donations.")
 
 
@@ -452,9 +473,7 @@ class PublicFundReport:
         return balances_of(await loaders.fund_balances.load(self.pk), self.currency)
 
     @strawberry.field(description="Activity over whole days in the fund's time zone.")
-    async def statement(
-        self, info: Info, from_: Annotated[date, strawberry.argument(name="from")], to: date
-    ) -> FundStatement:
+    async def statement(self, info: Info, from_: FromDay, to: ToDay) -> FundStatement:
         loader = info.context.public_loaders.fund_statement
         return await fund_statement(loader, info, self.pk, from_, to, self.currency)
 
@@ -462,7 +481,12 @@ class PublicFundReport:
         description="Latest donations; donor names masked (e.g. 张*), anonymous ones shown as such."
     )
     async def recent_donations(
-        self, info: Info, first: int | None = None
+        self,
+        info: Info,
+        first: Annotated[
+            int | None,
+            strawberry.argument(description="How many, newest first: 20 by default, at most 100."),
+        ] = None,
     ) -> list[PublicDonationRef]:
         from schema.types.donations import public_donations
 
@@ -471,5 +495,12 @@ class PublicFundReport:
     @strawberry.field(
         description="Published daily Merkle roots of the fund's journal, newest first (default 30, at most 100)."
     )
-    async def roots(self, info: Info, first: int | None = None) -> list[DailyRoot]:
+    async def roots(
+        self,
+        info: Info,
+        first: Annotated[
+            int | None,
+            strawberry.argument(description="How many days, newest first: 30 by default."),
+        ] = None,
+    ) -> list[DailyRoot]:
         return await fund_roots(info, self.pk, first)

@@ -12,8 +12,9 @@ from ledger.entries import PostedEntry
 from ledger.tables import AccountRow, EntryRow, PostingRow
 from resolvers.ids import to_global_id
 from resolvers.pagination import PageArgs
+from schema.arguments import At
 from schema.context import Info
-from schema.relay import Connection, Node, child_connection
+from schema.relay import After, Before, Connection, First, Last, Node, child_connection
 from schema.types.common import Money, money, shown
 
 if TYPE_CHECKING:
@@ -24,17 +25,29 @@ FundRef = Annotated["Fund", strawberry.lazy("schema.types.funds")]
 
 @strawberry.enum(description="The five kinds of account of the NPO accounting system.")
 class AccountType(enum.Enum):
-    ASSET = "ASSET"
-    LIABILITY = "LIABILITY"
-    NET_ASSETS = "NET_ASSETS"
-    INCOME = "INCOME"
-    EXPENSE = "EXPENSE"
+    ASSET = strawberry.enum_value(
+        "ASSET", description="What the fund holds: cash, bank, money in clearing, goods (1xxx)."
+    )
+    LIABILITY = strawberry.enum_value(
+        "LIABILITY",
+        description="What the fund owes, e.g. approved disbursements not yet paid (2xxx).",
+    )
+    NET_ASSETS = strawberry.enum_value(
+        "NET_ASSETS", description="The fund's net assets, moved only by period close (3xxx)."
+    )
+    INCOME = strawberry.enum_value("INCOME", description="Donations and other income (4xxx).")
+    EXPENSE = strawberry.enum_value("EXPENSE", description="Spending, fees and other costs (5xxx).")
 
 
 @strawberry.enum(description="Debit or credit.")
 class EntrySide(enum.Enum):
-    DEBIT = "DEBIT"
-    CREDIT = "CREDIT"
+    DEBIT = strawberry.enum_value(
+        "DEBIT", description="Debit (借): raises an asset or expense, lowers the others."
+    )
+    CREDIT = strawberry.enum_value(
+        "CREDIT",
+        description="Credit (贷): raises a liability, net assets or income, lowers the others.",
+    )
 
 
 @strawberry.type(description="One account of a fund's sub-ledger, e.g. 1002 Bank.")
@@ -75,7 +88,7 @@ class LedgerAccount(Node):
         return money(self.balance_fen, self.currency)
 
     @strawberry.field(description="The balance as it stood at the end of the given instant.")
-    async def balance_at(self, info: Info, at: datetime) -> Money:
+    async def balance_at(self, info: Info, at: At) -> Money:
         from resolvers.validation import instant
 
         instant(at, "at")
@@ -86,10 +99,10 @@ class LedgerAccount(Node):
     async def postings(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Posting]:
         return await child_connection(
             info.context.visible.posting_pages,

@@ -11,7 +11,7 @@ from resolvers import funds_access
 from resolvers.ids import to_global_id
 from resolvers.pagination import PageArgs
 from schema.context import Info
-from schema.relay import Connection, Node, child_connection
+from schema.relay import After, Before, Connection, First, Last, Node, child_connection
 
 if TYPE_CHECKING:
     from schema.types.funds import Fund
@@ -37,10 +37,10 @@ class Subdistrict(Node):
     async def communities(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Community]:
         args = PageArgs.of(first, after, last, before)
         return await child_connection(
@@ -53,10 +53,10 @@ class Subdistrict(Node):
     async def funds(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[FundRef]:
         from schema.types.funds import fund_connection
 
@@ -93,10 +93,10 @@ class Community(Node):
     async def partners(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[PartnerRef]:
         from schema.types.partners import community_partners
 
@@ -108,10 +108,10 @@ class Community(Node):
     async def funds(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[FundRef]:
         from schema.types.funds import fund_connection
 

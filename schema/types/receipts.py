@@ -5,11 +5,13 @@ publishes them at the end of each day)."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 import strawberry
 
 from ledger.daily_roots import DailyRoot as DailyRootValue
 from resolvers import receipts
+from schema.arguments import INPUT
 from schema.context import Info
 from schema.errors import UserError
 
@@ -80,7 +82,7 @@ class ReceiptMutations:
         description="Publish a fund's daily Merkle root now rather than at the end-of-day run (FINANCE, ADMIN). Publishing a published day returns the same root."
     )
     async def publish_daily_roots(
-        self, info: Info, input: PublishDailyRootsInput
+        self, info: Info, input: Annotated[PublishDailyRootsInput, INPUT]
     ) -> PublishDailyRootsPayload:
         from schema.mutations import run
 

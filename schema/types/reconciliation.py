@@ -64,8 +64,10 @@ class StatementLineResolution(enum.Enum):
     )
 
 
-@strawberry.type(description="One data line of an imported statement and what it matched.")
-class StatementLine:
+@strawberry.type(
+    description="One data line of an imported statement and what it matched (FINANCE and ADMIN only). A Node, so client caches keep one record per line and a resolveStatementLine result updates it in every list."
+)
+class StatementLine(Node):
     row: strawberry.Private[StatementLineRow]
     line_no: int = strawberry.field(
         description="Data line number in the file, from 1 (the header row is not counted)."
@@ -92,6 +94,7 @@ class StatementLine:
     @classmethod
     def of(cls, row: StatementLineRow) -> StatementLine:
         return cls(
+            id=to_global_id("StatementLine", row.id),
             row=row,
             line_no=row.line_no,
             date=row.date,

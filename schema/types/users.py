@@ -15,10 +15,18 @@ from schema.types.partners import Partner
 
 @strawberry.enum(description="What a user may do.")
 class Role(enum.Enum):
-    ADMIN = "ADMIN"
-    FINANCE = "FINANCE"
-    COMMUNITY_STAFF = "COMMUNITY_STAFF"
-    PARTNER = "PARTNER"
+    ADMIN = strawberry.enum_value(
+        "ADMIN", description="Everything, including users, places and funds."
+    )
+    FINANCE = strawberry.enum_value("FINANCE", description="Money operations and every read.")
+    COMMUNITY_STAFF = strawberry.enum_value(
+        "COMMUNITY_STAFF",
+        description="Its own community: partners, campaigns, offline donations, cash, disbursement requests.",
+    )
+    PARTNER = strawberry.enum_value(
+        "PARTNER",
+        description="Its own partner record, contributions and gifts, with the funds' public faces.",
+    )
 
 
 @strawberry.type(description="A person or account that signs in.")

@@ -30,6 +30,8 @@ PRIVATE_TEXT = {
         FROM journal_entries e JOIN funds f ON f.id = e.fund_id""",
     "StatementImport": """SELECT ARRAY[f.community_id], NULL::int, ARRAY[i.payout_ref]
         FROM statement_imports i JOIN funds f ON f.id = i.fund_id""",
+    "StatementLine": """SELECT ARRAY[f.community_id], NULL::int, ARRAY[l.reference, l.note]
+        FROM statement_lines l JOIN funds f ON f.id = l.fund_id""",
     "Contribution": """SELECT ARRAY(SELECT p.community_id FROM partnerships p
           WHERE p.partner_id = c.partner_id), c.partner_id, ARRAY[c.description]
         FROM contributions c""",
