@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 from datetime import UTC, date, datetime, timedelta, timezone
 
+import orjson
 import schemathesis
 from hypothesis import strategies as st
 from schemathesis.graphql import nodes
@@ -36,7 +37,16 @@ WORDS = st.sampled_from(
     ["ETGY", "JSL", "PGY", "CNY", "USD", "admin", "finance", "fuzzadmin", "建设路街道"]
     + [spec.code for spec in CHART]
 )
-STRINGS = mostly(st.one_of(CLEAN, WORDS), JUNK)
+# Cursors are base64url JSON lists of a list's sort keys: keys of any size, instants.
+CURSORS = st.lists(
+    st.one_of(
+        st.integers(-(2**63), 2**63 - 1),
+        st.datetimes(timezones=st.just(UTC)).map(datetime.isoformat),
+    ),
+    min_size=1,
+    max_size=3,
+).map(lambda values: base64.urlsafe_b64encode(orjson.dumps(values)).decode().rstrip("="))
+STRINGS = mostly(st.one_of(CLEAN, WORDS, CURSORS), JUNK)
 
 INTS = mostly(st.integers(-2, 120), st.integers(MIN_INT, MAX_INT), one_in=4)
 
@@ -68,8 +78,10 @@ MOMENTS = mostly(
     st.one_of(
         # The years the ledger sees, so that some land inside funds' periods...
         st.datetimes(datetime(2022, 1, 1), datetime(2028, 12, 31), timezones=OFFSETS),
-        # ...and any year datetime can hold, with any offset.
+        # ...any year datetime can hold, with any offset, and its very first and last days.
         st.datetimes(timezones=OFFSETS | st.just(UTC)),
+        st.datetimes(datetime(1, 1, 1), datetime(1, 1, 3), timezones=OFFSETS),
+        st.datetimes(datetime(9999, 12, 29), timezones=OFFSETS),
     ).map(_rfc3339),
     st.one_of(
         st.sampled_from(["2023-06-10T09:00:00", "2023-06-10 09:00:00+08:00", "20230610T090000Z"]),
@@ -78,7 +90,11 @@ MOMENTS = mostly(
 )
 
 DAYS = mostly(
-    st.one_of(st.dates(date(2022, 1, 1), date(2028, 12, 31)), st.dates()).map(date.isoformat),
+    st.one_of(
+        st.dates(date(2022, 1, 1), date(2028, 12, 31)),
+        st.dates(),
+        st.sampled_from([date.min, date(1, 1, 2), date(2, 1, 1), date(9998, 12, 31), date.max]),
+    ).map(date.isoformat),
     st.one_of(st.sampled_from(["2023-02-29", "2023-13-01", "23-06-10", "2023-6-1"]), JUNK),
 )
 
@@ -97,7 +113,11 @@ IDS = mostly(
         st.builds(
             lambda kind, key: _b64(f"{kind}:{key}"),
             st.one_of(KINDS, st.sampled_from(["Query", "", "fund"])),
-            st.one_of(st.integers(-(2**63), 2**63).map(str), CLEAN),
+            st.one_of(
+                st.integers(-(2**63), 2**63).map(str),
+                st.sampled_from(["2147483647", "2147483648", "²", "١", "1 ", "01", "+1"]),
+                CLEAN,
+            ),
         ),
         JUNK,
     ),
