@@ -8,6 +8,8 @@ refused proves nothing, so the plain `__typename` query is checked to be answere
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 
@@ -91,6 +93,18 @@ async def test_directive_overloading(cop, directive):
     response = await post(cop, f"query cop {{ __typename {directive * 10} }}")
     errors = response.json()["errors"]
     assert not answered(response) and len(errors) < 10
+
+
+async def test_directive_overloading_ladder(cop):
+    """graphql-cop's newer probe: a valid directive repeated 10 to 1000 times, judged by
+    a limit named in the refusal, a 5xx, or an answer ten times slower than none."""
+    for count in (10, 100, 500, 1000):
+        started = time.monotonic()
+        response = await post(cop, "query cop { __typename " + "@skip(if:true)" * count + " }")
+        assert time.monotonic() - started < 2 and response.status_code < 500
+        assert not answered(response)
+        limit = "too many directives" if count <= 100 else "more than 2000 tokens"
+        assert limit in messages(response), count
 
 
 async def test_circular_introspection_query(cop):
