@@ -15,6 +15,7 @@ from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
@@ -72,6 +73,18 @@ class JinlinGraphQL(GraphQL):
             max_message_bytes=MAX_BODY_BYTES,
             max_per_address=settings.ws_max_connections_per_address,
         )
+
+    async def __call__(self, scope, receive, send):
+        """As strawberry's, but what it refuses over HTTP (a body that is not JSON, a
+        query that is not a string, variables that are not an object) is answered in
+        JSON with a code, like every other request error, not in plain text."""
+        if scope["type"] != "http":
+            return await super().__call__(scope, receive, send)
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as exc:
+            return await _refuse(send, exc.status_code, exc.reason)
+        await response(scope, receive, send)
 
     async def get_context(self, request, response) -> DoorContext:
         authorization = request.headers.get("authorization")

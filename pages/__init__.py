@@ -30,6 +30,7 @@ from db.uow import read_session
 from pages.board_feed import campaign_recent
 from resolvers.errors import UseCaseError
 from resolvers.ids import decode_id
+from resolvers.validation import within_calendar
 from schema import build_schema
 from schema.context import AppState, Context
 
@@ -246,7 +247,10 @@ class PageQueryError(Exception):
 
 def _date_param(request: Request, name: str, default: date) -> date:
     raw = request.query_params.get(name)
-    return date.fromisoformat(raw) if raw else default
+    day = date.fromisoformat(raw) if raw else default
+    if not within_calendar(day):  # the Date scalar's range: the query would refuse it
+        raise ValueError(f"{name} is outside the years 0002 to 9998")
+    return day
 
 
 def _ratio(progress: dict | None, goal_fen: int | None) -> float:

@@ -7,6 +7,11 @@ import binascii
 
 from resolvers.errors import UseCaseError
 
+# Keys are PostgreSQL integers (bigint for journal entries): a larger key names no row,
+# and would not even fit the query's parameter.
+MAX_KEY = {"JournalEntry": 2**63 - 1}
+MAX_INT_KEY = 2**31 - 1
+
 
 def to_global_id(type_name: str, pk: int) -> str:
     return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
@@ -20,9 +25,11 @@ def parse_global_id(value: object) -> tuple[str, int] | None:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
     type_name, sep, pk = raw.partition(":")
-    if not sep or not pk.isdigit() or len(pk) > 18:
+    # ASCII digits only: str.isdigit also takes "²" (which int() refuses) and "١".
+    if not sep or not pk.isascii() or not pk.isdigit() or len(pk) > 18:
         return None
-    return type_name, int(pk)
+    key = int(pk)
+    return (type_name, key) if key <= MAX_KEY.get(type_name, MAX_INT_KEY) else None
 
 
 def decode_id(value: object, type_name: str, *, field: str, what: str | None = None) -> int:

@@ -14,11 +14,12 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import BigInteger, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from resolvers.errors import invalid
+from resolvers.validation import within_calendar
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 50
@@ -85,10 +86,12 @@ def decode_cursor(cursor: str, order: Sequence[OrderKey], field: str) -> list[An
         try:
             if python_type is datetime:
                 value = datetime.fromisoformat(value) if isinstance(value, str) else None
-                if value is None or value.tzinfo is None:
+                if value is None or value.tzinfo is None or not within_calendar(value.date()):
                     raise TypeError
             elif python_type is int:
-                if not isinstance(value, int) or isinstance(value, bool) or abs(value) >= 2**63:
+                # The column's own range: a larger value would not fit the parameter.
+                bound = 2**63 if isinstance(key.column.type, BigInteger) else 2**31
+                if not isinstance(value, int) or isinstance(value, bool) or abs(value) >= bound:
                     raise TypeError
             elif not isinstance(value, python_type):
                 raise TypeError

@@ -9,6 +9,15 @@ from ledger import money
 from ledger.errors import InvalidEntry
 from resolvers.errors import invalid
 
+# The days an input may name. A day's instants in any time zone, and the days next to
+# it, must stay inside Python's calendar (years 1 to 9999): a period's bounds, a
+# DateTime moved to UTC or to the funds' zone.
+FIRST_DAY, LAST_DAY = date(2, 1, 1), date(9998, 12, 31)
+
+
+def within_calendar(day: date) -> bool:
+    return FIRST_DAY <= day <= LAST_DAY
+
 
 def text(
     value: str | None, field: str, *, max_length: int = 100, required: bool = True

@@ -84,7 +84,8 @@ class _Walk:
         for selection in node.selections:
             if len(selection.directives or ()) > self.limits.max_directives:
                 self.overloaded = self.overloaded or (
-                    f"more than {self.limits.max_directives} directives on one selection"
+                    # Worded as graphql-cop reads a directive limit ("too many directives").
+                    f"too many directives on one selection: at most {self.limits.max_directives}"
                 )
 
     def field(self, node: FieldNode) -> Cost:

@@ -42,6 +42,14 @@ class ErrorCodes(SchemaExtension):
         yield
 
     def _convert(self, error: GraphQLError) -> GraphQLError:
+        converted = self._coded(error)
+        if self.production:
+            # graphql-core's hints ("Did you mean 'first'?") name arguments, types and
+            # enum values the caller did not ask about: production keeps them.
+            converted.message = converted.message.partition(" Did you mean ")[0]
+        return converted
+
+    def _coded(self, error: GraphQLError) -> GraphQLError:
         request = self.execution_context
         client = client_error_extensions(error, request.schema._schema, request.variables)
         if client is not None:  # the request itself is at fault (schema/input_errors.py)

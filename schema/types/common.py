@@ -22,6 +22,7 @@ from strawberry.types.scalar import ScalarDefinition
 
 from ledger.money import to_decimal
 from resolvers.errors import not_found
+from resolvers.validation import within_calendar
 
 # The same default as config.Settings.timezone, for schemas built without settings
 # (the SDL export, tests).
@@ -133,9 +134,12 @@ def _parse_datetime(value: Any) -> datetime:
     fraction = f".{match['fraction'][:6]}" if match["fraction"] else ""
     offset = "+00:00" if offset.upper() == "Z" else offset
     try:
-        return datetime.fromisoformat(f"{match['date']}T{match['time']}{fraction}{offset}")
+        moment = datetime.fromisoformat(f"{match['date']}T{match['time']}{fraction}{offset}")
     except ValueError as exc:
         raise GraphQLError(f"DateTime {_shown(value)} is not a real instant: {exc}.") from None
+    if not within_calendar(moment.date()):
+        raise GraphQLError(f"DateTime {_shown(value)} is outside the years 0002 to 9998.")
+    return moment
 
 
 def _serialize_date(value: Any) -> str:
@@ -150,9 +154,12 @@ def _parse_date(value: Any) -> date:
     if _DATE.fullmatch(value) is None:
         raise GraphQLError(f"Date {_shown(value)} is not an ISO 8601 date, e.g. 2023-06-10.")
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError as exc:
         raise GraphQLError(f"Date {_shown(value)} is not a real day: {exc}.") from None
+    if not within_calendar(day):
+        raise GraphQLError(f"Date {_shown(value)} is outside the years 0002 to 9998.")
+    return day
 
 
 def _json_kind(value: Any) -> str:
