@@ -11,6 +11,7 @@ from ledger.errors import LedgerError
 from resolvers.errors import not_found
 from resolvers.ids import decode_id
 from resolvers.loaders import Loaders
+from resolvers.public_reads import reads_of
 from schema.context import Info
 from schema.types.funds import Campaign, CampaignProgress, campaign_progress
 
@@ -27,6 +28,23 @@ async def _campaign(info: Info, campaign_id: strawberry.ID) -> Campaign:
     return Campaign.of(row)
 
 
+async def _emission_loaders(info: Info, campaign: Campaign) -> Loaders:
+    """Fresh loaders for one emission (a DataLoader caches for its lifetime), holding
+    the campaign's progress from the process's cache of public reads: after a change,
+    one read per campaign per worker, shared by every subscriber it wakes."""
+    loaders = Loaders(info.context.engine)
+    reads = reads_of(info.context.app)
+    if reads is not None:
+        entry = await reads.get(
+            info.context.engine,
+            ("progress", campaign.pk),
+            (campaign.fund_id,),
+            lambda: Loaders(info.context.engine).campaign_progress.load(campaign.pk),
+        )
+        loaders.campaign_progress.prime(campaign.pk, entry.value)
+    return loaders
+
+
 @strawberry.type(description="Live updates.")
 class Subscription:
     @strawberry.subscription(
@@ -37,11 +55,11 @@ class Subscription:
     ) -> AsyncGenerator[CampaignProgress, None]:
         campaign = await _campaign(info, campaign_id)
         async with info.context.app.events.subscribe(campaign.pk) as changes:
-            # Fresh loaders for every emission: a DataLoader caches for its lifetime.
-            yield await campaign_progress(info, campaign, Loaders(info.context.engine))
+            yield await campaign_progress(info, campaign, await _emission_loaders(info, campaign))
             while True:
                 await changes.get()
-                yield await campaign_progress(info, campaign, Loaders(info.context.engine))
+                loaders = await _emission_loaders(info, campaign)
+                yield await campaign_progress(info, campaign, loaders)
 
     @strawberry.subscription(
         description=(
@@ -55,10 +73,11 @@ class Subscription:
     ) -> AsyncGenerator[Campaign, None]:
         campaign = await _campaign(info, campaign_id)
         async with info.context.app.events.subscribe(campaign.pk) as changes:
+            info.context.loaders = await _emission_loaders(info, campaign)
             yield campaign
             while True:
                 await changes.get()
                 # Campaign.progress reads through the context's loaders, which cache for
                 # their lifetime: each emission gets new ones, so it sees the new totals.
-                info.context.loaders = Loaders(info.context.engine)
+                info.context.loaders = await _emission_loaders(info, campaign)
                 yield campaign
