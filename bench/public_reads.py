@@ -66,6 +66,7 @@ LIVE_COLUMNS = [
     "updates p50 ms",
     "updates p99 ms",
     "missed",
+    "error emissions",
 ]
 
 GET_LUA = (
@@ -156,7 +157,7 @@ async def _subscribe_all(ws_url, campaign, count, until):
 async def _one(ws_url: str, campaign: str, until: float, gate: asyncio.Semaphore):
     import websockets
 
-    times, counts = array("d"), array("q")
+    times, counts, errors = array("d"), array("q"), []
     async with gate:
         ws = await websockets.connect(
             ws_url, subprotocols=["graphql-transport-ws"], open_timeout=60
@@ -172,15 +173,19 @@ async def _one(ws_url: str, campaign: str, until: float, gate: asyncio.Semaphore
             except TimeoutError:
                 break
             message = json.loads(frame)
-            if message["type"] == "next":
+            if message["type"] == "next" and message["payload"].get("data"):
                 if not counts:
                     with _ready.get_lock():
                         _ready.value += 1
                 times.append(time.time())
                 counts.append(message["payload"]["data"]["campaignProgress"]["donationCount"])
+            elif message["type"] in ("next", "error", "complete"):
+                errors.append(json.dumps(message, ensure_ascii=False)[:300])
+                if message["type"] != "next":
+                    break  # the subscription is over
     finally:
         await ws.close()
-    return times.tobytes(), counts.tobytes()
+    return times.tobytes(), counts.tobytes(), errors
 
 
 async def donate(
@@ -225,7 +230,7 @@ def update_latencies(results, acks: list[float]) -> tuple[list[float], int]:
     acknowledged is taken as the k-th counted) to the first emission counting it; and
     how many (subscriber, donation) pairs were never seen."""
     out, missed = [], 0
-    for raw_times, raw_counts in results:
+    for raw_times, raw_counts, _errors in results:
         times, counts = array("d"), array("q")
         times.frombytes(raw_times)
         counts.frombytes(raw_counts)
@@ -264,6 +269,8 @@ async def live(base_url, fin, fund, campaign, subscribers, procs, rate, seconds)
         loaded = await donate(base_url, fin, fund, campaign, rate, seconds, "live")
         results = [r for f in futures for r in await f]
     updates, missed = update_latencies(results, loaded[1])
+    failures = [e for r in results for e in r[2]]
+    console.print(f"{len(failures)} error emissions; first: {failures[:1]}")
     rows = []
     for label, (lat, _acks, errors), ups, miss in (
         ("no subscribers", baseline, [], 0),
@@ -280,6 +287,7 @@ async def live(base_url, fin, fund, campaign, subscribers, procs, rate, seconds)
                 f"{pct(ups, 50):.0f}" if ups else "-",
                 f"{pct(ups, 99):.0f}" if ups else "-",
                 f"{miss:,}" if ups else "-",
+                f"{len(failures):,}" if ups else "-",
             ]
         )
     base_p99, live_p99 = pct(baseline[0], 99), pct(loaded[0], 99)
