@@ -41,6 +41,7 @@ from common import (
     have_wrk,
     login,
     machine,
+    markdown,
     open_funds,
     pct,
     table,
@@ -135,12 +136,13 @@ async def reads(base_url: str, total: Decimal, seconds: float, connections: int)
 
 # ---------------------------------------------------------------- subscribers
 
-_ready = None
+_ready = _stop = None
 
 
-def _init(counter) -> None:
-    global _ready
-    _ready = counter
+def _init(counter, stop) -> None:
+    """Shared with the bench: subscribers with a first emission; when to stop listening."""
+    global _ready, _stop
+    _ready, _stop = counter, stop
 
 
 def _subscribers(ws_url: str, campaign: str, count: int, until: float) -> list[tuple[bytes, bytes]]:
@@ -167,11 +169,11 @@ async def _one(ws_url: str, campaign: str, until: float, gate: asyncio.Semaphore
         payload = {"query": PROGRESS, "variables": {"c": campaign}}
         await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
     try:
-        while (left := until - time.time()) > 0:
+        while time.time() < min(until, _stop.value):
             try:
-                frame = await asyncio.wait_for(ws.recv(), left)
+                frame = await asyncio.wait_for(ws.recv(), 1)
             except TimeoutError:
-                break
+                continue
             message = json.loads(frame)
             if message["type"] == "next" and message["payload"].get("data"):
                 if not counts:
@@ -250,11 +252,13 @@ async def live(base_url, fin, fund, campaign, subscribers, procs, rate, seconds)
     baseline = await donate(base_url, fin, fund, campaign, rate, seconds, "base")
     ws_url = base_url.replace("http", "ws") + "/graphql"
     ctx = multiprocessing.get_context("spawn")
-    ready = ctx.Value("i", 0)
+    ready, stop = ctx.Value("i", 0), ctx.Value("d", float("inf"))
     connect_for = 30 + subscribers / 20  # handshakes are slow on a busy machine
-    until = time.time() + connect_for + seconds + 5
+    until = time.time() + connect_for + seconds + 600  # a bound: `stop` ends them first
     shares = [subscribers // procs + (i < subscribers % procs) for i in range(procs)]
-    with ProcessPoolExecutor(procs, mp_context=ctx, initializer=_init, initargs=(ready,)) as pool:
+    with ProcessPoolExecutor(
+        procs, mp_context=ctx, initializer=_init, initargs=(ready, stop)
+    ) as pool:
         loop = asyncio.get_running_loop()
         futures = [
             loop.run_in_executor(pool, _subscribers, ws_url, campaign, n, until) for n in shares
@@ -267,6 +271,7 @@ async def live(base_url, fin, fund, campaign, subscribers, procs, rate, seconds)
         connected = ready.value
         console.print(f"{connected} of {subscribers} subscribers have their first emission")
         loaded = await donate(base_url, fin, fund, campaign, rate, seconds, "live")
+        stop.value = time.time() + 5  # the last updates still on their way
         results = [r for f in futures for r in await f]
     updates, missed = update_latencies(results, loaded[1])
     failures = [e for r in results for e in r[2]]
@@ -336,8 +341,11 @@ async def main(argv: list[str] | None = None) -> list[tuple[str, list[str], list
         f"{args.workers} workers, donations at {args.rate:g}/s for {args.seconds:g} s"
     )
     console.print(table(title, LIVE_COLUMNS, rows))
+    sections.append((title, LIVE_COLUMNS, rows))
+    for name, columns, figures in sections:
+        print(f"\n{name}\n\n{markdown(columns, figures)}")
     print(machine())
-    return [*sections, (title, LIVE_COLUMNS, rows)]
+    return sections
 
 
 if __name__ == "__main__":

@@ -150,6 +150,13 @@ class PublicReads:
             shared = await asyncio.shield(pending)
             if shared is not None and self.fresh(shared):
                 return shared
+            # That load began before this call; one begun since is as fresh as our own
+            # would be (so, listener down, a thousand subscribers still share reads).
+            later = self._pending.get(key)
+            if later is not None:
+                shared = await asyncio.shield(later)
+                if shared is not None:
+                    return shared
         start = self.begin(key)
         entry = None
         try:
