@@ -161,19 +161,25 @@ async def _one(ws_url: str, campaign: str, until: float, gate: asyncio.Semaphore
 
     times, counts, errors = array("d"), array("q"), []
     async with gate:
-        ws = await websockets.connect(
-            ws_url, subprotocols=["graphql-transport-ws"], open_timeout=60
-        )
-        await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
-        await ws.recv()
-        payload = {"query": PROGRESS, "variables": {"c": campaign}}
-        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+        try:
+            ws = await websockets.connect(
+                ws_url, subprotocols=["graphql-transport-ws"], open_timeout=60
+            )
+            await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+            await ws.recv()
+            payload = {"query": PROGRESS, "variables": {"c": campaign}}
+            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+        except (OSError, TimeoutError, websockets.WebSocketException) as exc:
+            return times.tobytes(), counts.tobytes(), [f"no subscription: {exc!r}"[:300]]
     try:
         while time.time() < min(until, _stop.value):
             try:
                 frame = await asyncio.wait_for(ws.recv(), 1)
             except TimeoutError:
                 continue
+            except websockets.ConnectionClosed as exc:
+                errors.append(f"connection closed: {exc!r}"[:300])
+                break
             message = json.loads(frame)
             if message["type"] == "next" and message["payload"].get("data"):
                 if not counts:
