@@ -3,7 +3,9 @@ docs/performance.md. Options: --quick (small runs), --memory-n N.
 
 The peers run in the same process and on the same PostgreSQL as Jinlin's figures they
 stand beside: PostGraphile v4 for the dashboard read (bench/dashboard.py), pgledger and
-the plain-SQL floor for ledger writes (bench/ledger.py). Their ratios are the figures
+the plain-SQL floor for ledger writes (bench/ledger.py). Public reads at festival scale
+(bench/public_reads.py) have no peer: their figures stand against the issue's targets
+and, for donations, against the same run without subscribers. Their ratios are the figures
 to compare across days; absolute rates drift with the machine's load."""
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 import dashboard
 import donations
 import memory
+import public_reads
 import wrk_donations
 from common import LOAD_COLUMNS, machine, markdown  # puts the project first on the path
 
@@ -45,6 +48,11 @@ async def main() -> None:
         ["-n", "200", "--seconds", "5"]
         if args.quick
         else ["-n", "1000", "--seconds", "15", "--rounds", "2"]
+    )
+    sections += await public_reads.main(
+        ["--seconds", "3", "--subscribers", "200", "--rate", "50"]
+        if args.quick
+        else ["--seconds", "10", "--subscribers", "2000", "--rate", "200"]
     )
     sections += await _ledger_bench().main(
         ["-n", "500", "-c", "16", "--postings", "20000", "--repeat", "5"]

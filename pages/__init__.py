@@ -28,8 +28,10 @@ from starlette.templating import Jinja2Templates
 from db.models import CampaignRow, FundRow
 from db.uow import read_session
 from pages.board_feed import campaign_recent
+from pages.cached import cached_page
 from resolvers.errors import UseCaseError
 from resolvers.ids import decode_id
+from resolvers.public_reads import reads_of
 from resolvers.validation import within_calendar
 from schema import build_schema
 from schema.context import AppState, Context
@@ -163,17 +165,46 @@ class Pages:
             self.state.read_engine, campaign.id, RECENT, self.state.timezone, fund.currency
         )
 
+    async def _cached(self, request: Request, key: tuple, fund: int | None, render) -> Response:
+        """The page from the cache of public reads when its fund is known, with an ETag."""
+        reads = reads_of(self.state)
+        if reads is None or fund is None:
+            return await render()
+        return await cached_page(request, reads, self.state.read_engine, key, (fund,), render)
+
+    async def _campaign_fund(self, campaign_id: str) -> tuple[int, int | None] | None:
+        """The campaign's key and its fund's (None when unknown or not a campaign id)."""
+        try:
+            pk = decode_id(campaign_id, "Campaign", field="campaignId")
+        except UseCaseError:
+            return None
+        reads = reads_of(self.state)
+        return pk, await reads.fund_of(self.state.read_engine, "campaign", pk) if reads else None
+
     async def board_recent(self, request: Request) -> Response:
         """The board's 最新捐赠 as JSON, refetched by board.js after each emission."""
-        found = await self._campaign(request.path_params["campaign_id"])
+        campaign_id = request.path_params["campaign_id"]
+        found = await self._campaign_fund(campaign_id)
         if found is None:
             return JSONResponse({"error": "not found"}, status_code=404)
-        return JSONResponse(
-            {"recentDonations": await self._recent(*found)}, headers={"cache-control": "no-store"}
-        )
+        render = lambda: self._board_recent(campaign_id)  # noqa: E731
+        return await self._cached(request, ("board:recent", found[0]), found[1], render)
+
+    async def _board_recent(self, campaign_id: str) -> Response:
+        found = await self._campaign(campaign_id)
+        if found is None:
+            return JSONResponse({"error": "not found"}, status_code=404)
+        return JSONResponse({"recentDonations": await self._recent(*found)})
 
     async def board(self, request: Request) -> Response:
         campaign_id = request.path_params["campaign_id"]
+        found = await self._campaign_fund(campaign_id)
+        if found is None:
+            return self.not_found(request, "活动")
+        render = lambda: self._board(request, campaign_id)  # noqa: E731
+        return await self._cached(request, ("page:board", found[0]), found[1], render)
+
+    async def _board(self, request: Request, campaign_id: str) -> Response:
         found = await self._campaign(campaign_id)
         if found is None:
             return self.not_found(request, "活动")
@@ -202,6 +233,13 @@ class Pages:
             end = _date_param(request, "to", default_to)
         except ValueError:
             return self._render(request, "error.html", 400, message="日期格式应为 YYYY-MM-DD")
+        reads = reads_of(self.state)
+        key = code.strip().upper()
+        fund = await reads.fund_of(self.state.engine, "code", key) if reads else None
+        render = lambda: self._fund(request, code, today, start, end)  # noqa: E731
+        return await self._cached(request, ("page:fund", key, today, start, end), fund, render)
+
+    async def _fund(self, request: Request, code: str, today: date, start: date, end: date):
         try:
             period = {"from": start.isoformat(), "to": end.isoformat()}
             data = await self._query(REPORT_QUERY, {"code": code, **period, "first": 10})

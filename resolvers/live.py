@@ -9,6 +9,10 @@ reconnects by itself when the database restarts.
 LISTEN needs a session of its own: behind PgBouncer in transaction mode it goes to
 `listen_url` (JINLIN_LISTEN_DATABASE_URL), a direct connection to the database, while
 NOTIFY, sent inside transactions, may go through the pooler.
+
+The same session listens on jinlin_journal, where every ledger write announces its
+fund's new head: the feed keeps the process's cache of public reads (`reads`), which
+those heads invalidate (resolvers/public_reads.py).
 """
 
 from __future__ import annotations
@@ -25,9 +29,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ops import metrics
+from resolvers.public_reads import PublicReads
 
 log = logging.getLogger("jinlin.live")
 CHANNEL = "jinlin_campaign"
+JOURNAL_CHANNEL = "jinlin_journal"
 
 
 class CampaignFeed:
@@ -36,6 +42,7 @@ class CampaignFeed:
         self.listen_url = listen_url
         self._queues: dict[int, set[asyncio.Queue]] = defaultdict(set)
         self._task: asyncio.Task | None = None
+        self.reads = PublicReads()
 
     async def start(self) -> None:
         if self._task is None:
@@ -87,6 +94,8 @@ class CampaignFeed:
             try:
                 conn = await asyncpg.connect(dsn, timeout=5, **hosts)
                 await conn.add_listener(CHANNEL, self._on_notify)
+                await conn.add_listener(JOURNAL_CHANNEL, self._on_journal)
+                self.reads.heads.connected()
                 delay = 0.2
                 # Wake every subscriber once: anything may have changed while away.
                 for campaign_id in list(self._queues):
@@ -99,6 +108,7 @@ class CampaignFeed:
             except Exception:
                 log.info("campaign feed listener lost its connection; retrying in %.1fs", delay)
             finally:
+                self.reads.heads.lost()
                 if conn is not None and not conn.is_closed():
                     with contextlib.suppress(Exception):
                         await conn.close()
@@ -108,6 +118,9 @@ class CampaignFeed:
     def _on_notify(self, _conn, _pid, _channel, payload: str) -> None:
         with contextlib.suppress(ValueError):
             self._dispatch(int(payload))
+
+    def _on_journal(self, _conn, _pid, _channel, payload: str) -> None:
+        self.reads.heads.on_notify(payload)
 
 
 def listen_dsn(url) -> tuple[str, dict]:

@@ -29,6 +29,7 @@ from resolvers.auth import ADMIN, FINANCE, Action, Viewer, authorize
 from resolvers.errors import invalid, not_found
 from resolvers.ids import decode_id
 from resolvers.public import ANONYMOUS, masked_donor
+from resolvers.public_reads import announce_change
 
 PROOF_VERSION = 1
 MAX_ROOTS = 100
@@ -55,7 +56,9 @@ async def publish_fund_day(engine: AsyncEngine, fund_pk: int, day: date, tz: Zon
     async with unit_of_work(engine) as session:
         if await session.get(FundRow, fund_pk) is None:
             raise not_found("fund", "fundId")
-        return await daily_roots.publish_through(session, fund_pk, day, tz, now())
+        root = await daily_roots.publish_through(session, fund_pk, day, tz, now())
+        await announce_change(session, fund_pk)  # the public report lists the roots
+        return root
 
 
 async def public_roots(engine: AsyncEngine, fund_pk: int, first: int | None) -> list[DailyRoot]:

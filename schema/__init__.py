@@ -15,6 +15,7 @@ from schema.mutations import Mutation
 from schema.mutations_undo import UndoMutations
 from schema.official_receipts import OfficialReceiptMutations, OfficialReceiptQueries
 from schema.pipeline import RequestLimits
+from schema.public_report_cache import PublicReportCache
 from schema.query import Query
 from schema.query_reports import ReportQueries
 from schema.subscription import Subscription
@@ -68,7 +69,7 @@ def build_schema(*, production: bool = False, timezone: tzinfo | None = None) ->
         max_fields=MAX_FIELDS,
         production=production,
     )
-    extensions = [lambda: ErrorCodes(production=production), limits.extension]
+    extensions = [lambda: ErrorCodes(production=production), limits.extension, PublicReportCache]
     schema = JinlinSchema(
         query=_root("Query", QUERY_DESCRIPTION, (Query, OfficialReceiptQueries, ReportQueries)),
         mutation=_root(

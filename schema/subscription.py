@@ -11,6 +11,7 @@ from ledger.errors import LedgerError
 from resolvers.errors import not_found
 from resolvers.ids import decode_id
 from resolvers.loaders import Loaders
+from resolvers.public_reads import reads_of
 from schema.arguments import CampaignId
 from schema.context import Info
 from schema.types.funds import Campaign, CampaignProgress, campaign_progress
@@ -30,17 +31,35 @@ async def _campaign(info: Info, campaign_id: strawberry.ID) -> Campaign:
     return Campaign.of(row)
 
 
-async def _fresh_loaders(info: Info, *, woken: bool) -> Loaders:
-    """New loaders for one emission (a DataLoader caches for its lifetime). An anonymous
-    board reads the replica, if there is one; woken by a change, only once the replica
-    has replayed what the primary had written when it woke, else the primary: the board
-    may lag a moment, never for ever (db/replica.py)."""
+async def _read_engine(info: Info, *, woken: bool):
+    """An anonymous board reads the replica, if there is one; woken by a change, only
+    once the replica has replayed what the primary had written when it woke, else the
+    primary: the board may lag a moment, never for ever (db/replica.py)."""
     app = info.context.app
     if app.replica is None or await info.context.viewer() is not None:
-        return Loaders(app.engine)
+        return app.engine
     if not woken or await app.replica.caught_up_with_primary():
-        return Loaders(app.replica.engine)
-    return Loaders(app.engine)
+        return app.replica.engine
+    return app.engine
+
+
+async def _emission_loaders(info: Info, campaign: Campaign, *, woken: bool) -> Loaders:
+    """Fresh loaders for one emission (a DataLoader caches for its lifetime), holding
+    the campaign's progress from the process's cache of public reads: after a change,
+    one read per campaign per worker, shared by every subscriber it wakes. The head
+    that keys it is read through the same engine as the progress."""
+    engine = await _read_engine(info, woken=woken)
+    loaders = Loaders(engine)
+    reads = reads_of(info.context.app)
+    if reads is not None:
+        entry = await reads.get(
+            engine,
+            ("progress", campaign.pk),
+            (campaign.fund_id,),
+            lambda: Loaders(engine).campaign_progress.load(campaign.pk),
+        )
+        loaders.campaign_progress.prime(campaign.pk, entry.value)
+    return loaders
 
 
 @strawberry.type(description="Live updates.")
@@ -53,11 +72,11 @@ class Subscription:
     ) -> AsyncGenerator[CampaignProgress, None]:
         campaign = await _campaign(info, campaign_id)
         async with info.context.app.events.subscribe(campaign.pk) as changes:
-            loaders = await _fresh_loaders(info, woken=False)
+            loaders = await _emission_loaders(info, campaign, woken=False)
             yield await campaign_progress(info, campaign, loaders)
             while True:
                 await changes.get()
-                loaders = await _fresh_loaders(info, woken=True)
+                loaders = await _emission_loaders(info, campaign, woken=True)
                 yield await campaign_progress(info, campaign, loaders)
 
     @strawberry.subscription(
@@ -72,10 +91,11 @@ class Subscription:
     ) -> AsyncGenerator[Campaign, None]:
         campaign = await _campaign(info, campaign_id)
         async with info.context.app.events.subscribe(campaign.pk) as changes:
+            info.context.loaders = await _emission_loaders(info, campaign)
             yield campaign
             while True:
                 await changes.get()
                 # Campaign.progress reads through the context's loaders, which cache for
                 # their lifetime: each emission gets new ones, so it sees the new totals.
-                info.context.loaders = await _fresh_loaders(info, woken=True)
+                info.context.loaders = await _emission_loaders(info, campaign, woken=True)
                 yield campaign

@@ -411,6 +411,9 @@ BEGIN
     WHERE a.id = m.account_id AND m.delta <> 0;
     UPDATE ledger_books SET last_sequence = v_sequence, last_hash = v_hash
     WHERE fund_id = p_fund;
+    -- The fund's new head, to every worker at commit (never on rollback): their caches
+    -- of public reads are keyed by it (resolvers/public_reads.py).
+    PERFORM pg_notify('jinlin_journal', p_fund || ':' || v_sequence);
     RETURN QUERY SELECT v_entry, v_sequence, v_hash, v_head.last_hash::text, v_now, v_at;
 END
 $$;
