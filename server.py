@@ -8,6 +8,7 @@ import contextlib
 import gc
 import logging
 from typing import Any
+from urllib.parse import parse_qs
 
 import orjson
 from cross_web import HTTPException
@@ -44,6 +45,7 @@ from schema import build_schema
 from schema.context import AppState
 from web.context import DoorContext
 from web.guards import DoorGuard
+from web.persisted_queries import PersistedQueries, PersistedQueryError
 from web.websocket import GuardedTransportWS, SocketLimits, timed_out
 
 log = logging.getLogger("jinlin.server")
@@ -53,6 +55,9 @@ CORS_MAX_AGE = 7200  # seconds a browser may reuse a preflight (Chromium's own c
 
 
 HTTP_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
+GET_OPERATIONS = frozenset({OperationType.QUERY})
+ONLY_QUERIES = "GET runs persisted queries only: send mutations with POST"
+MAX_GET_QUERY_STRING = 16 * 1024  # a hash and variables; longer requests use POST
 USE_WEBSOCKET = (
     "subscriptions are served over WebSocket only: connect to /graphql with the"
     " graphql-transport-ws protocol"
@@ -67,6 +72,7 @@ class JinlinGraphQL(GraphQL):
         self.schema.extensions = (*self.schema.extensions, OperationRecorder)
         ops_hooks.watch_schema(self.schema)
         self.state = state
+        self.persisted = PersistedQueries()
         self.timeout = settings.request_timeout_seconds
         self.max_subscriptions_per_connection = settings.ws_max_subscriptions
         self.socket_limits = SocketLimits(
@@ -92,6 +98,10 @@ class JinlinGraphQL(GraphQL):
         context.request_id = current_request_id() or context.request_id
         return context
 
+    def should_render_graphql_ide(self, request) -> bool:
+        # The IDE is pages/ide.py's; a GET that reaches the view is a persisted query.
+        return False
+
     async def on_ws_connect(self, context: DoorContext):
         """A socket that brings a token must bring a good one (else 4403)."""
         if context.token() is not None and await context.viewer() is None:
@@ -102,24 +112,27 @@ class JinlinGraphQL(GraphQL):
         self, request, request_adapter, sub_response, context, root_value, request_data
     ) -> ExecutionResult:
         """Queries and mutations, within the execution timeout; a subscription is a
-        request error that points to the WebSocket."""
-        if request_adapter.method != "POST":
-            return await super().execute_single(
-                request, request_adapter, sub_response, context, root_value, request_data
-            )
+        request error that points to the WebSocket. A persisted query (APQ) runs the
+        text stored under its hash; GET (which RequestGuard lets through only for a
+        persisted query) runs queries only."""
+        get = request_adapter.method == "GET"
+        try:
+            query = self.persisted.query_for(request_data.query, request_data.extensions)
+        except PersistedQueryError as exc:
+            return _request_error(exc.message, exc.code)
         try:
             async with asyncio.timeout(self.timeout):
                 return await self.schema.execute(
-                    request_data.query,
+                    query,
                     root_value=root_value,
                     variable_values=request_data.variables,
                     context_value=context,
                     operation_name=request_data.operation_name,
-                    allowed_operation_types=HTTP_OPERATIONS,
+                    allowed_operation_types=GET_OPERATIONS if get else HTTP_OPERATIONS,
                     operation_extensions=request_data.extensions,
                 )
         except InvalidOperationTypeError:
-            return _request_error(USE_WEBSOCKET, "BAD_REQUEST")
+            return _request_error(ONLY_QUERIES if get else USE_WEBSOCKET, "BAD_REQUEST")
         except CannotGetOperationTypeError as exc:
             raise HTTPException(400, exc.as_http_error_reason()) from exc
         except MissingQueryError as exc:
@@ -158,7 +171,8 @@ class RequestGuard:
     """Refuses, before any parsing, what /graphql never accepts: bodies over 1 MB
     (however they are sent, chunked included), anything but POST with
     application/json (GET queries, forms, multipart, text/plain: which also closes
-    the CSRF door). GET stays open for the GraphiQL page in development."""
+    the CSRF door). GET stays open for the GraphiQL page in development, and for
+    persisted queries (APQ, web/persisted_queries.py)."""
 
     def __init__(self, app, *, allow_ide: bool, read_timeout: float):
         self.app = app
@@ -177,6 +191,8 @@ class RequestGuard:
             and "text/html" in headers.get("accept", "")
             and not scope.get("query_string")
         ):
+            return await self.app(scope, receive, send)
+        if method == "GET" and _persisted_get(scope.get("query_string", b"")):
             return await self.app(scope, receive, send)
         if method != "POST":
             return await _refuse(send, 405, "use POST with a JSON body", {"allow": "POST"})
@@ -207,6 +223,33 @@ class RequestGuard:
             return await receive()
 
         return await self.app(scope, replay, send)
+
+
+class PersistedGet:
+    """A GET of a persisted query goes to the API, before the IDE's page (development)
+    takes every other GET."""
+
+    def __init__(self, api, other):
+        self.api, self.other = api, other
+
+    async def __call__(self, scope, receive, send):
+        if scope["method"] == "GET" and _persisted_get(scope.get("query_string", b"")):
+            return await self.api(scope, receive, send)
+        return await self.other(scope, receive, send)
+
+
+def _persisted_get(query_string: bytes) -> bool:
+    """Whether a GET asks for a persisted query (APQ: extensions.persistedQuery in the
+    query string). Bearer tokens travel in a header a cross-site page cannot set, and
+    GET runs queries only, so this opens no CSRF door."""
+    if not query_string or len(query_string) > MAX_GET_QUERY_STRING:
+        return False
+    values = parse_qs(query_string.decode("latin-1")).get("extensions", [])
+    try:
+        extensions = orjson.loads(values[0]) if len(values) == 1 else None
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(extensions, dict) and "persistedQuery" in extensions
 
 
 async def _read_body(receive) -> bytearray | None:
@@ -300,7 +343,7 @@ def create_app(settings: Settings | None = None) -> Any:
 
     ide = None if settings.production else Ide()
     routes = [
-        Route(GRAPHQL_PATH, IdeOrApi(graphql, ide), methods=["GET", "POST"]),
+        Route(GRAPHQL_PATH, PersistedGet(graphql, IdeOrApi(graphql, ide)), methods=["GET", "POST"]),
         WebSocketRoute(GRAPHQL_PATH, graphql),
         *health_routes(engine),
         Route("/metrics", ops_metrics.metrics_endpoint(settings.metrics_token)),

@@ -250,6 +250,10 @@ async def analyze(db_url: str) -> None:
         await conn.close()
 
 
+# wrk's own timeout is 2 s: a slower answer would count as an error, not as a latency.
+WRK_ARGS = ("wrk", "-t2", "--timeout", "30s")
+
+
 def have_wrk() -> bool:
     return shutil.which("wrk") is not None
 
@@ -300,7 +304,7 @@ async def _run_wrk(label: str, base_url: str, lua: str, seconds: float, connecti
         script.flush()
         out = await asyncio.to_thread(
             subprocess.run,
-            ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "-s", script.name, base_url],
+            [*WRK_ARGS, f"-c{connections}", f"-d{seconds:g}s", "-s", script.name, base_url],
             capture_output=True,
             text=True,
             timeout=seconds + 60,

@@ -74,9 +74,11 @@ class Loaders:
         column: Any,
         order: list[OrderKey],
         where: Callable[[Any], Sequence[Any]] | None = None,
+        plain: bool = False,
     ) -> DataLoader[tuple, Page]:
         """Keys are (parent id, PageArgs[, extra filter]); one statement per distinct
-        (PageArgs, filter) in a batch, whatever the number of parents."""
+        (PageArgs, filter) in a batch, whatever the number of parents. `plain`: Core
+        rows, not ORM objects (see paginate_many)."""
 
         async def load(keys: Sequence[tuple]) -> list[Page]:
             groups: dict[tuple, list[Any]] = defaultdict(list)
@@ -88,7 +90,7 @@ class Loaders:
                     args: PageArgs = rest[0]
                     extra = where(rest[1]) if (where and len(rest) > 1) else ()
                     pages = await paginate_many(
-                        session, model, column, parents, order, args, where=extra
+                        session, model, column, parents, order, args, where=extra, plain=plain
                     )
                     for parent, page in pages.items():
                         results[(parent, *rest)] = page
@@ -282,6 +284,7 @@ class Loaders:
                 OrderKey(DonationRow.id, descending=True),
             ],
             where=lambda f: f.conditions() if f is not None else (),
+            plain=True,  # read-only: Donation reads their columns, nothing writes them
         )
 
     @cached_property

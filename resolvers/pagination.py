@@ -162,8 +162,11 @@ async def paginate_many(
     args: PageArgs,
     *,
     where: Sequence[Any] = (),
+    plain: bool = False,
 ) -> dict[Any, Page]:
-    """One page per parent, all in one statement."""
+    """One page per parent, all in one statement. `plain`: the rows are read-only
+    Core rows (the table's columns by name) rather than ORM objects, which cost
+    several times more CPU to build; for lists that are only shown."""
     if args.size == 0:
         return {pid: Page([], [], False, False) for pid in parent_ids}
     row_number = (
@@ -171,13 +174,19 @@ async def paginate_many(
         .over(partition_by=parent_column, order_by=_ordering(order, args.backwards))
         .label("rn")
     )
-    inner = select(model, row_number).where(parent_column.in_(list(parent_ids)), *where)
+    table = model.__table__
+    inner = select(*table.c, row_number) if plain else select(model, row_number)
+    inner = inner.where(parent_column.in_(list(parent_ids)), *where)
     inner = _filtered(inner, order, args).subquery()
-    alias = aliased(model, inner)
-    stmt = select(alias).where(inner.c.rn <= args.size + 1).order_by(inner.c.rn)
+    if plain:
+        stmt = select(*(inner.c[c.name] for c in table.c))
+    else:
+        stmt = select(aliased(model, inner))
+    stmt = stmt.where(inner.c.rn <= args.size + 1).order_by(inner.c.rn)
     grouped: dict[Any, list[Any]] = {pid: [] for pid in parent_ids}
     parent_key = parent_column.key
-    for row in (await session.scalars(stmt)).all():
+    result = await (session.execute(stmt) if plain else session.scalars(stmt))
+    for row in result.all():
         grouped[getattr(row, parent_key)].append(row)
     keys = _key_getter(order)
     return {pid: _page(rows, order, args, keys) for pid, rows in grouped.items()}

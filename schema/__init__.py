@@ -9,6 +9,7 @@ from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from schema.executor import PlainSubtreeExecutor
 from schema.extensions import ErrorCodes
 from schema.inputs import use_planned_inputs
 from schema.mutations import Mutation
@@ -95,6 +96,7 @@ def build_schema(*, production: bool = False, timezone: tzinfo | None = None) ->
             StatementImport,
         ],
         extensions=extensions,
+        execution_context_class=PlainSubtreeExecutor,
         config=StrawberryConfig(
             disable_field_suggestions=production,
             scalar_map=scalar_map(timezone or funds_timezone()),

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
-from strawberry.types.nodes import SelectedField, Selection
+from graphql import FieldNode, FragmentSpreadNode
 
 from resolvers.pagination import Page, PageArgs
 
@@ -80,17 +80,25 @@ async def child_connection(
 def selects(info: Any, *path: str) -> bool:
     """Whether the query asks, below the field being resolved, for the field at `path`
     (GraphQL names, through fragments too). Lets a list resolver preload, in one batch,
-    what its items would otherwise each fetch in a resolver of their own."""
+    what its items would otherwise each fetch in a resolver of their own. Walks the
+    syntax tree itself: info.selected_fields converts the whole selection, on every
+    call, into Strawberry's own nodes."""
+    raw = info._raw_info
+    fragments = raw.fragments
 
-    def walk(selections: list[Selection], rest: tuple[str, ...]) -> bool:
+    def walk(selection_set: Any, rest: tuple[str, ...]) -> bool:
         if not rest:
             return True
-        for selection in selections:
-            if isinstance(selection, SelectedField):
-                if selection.name == rest[0] and walk(selection.selections, rest[1:]):
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode):
+                if selection.name.value == rest[0] and walk(selection.selection_set, rest[1:]):
                     return True
-            elif walk(selection.selections, rest):  # a fragment: same level
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = fragments.get(selection.name.value)
+                if fragment is not None and walk(fragment.selection_set, rest):
+                    return True
+            elif walk(selection.selection_set, rest):  # an inline fragment: same level
                 return True
         return False
 
-    return any(walk(field.selections, path) for field in info.selected_fields)
+    return any(walk(node.selection_set, path) for node in raw.field_nodes)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import strawberry
 
-from db.models import CampaignRow, CashCountRow, DonationRow
+from db.models import CashCountRow, DonationRow
 from resolvers.donation_rows import RecordedDonation
 from resolvers.donations import DonationQuery, recent_public_donations
 from resolvers.errors import invalid
@@ -73,7 +73,7 @@ class Donation(Node):
     )
     received_at: datetime = strawberry.field(description="When it was received.")
     # Set by a list that preloaded the campaigns of its donations (see preload_campaigns).
-    campaign_row: strawberry.Private[CampaignRow | None] = None
+    preloaded_campaign: strawberry.Private[Campaign | None] = None
 
     @classmethod
     def of(cls, row: DonationRow | RecordedDonation) -> Donation:
@@ -99,11 +99,13 @@ class Donation(Node):
     async def preload_campaigns(info: Info, donations: list[Donation]) -> None:
         """Fetch the campaigns of a page of donations in one batch, so that each
         donation's campaign field resolves without an await of its own."""
-        ids = [d.row.campaign_id for d in donations if d.row.campaign_id is not None]
+        # Each campaign once: a page names few campaigns, and each load is a future.
+        ids = list(dict.fromkeys(d.row.campaign_id for d in donations))
+        ids = [i for i in ids if i is not None]
         rows = await info.context.loaders.campaign.load_many(ids)
-        by_id = {row.id: row for row in rows if row is not None}
+        by_id = {row.id: Campaign.of(row) for row in rows if row is not None}
         for donation in donations:
-            donation.campaign_row = by_id.get(donation.row.campaign_id)
+            donation.preloaded_campaign = by_id.get(donation.row.campaign_id)
 
     @strawberry.field(
         description="The fund it was given to, to a viewer who may read the fund (ADMIN, FINANCE, the fund's community staff); anyone else (a partner on its own gift) gets a NOT_FOUND error here, which nulls the donation: ask publicFund instead."
@@ -122,8 +124,8 @@ class Donation(Node):
         # Synchronous when the list this donation came in preloaded its campaign.
         if self.row.campaign_id is None:
             return None
-        if self.campaign_row is not None:
-            return Campaign.of(self.campaign_row)
+        if self.preloaded_campaign is not None:
+            return self.preloaded_campaign
         return self._load_campaign(info)
 
     async def _load_campaign(self, info: Info) -> Campaign | None:

@@ -381,6 +381,9 @@ async def fund_connection(info: Info, scope: Scope, args: PageArgs) -> Connectio
     if not allowed(viewer, Action.READ_FUNDS):
         return to_connection(EMPTY_PAGE, Fund.of)
     page = await fund_cases.fund_page(info.context.engine, viewer, scope, args)
+    # The rows just read are what the fund loader would read again for the fields
+    # below (visibility is still decided on each row by the viewer-scoped loader).
+    info.context.loaders.fund.prime_many({row.id: row for row in page.rows})
     return to_connection(page, Fund.of)
 
 

@@ -1,0 +1,133 @@
+"""Where a dashboard request's CPU goes: N requests through the ASGI app in this process
+(httpx.ASGITransport, no sockets, no other workers), one at a time, under cProfile.
+
+    .venv/bin/python bench/profile_dashboard.py -n 200
+    .venv/bin/python bench/profile_dashboard.py -n 200 --keep     # leaves the database
+    .venv/bin/python bench/profile_dashboard.py -n 200 --database postgresql+asyncpg://…
+
+Prints the mean wall and CPU time of a request, the functions with the most own time
+and the most cumulative time, and the share of own time by area (graphql-core,
+Strawberry, SQLAlchemy, asyncpg, the project's code). One request at a time, CPU time:
+on a busy machine, a sampling profiler counts preempted time too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import pstats
+import time
+from collections import defaultdict
+
+import httpx
+from common import DEFAULT_URL, ScratchDatabase, analyze, console, create_users, login
+from dashboard import DASHBOARD, populate
+
+from config import load_settings
+from server import create_app
+from tests.faults.harness import SECRET
+
+AREAS = (
+    ("graphql-core", "/graphql/"),
+    ("strawberry", "/strawberry/"),
+    ("sqlalchemy", "/sqlalchemy/"),
+    ("asyncpg", "/asyncpg/"),
+    ("starlette/uvicorn/httpx", ("/starlette/", "/httpx/", "/httpcore/", "/uvicorn/")),
+    ("asyncio", "/asyncio/"),
+    ("project", "/wt-"),
+)
+
+
+def area(filename: str) -> str:
+    for name, marks in AREAS:
+        if any(m in filename for m in ((marks,) if isinstance(marks, str) else marks)):
+            return name
+    return "builtins/other" if filename.startswith(("~", "<")) else "stdlib/other"
+
+
+def by_area(stats: pstats.Stats) -> dict[str, float]:
+    out: dict[str, float] = defaultdict(float)
+    for (filename, _line, _name), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():
+        out[area(filename)] += tottime
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+
+async def profile(url: str, n: int, body: dict, token: str, top: int) -> None:
+    settings = load_settings(
+        {"JINLIN_DATABASE_URL": url, "JINLIN_SECRET_KEY": SECRET, "JINLIN_ENV": "production"}
+    )
+    app = create_app(settings)
+    headers = {"authorization": f"Bearer {token}"}
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://app") as http:
+        for _ in range(20):  # warm: caches, prepared statements, the viewer
+            r = await http.post("/graphql", json=body, headers=headers)
+            assert r.status_code == 200 and "errors" not in r.json(), r.text
+        wall, cpu = time.perf_counter(), time.process_time()
+        for _ in range(n):
+            await http.post("/graphql", json=body, headers=headers)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        console.print(
+            f"[bold]{n} requests[/], one at a time: {wall / n * 1000:.2f} ms wall, "
+            f"{cpu / n * 1000:.2f} ms CPU each (this process: app and client)"
+        )
+        profiler = cProfile.Profile(time.process_time)  # CPU, not wall
+        profiler.enable()
+        for _ in range(n):
+            await http.post("/graphql", json=body, headers=headers)
+        profiler.disable()
+    await app.app.state.jinlin.engine.dispose()
+    stats = pstats.Stats(profiler)
+    total = sum(v[2] for v in stats.stats.values())
+    console.print("[bold]own time by area[/]")
+    for name, seconds in by_area(stats).items():
+        console.print(f"  {name:28} {seconds / n * 1000:7.2f} ms  {seconds / total:6.1%}")
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", default=DEFAULT_URL, help="server to make a scratch database on")
+    parser.add_argument("--database", help="an already populated database (see --keep)")
+    parser.add_argument("--keep", action="store_true", help="do not drop the scratch database")
+    parser.add_argument("-n", type=int, default=200)
+    parser.add_argument("--top", type=int, default=40)
+    args = parser.parse_args()
+    body = {"query": DASHBOARD, "variables": {"n": 20}}
+    if args.database:
+        await run_on(args.database, args, body, fill=False)
+        return
+    db = ScratchDatabase(args.url, prefix="jinlin_profile")
+    await db.__aenter__()
+    try:
+        await run_on(db.url, args, body, fill=True)
+    finally:
+        if args.keep:
+            console.print(f"kept: --database {db.url}")
+        else:
+            await db.__aexit__(None, None, None)
+
+
+async def run_on(url: str, args, body: dict, *, fill: bool) -> None:
+    settings = load_settings(
+        {"JINLIN_DATABASE_URL": url, "JINLIN_SECRET_KEY": SECRET, "JINLIN_ENV": "production"}
+    )
+    if fill:
+        await create_users(url, {"admin": ["ADMIN"], "fin": ["FINANCE"]})
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://app") as http:
+        admin = await login(http, "admin")
+        fin = await login(http, "fin")
+        if fill:
+            await populate(http, admin, fin, 20)
+    await app.app.state.jinlin.engine.dispose()
+    if fill:
+        await analyze(url)
+    await profile(url, args.n, body, fin, args.top)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

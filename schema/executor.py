@@ -1,0 +1,249 @@
+"""graphql-core's executor with a shorter way through plain subtrees.
+
+graphql-core completes every field of an answer the same way: a resolve info, the
+resolver through Strawberry's wrapper, then complete_value's type dispatch, one level of
+calls per field and per list item. The dashboard's 200 donations are about 2,000 such
+fields, and that walk was most of the request's CPU (docs/performance.md).
+
+Most of those fields are plain: an attribute of an object some resolver already
+returned and authorized (a donation's amount, channel, its campaign's name), or a
+synchronous getter of that object. For a value whose whole selection is plain, this
+executor completes it in one pass with a plan built once per request and selection:
+the same attribute reads and resolvers Strawberry would call, the same scalar and enum
+serializers, the same selection as graphql-core collects it (fragments, aliases,
+@skip and @include).
+
+Anything else takes graphql-core's own path, unchanged: asynchronous resolvers (the
+loaders, which decide what the viewer may see), fields with arguments, field
+extensions or middleware, abstract types, @defer and @stream. So does any value the
+plan does not expect (an error raised, a null where the schema forbids one, an
+awaitable, an object of another type): graphql-core then completes that value again
+from the start and reports the error at its path, as without this class. That is why a
+field is plain only when its getter may run twice: an attribute read or a synchronous
+resolver without arguments. Validation runs before execution, as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from graphql import (
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    is_leaf_type,
+)
+from graphql.pyutils import Path, Undefined
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.field import StrawberryField
+
+BACKREF = "strawberry-definition"
+PLAIN_DIRECTIVES = frozenset({"skip", "include"})  # applied by graphql-core's collection
+
+# complete(value, path) -> the completed value; raises _NotPlain to leave it to graphql-core.
+Complete = Callable[[Any, Path], Any]
+
+
+class _NotPlain(Exception):
+    """This value goes graphql-core's way after all."""
+
+
+class PlainSubtreeExecutor(StrawberryGraphQLCoreExecutionContext):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # (type, id(field details)) -> (field details, plan or None); the details are
+        # kept alive so that their id is not reused within the request.
+        self._plans: dict[tuple, tuple[Any, Complete | None]] = {}
+
+    def complete_value(self, return_type, field_details_list, info, path, result, position):
+        key = (return_type, id(field_details_list))
+        cached = self._plans.get(key)
+        if cached is None:
+            plan = None if self._has_middleware() else self._plan(return_type, field_details_list)
+            cached = self._plans[key] = (field_details_list, plan)
+        plan = cached[1]
+        if plan is not None:
+            try:
+                return plan(result, path)
+            except Exception:  # graphql-core completes it again, and reports what it meets
+                pass
+        return super().complete_value(return_type, field_details_list, info, path, result, position)
+
+    def _has_middleware(self) -> bool:
+        """Whether a schema extension resolves fields itself (Strawberry passes an
+        empty manager when none does): then every field takes graphql-core's path."""
+        manager = self.middleware_manager
+        return bool(manager and manager.middlewares)
+
+    # --- plans ---------------------------------------------------------------
+
+    def _plan(self, return_type: GraphQLOutputType, field_details_list) -> Complete | None:
+        if isinstance(return_type, GraphQLNonNull):
+            inner = self._plan(return_type.of_type, field_details_list)
+            return None if inner is None else _non_null(inner)
+        if isinstance(return_type, GraphQLList):
+            inner = self._plan(return_type.of_type, field_details_list)
+            return None if inner is None else _list(inner)
+        if is_leaf_type(return_type):
+            return _leaf(return_type.coerce_output_value)
+        if isinstance(return_type, GraphQLObjectType):
+            return self._object_plan(return_type, field_details_list)
+        return None  # interfaces and unions: graphql-core resolves the runtime type
+
+    def _object_plan(self, object_type: GraphQLObjectType, field_details_list) -> Complete | None:
+        grouped, defer_usages, _forbidden = self.collect_subfields(object_type, field_details_list)
+        if defer_usages:
+            return None
+        steps = []
+        for response_name, details in grouped.items():
+            step = self._field_step(object_type, response_name, details)
+            if step is None:
+                return None
+            steps.append(step)
+        return _object(object_type, steps)
+
+    def _field_step(self, object_type: GraphQLObjectType, response_name: str, details):
+        nodes = [d.node for d in details]
+        if any(d.name.value not in PLAIN_DIRECTIVES for n in nodes for d in n.directives or ()):
+            return None
+        name = nodes[0].name.value
+        if name == "__typename":
+            type_name = object_type.name
+            return response_name, lambda _source, _path: type_name, _as_is
+        field_def = self.schema.get_field(object_type, name)
+        getter = _plain_getter(field_def, nodes) if field_def is not None else None
+        if getter is None:
+            return None
+        complete = self._plan(field_def.type, details)
+        if complete is None:
+            return None
+        if getter is _NEEDS_INFO:
+            return response_name, self._resolver_with_info(object_type, field_def, nodes), complete
+        return response_name, getter, complete
+
+    def _resolver_with_info(self, object_type, field_def: GraphQLField, nodes) -> Callable:
+        """A synchronous method resolver that takes info and nothing else: called with
+        Strawberry's Info as Strawberry calls it (its wrapper would only add argument
+        conversion and field extensions, which a plain field has none of)."""
+        field = field_def.extensions[BACKREF]
+        resolver, info_name = field.base_resolver, field.base_resolver.info_parameter.name
+        info_class = self.schema._strawberry_schema.config.info_class
+        build_info, is_awaitable = self.build_resolve_info, self.is_awaitable
+
+        def get(source: Any, path: Path) -> Any:
+            raw = build_info(field_def, nodes, object_type, path)
+            value = resolver(source, **{info_name: info_class(_raw_info=raw, _field=field)})
+            if is_awaitable(value):
+                getattr(value, "close", lambda: None)()  # graphql-core will call it again
+                raise _NotPlain
+            return value
+
+        get.needs_path = True
+        return get
+
+
+_NEEDS_INFO = object()
+
+
+def _plain_getter(field_def: GraphQLField, nodes) -> Any:
+    """How a plain field reads its value from its source; None when it is not plain,
+    _NEEDS_INFO for a synchronous resolver that asks for info."""
+    field = (field_def.extensions or {}).get(BACKREF)
+    if not isinstance(field, StrawberryField) or field_def.args or any(n.arguments for n in nodes):
+        return None
+    if field.extensions or field.is_subscription:
+        return None
+    resolver = field.base_resolver
+    if resolver is None:
+        if getattr(field_def.resolve, "_is_default", False) and field.default_resolver is getattr:
+            name = field.python_name
+            return lambda source, _path: getattr(source, name)
+        return None
+    if resolver.is_async or resolver.parent_parameter or resolver.root_parameter:
+        return None
+    if not resolver.self_parameter:
+        return None
+    if resolver.info_parameter:
+        return _NEEDS_INFO
+
+    def get(source: Any, _path: Path) -> Any:
+        value = resolver(source)
+        if hasattr(value, "__await__"):
+            getattr(value, "close", lambda: None)()
+            raise _NotPlain
+        return value
+
+    return get
+
+
+def _as_is(value: Any, _path: Path) -> Any:
+    return value
+
+
+def _non_null(inner: Complete) -> Complete:
+    def complete(value: Any, path: Path) -> Any:
+        completed = inner(value, path)
+        if completed is None:
+            raise _NotPlain  # graphql-core raises the field error, at its path
+        return completed
+
+    complete.needs_path = _needs_path(inner)
+    return complete
+
+
+def _list(inner: Complete) -> Complete:
+    def complete(value: Any, path: Path) -> Any:
+        if value is None:
+            return None
+        if type(value) not in (list, tuple):
+            raise _NotPlain
+        if needs_path:
+            return [inner(item, path.add_key(i)) for i, item in enumerate(value)]
+        return [inner(item, path) for item in value]
+
+    complete.needs_path = needs_path = _needs_path(inner)
+    return complete
+
+
+def _leaf(coerce: Callable[[Any], Any]) -> Complete:
+    def complete(value: Any, _path: Path) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, Exception):
+            raise _NotPlain
+        coerced = coerce(value)
+        if coerced is None or coerced is Undefined:
+            raise _NotPlain
+        return coerced
+
+    return complete
+
+
+def _object(object_type: GraphQLObjectType, steps: list) -> Complete:
+    is_type_of = object_type.is_type_of
+    type_name = object_type.name
+    # Paths are built only where a resolver below asks for info.
+    with_path = any(_needs_path(get) or _needs_path(done) for _name, get, done in steps)
+
+    def complete(value: Any, path: Path) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, Exception) or (is_type_of and not is_type_of(value, None)):
+            raise _NotPlain
+        if not with_path:
+            return {name: done(get(value, path), path) for name, get, done in steps}
+        out = {}
+        for name, get, done in steps:
+            field_path = Path(path, name, type_name)
+            out[name] = done(get(value, field_path), field_path)
+        return out
+
+    complete.needs_path = with_path
+    return complete
+
+
+def _needs_path(function: Any) -> bool:
+    return getattr(function, "needs_path", False)

@@ -1,0 +1,141 @@
+"""The executor's short way through plain subtrees (schema/executor.py) answers exactly
+what graphql-core's own path answers: the same data, in the same key order, and the same
+errors at the same paths, whatever the selection (aliases, fragments, @skip, @include,
+__typename) and whatever the values (nulls where the schema forbids them, errors raised,
+awaitables returned by a synchronous resolver)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import pytest
+import strawberry
+from strawberry.types import Info
+
+from schema.executor import PlainSubtreeExecutor
+
+
+@strawberry.type
+class Tag:
+    name: str
+    weight: int | None
+
+
+@strawberry.interface
+class Named:
+    name: str
+
+
+@strawberry.type
+class Item(Named):
+    code: str
+    tags: list[Tag]
+    strict: str  # non-null: an item whose strict is None is a field error
+    calls: strawberry.Private[list]
+
+    @strawberry.field
+    def shout(self) -> str:
+        return self.name.upper()
+
+    @strawberry.field
+    def fails(self) -> str | None:
+        if self.code == "B":
+            raise ValueError("no shout for B")
+        return "ok"
+
+    @strawberry.field
+    def first_tag(self, info: Info) -> Tag | None:
+        # Synchronous, with info: an awaitable for item C (as a loader's would be).
+        self.calls.append(info.path.as_list())
+        if self.code == "C":
+            return _later(self.tags[0])
+        return self.tags[0] if self.tags else None
+
+
+async def _later(tag: Tag) -> Tag:
+    await asyncio.sleep(0)
+    return tag
+
+
+@dataclass
+class Box:
+    items: list[Item]
+
+
+def _items() -> list[Item]:
+    def item(code: str, strict: str | None) -> Item:
+        tags = [Tag(name=f"{code}1", weight=1), Tag(name=f"{code}2", weight=None)]
+        return Item(name=f"item {code}", code=code, tags=tags, strict=strict, calls=[])
+
+    return [item("A", "a"), item("B", "b"), item("C", "c"), item("D", None)]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    async def items(self) -> list[Item]:
+        return _items()
+
+    @strawberry.field
+    async def named(self) -> list[Named]:
+        return _items()
+
+    @strawberry.field
+    async def strict_items(self) -> list[Item]:
+        return [i for i in _items() if i.strict is not None]
+
+
+QUERIES = [
+    ("{ items { code name shout tags { name weight } } }", {}),
+    ("{ items { c: code n: name t: tags { w: weight name } __typename } }", {}),
+    (
+        "query($s: Boolean!) { items { ...F tags @skip(if: $s) { name } } } "
+        "fragment F on Item { code ... on Item { shout } }",
+        {"s": True},
+    ),
+    ("query($i: Boolean!) { items { code tags @include(if: $i) { name } } }", {"i": False}),
+    ("{ items { code fails } }", {}),
+    ("{ items { code strict } }", {}),
+    ("{ strictItems { code strict firstTag { name weight } } }", {}),
+    ("{ items { code firstTag { name } } }", {}),
+    ("{ named { name ... on Item { code tags { name } } } }", {}),
+]
+
+
+def _schema(executor=None) -> strawberry.Schema:
+    return strawberry.Schema(query=Query, types=[Item], execution_context_class=executor)
+
+
+def _plain(result) -> tuple:
+    errors = [(e.message, e.path) for e in result.errors or []]
+    return result.data, sorted(errors, key=repr)
+
+
+@pytest.mark.parametrize(("query", "variables"), QUERIES)
+async def test_answers_as_graphql_core_does(query, variables):
+    standard = await _schema().execute(query, variable_values=variables)
+    short = await _schema(PlainSubtreeExecutor).execute(query, variable_values=variables)
+    assert _plain(short) == _plain(standard)
+    assert repr(short.data) == repr(standard.data)  # key order too
+
+
+async def test_plain_subtrees_take_the_short_way():
+    calls = []
+    original = PlainSubtreeExecutor._plan
+
+    def counting(self, return_type, details):
+        plan = original(self, return_type, details)
+        calls.append((str(return_type), plan is not None))
+        return plan
+
+    PlainSubtreeExecutor._plan = counting
+    try:
+        result = await _schema(PlainSubtreeExecutor).execute(
+            "{ items { code tags { name } } named { name } }"
+        )
+    finally:
+        PlainSubtreeExecutor._plan = original
+    assert not result.errors
+    assert ("[Item!]!", True) in calls  # the whole list, in one pass
+    assert ("[Named!]!", False) in calls  # an interface: graphql-core's path
