@@ -91,7 +91,7 @@ class Subscription:
     ) -> AsyncGenerator[Campaign, None]:
         campaign = await _campaign(info, campaign_id)
         async with info.context.app.events.subscribe(campaign.pk) as changes:
-            info.context.loaders = await _emission_loaders(info, campaign)
+            info.context.loaders = await _emission_loaders(info, campaign, woken=False)
             yield campaign
             while True:
                 await changes.get()
