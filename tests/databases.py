@@ -9,6 +9,7 @@ append-only journal.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import uuid
@@ -47,37 +48,74 @@ def _asyncpg_dsn(url: str, database: str | None = None) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+# Databases made ahead of the tests that take them. CREATE DATABASE mostly waits on the
+# disk (it checkpoints and syncs the copy), so making the next one while a test runs
+# hides most of its cost; drops run behind the tests for the same reason.
+READY_AHEAD = 2
+
+
 class PostgresTemplates:
     def __init__(self, base_url: str):
         self.base_url = base_url
         self.tag = uuid.uuid4().hex[:8]
         self.template: str | None = None
         self.created: list[str] = []
+        self._ready: asyncio.Queue[str] = asyncio.Queue(maxsize=READY_AHEAD - 1)
+        self._maker: asyncio.Task | None = None
+        self._drops: set[asyncio.Task] = set()
 
     async def _admin(self) -> asyncpg.Connection:
         return await asyncpg.connect(_asyncpg_dsn(self.base_url), timeout=10)
 
+    def _url(self, name: str) -> str:
+        return make_url(self.base_url).set(database=name).render_as_string(hide_password=False)
+
     async def fresh(self) -> tuple[str, str]:
+        if self.template is None:
+            await self._make_template()
+        if self._maker is None or self._maker.done():
+            self._maker = asyncio.create_task(self._make_ahead())
+        try:
+            name = await asyncio.wait_for(self._ready.get(), 120)
+        except TimeoutError:
+            raise RuntimeError(f"no test database could be made on {self.base_url}") from None
+        return self._url(name), name
+
+    async def _make_template(self) -> None:
+        template = f"jinlin_tpl_{self.tag}"
         conn = await self._admin()
         try:
-            if self.template is None:
-                self.template = f"jinlin_tpl_{self.tag}"
-                await conn.execute(f'CREATE DATABASE "{self.template}"')
-                self.created.append(self.template)
-                await upgrade_async(
-                    make_url(self.base_url)
-                    .set(database=self.template)
-                    .render_as_string(hide_password=False)
-                )
-            name = f"jinlin_t_{self.tag}_{next(_counter)}"
-            await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
-            self.created.append(name)
+            await conn.execute(f'CREATE DATABASE "{template}"')
         finally:
             await conn.close()
-        url = make_url(self.base_url).set(database=name).render_as_string(hide_password=False)
-        return url, name
+        self.created.append(template)
+        await upgrade_async(self._url(template))
+        self.template = template
+
+    async def _make_ahead(self) -> None:
+        """Keeps databases ready; it outlives a PostgreSQL restart by trying again."""
+        while True:
+            name = f"jinlin_t_{self.tag}_{next(_counter)}"
+            while True:
+                try:
+                    conn = await self._admin()
+                    try:
+                        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+                    finally:
+                        await conn.close()
+                    break
+                except (TimeoutError, OSError, asyncpg.PostgresError):
+                    await asyncio.sleep(0.5)  # a fault test is restarting the server
+            self.created.append(name)
+            await self._ready.put(name)
 
     async def drop(self, name: str) -> None:
+        """Dropped behind the next test; drop_all waits for every drop."""
+        task = asyncio.create_task(self._drop(name))
+        self._drops.add(task)
+        task.add_done_callback(self._drops.discard)
+
+    async def _drop(self, name: str) -> None:
         conn = await self._admin()
         try:
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -87,5 +125,19 @@ class PostgresTemplates:
             self.created.remove(name)
 
     async def drop_all(self) -> None:
-        for name in list(reversed(self.created)):
-            await self.drop(name)
+        if self._maker is not None:
+            self._maker.cancel()
+            await asyncio.gather(self._maker, return_exceptions=True)
+        await asyncio.gather(*self._drops, return_exceptions=True)
+        conn = await self._admin()
+        try:  # a CREATE cancelled midway may have finished without being recorded
+            rows = await conn.fetch(
+                "SELECT datname FROM pg_database WHERE datname LIKE $1", f"jinlin_%_{self.tag}%"
+            )
+        finally:
+            await conn.close()
+        for name in {r["datname"] for r in rows} | set(self.created):
+            if name != self.template:
+                await self._drop(name)
+        if self.template is not None:
+            await self._drop(self.template)
