@@ -39,6 +39,15 @@ def BY_ID(model):
     return [OrderKey(model.id)]
 
 
+def _counting(partner_ids: Sequence[int]) -> tuple:
+    """The partners' contributions that count, with DonationRow outer-joined: a refunded
+    or voided donation is no longer a contribution."""
+    return (
+        ContributionRow.partner_id.in_(partner_ids),
+        or_(DonationRow.id.is_(None), DonationRow.status.notin_(("REFUNDED", "VOIDED"))),
+    )
+
+
 class Loaders:
     """Created once per request; attributes are built on first use."""
 
@@ -159,14 +168,8 @@ class Loaders:
                     func.coalesce(func.sum(ContributionRow.value_fen), 0),
                     func.coalesce(func.sum(ContributionRow.centihours), 0),
                 )
-                # A refunded donation is no longer a contribution.
                 .outerjoin(DonationRow, DonationRow.id == ContributionRow.donation_id)
-                .where(
-                    ContributionRow.partner_id.in_(partner_ids),
-                    or_(
-                        DonationRow.id.is_(None), DonationRow.status.notin_(("REFUNDED", "VOIDED"))
-                    ),
-                )
+                .where(*_counting(partner_ids))
                 .group_by(ContributionRow.partner_id, ContributionRow.kind)
             )
             async with read_session(self.engine) as session:
@@ -195,12 +198,7 @@ class Loaders:
                     func.coalesce(func.sum(ContributionRow.centihours), 0),
                 )
                 .outerjoin(DonationRow, DonationRow.id == ContributionRow.donation_id)
-                .where(
-                    ContributionRow.partner_id.in_(partner_ids),
-                    or_(
-                        DonationRow.id.is_(None), DonationRow.status.notin_(("REFUNDED", "VOIDED"))
-                    ),
-                )
+                .where(*_counting(partner_ids))
                 .group_by(ContributionRow.partner_id, campaign, ContributionRow.kind)
                 .order_by(campaign.asc().nulls_last())
             )
