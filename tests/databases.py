@@ -111,9 +111,17 @@ class PostgresTemplates:
 
     async def drop(self, name: str) -> None:
         """Dropped behind the next test; drop_all waits for every drop."""
-        task = asyncio.create_task(self._drop(name))
+        task = asyncio.create_task(self._drop_behind(name))
         self._drops.add(task)
         task.add_done_callback(self._drops.discard)
+
+    async def _drop_behind(self, name: str) -> None:
+        # A drop that fails here (the server restarting under a fault test) is tried
+        # again by drop_all's sweep of every database this session made.
+        try:
+            await self._drop(name)
+        except (TimeoutError, OSError, asyncpg.PostgresError):
+            pass
 
     async def _drop(self, name: str) -> None:
         conn = await self._admin()

@@ -13,7 +13,10 @@ import cli
 from tests.reconciliation.conftest import Books
 from tests.reconciliation.test_imports import _pk
 
-TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()  # the funds' calendar
+
+def _today() -> str:
+    """Today in the funds' calendar, read when the test runs (a run may cross midnight)."""
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
 
 
 def _cli(monkeypatch, db_url: str, *argv: str) -> int:
@@ -68,6 +71,7 @@ async def _run(monkeypatch, db_url, *argv) -> int:
 
 
 async def test_export_command(books: Books, db_url, monkeypatch, tmp_path, capsys):
+    today = _today()
     await books.donate("BANK_TRANSFER", "500.00", "=HYPERLINK(1)", receivedAt=None)  # today
     await books.donate("ONLINE", "12.30", "WX1", receivedAt=None)
     assert (
@@ -79,9 +83,9 @@ async def test_export_command(books: Books, db_url, monkeypatch, tmp_path, capsy
             "--what",
             "journal",
             "--from",
-            TODAY,
+            today,
             "--to",
-            TODAY,
+            today,
         )
         == 0
     )
@@ -93,7 +97,7 @@ async def test_export_command(books: Books, db_url, monkeypatch, tmp_path, capsy
     assert rows[1][7] == "500.00" and rows[2][8] == "500.00"
 
     out = tmp_path / "tb.xlsx"
-    argv = ("export", "etgy", "--what", "trial-balance", "--from", TODAY, "--to", TODAY)
+    argv = ("export", "etgy", "--what", "trial-balance", "--from", today, "--to", today)
     assert (
         await _run(
             monkeypatch, db_url, *argv, "--format", "xlsx", "--lang", "zh", "--output", str(out)
@@ -118,7 +122,7 @@ async def test_export_command(books: Books, db_url, monkeypatch, tmp_path, capsy
             "--what",
             "statement",
             "--from",
-            TODAY,
+            today,
             "--to",
             "2000-01-01",
         )
@@ -127,9 +131,10 @@ async def test_export_command(books: Books, db_url, monkeypatch, tmp_path, capsy
 
 
 async def test_http_exports(books: Books):
+    today = _today()
     api = books.api
     await books.donate("BANK_TRANSFER", "500.00", "@SUM(A1)", receivedAt=None)
-    url = f"/exports/etgy/journal.csv?from={TODAY}&to={TODAY}"
+    url = f"/exports/etgy/journal.csv?from={today}&to={today}"
     assert (await api.http.get(url)).status_code == 401
     staff = await api.user("staff", "COMMUNITY_STAFF", community_id=_pk(books.community))
 
@@ -141,7 +146,7 @@ async def test_http_exports(books: Books):
         await api.http.get(url.replace("journal", "ledger"), headers=_auth(books.fin))
     ).status_code == 404
     assert (
-        await api.http.get(url.replace(TODAY, "yesterday", 1), headers=_auth(books.fin))
+        await api.http.get(url.replace(today, "yesterday", 1), headers=_auth(books.fin))
     ).status_code == 400
 
     r = await api.http.get(url + "&lang=zh", headers=_auth(books.fin))
@@ -150,7 +155,7 @@ async def test_http_exports(books: Books):
     assert rows[0][0] == "凭证号" and rows[1][3] == "'@SUM(A1)" and rows[1][7] == "500.00"
 
     r = await api.http.get(
-        f"/exports/etgy/statement.xlsx?from={TODAY}&to={TODAY}", headers=_auth(books.admin)
+        f"/exports/etgy/statement.xlsx?from={today}&to={today}", headers=_auth(books.admin)
     )
     assert r.status_code == 200
     values = list(load_workbook(io.BytesIO(r.content)).active.values)[3:]  # below the titles

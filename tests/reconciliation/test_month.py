@@ -8,15 +8,20 @@ from zoneinfo import ZoneInfo
 
 from tests.reconciliation.conftest import Books
 
+
 # The payout entry is dated by the file (its last line's day): today, so that it follows
 # the donations it settles, as it does in life.
-TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
-SETTLEMENT = f"""date,reference,amount,fee
-{TODAY},WX001,100.00,0.60
-{TODAY},WX002,50.00,0.30
-{TODAY},WX003,210.00,1.26
-{TODAY},ALI-UNKNOWN,20.00,0.12
+# Read when the test runs, not at import: a run may cross midnight in Asia/Shanghai.
+def _settlement() -> str:
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    return f"""date,reference,amount,fee
+{today},WX001,100.00,0.60
+{today},WX002,50.00,0.30
+{today},WX003,210.00,1.26
+{today},ALI-UNKNOWN,20.00,0.12
 """
+
+
 # net 99.40 + 49.70 + 208.74 + 19.88 = 377.72
 BANK = """date,reference,amount,balance
 2023/06/10,TRF-0231,500.00,500.00
@@ -62,7 +67,7 @@ async def test_a_month_reconciles(books: Books):
     assert r["ledgerBank"]["amount"] == "800.00"
 
     # The channel's settlement file: two settle, one discrepancy, one unknown.
-    d = await books.import_("PAYMENT_CHANNEL", SETTLEMENT, "PO-0612")
+    d = await books.import_("PAYMENT_CHANNEL", _settlement(), "PO-0612")
     assert d["errors"] == []
     imp = d["statementImport"]
     assert [line["status"] for line in imp["lines"]] == [
