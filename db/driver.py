@@ -39,6 +39,10 @@ _UNAVAILABLE_DRIVER_ERRORS = (
     asyncpg.PostgresConnectionError,  # SQLSTATE class 08, "connection does not exist" too
     asyncpg.CannotConnectNowError,  # the server is starting or shutting down
     asyncpg.AdminShutdownError,
+    # During a failover: no host of a multi-host URL accepts writes yet (the standby is
+    # not promoted), or a connection still reaches a server that became read-only.
+    asyncpg.exceptions.TargetServerAttributeNotMatched,
+    asyncpg.ReadOnlySQLTransactionError,
     # Refused, reset, timed out, or (a Unix socket) no server there at all: OSError
     # covers ConnectionError and TimeoutError (connect, pool checkout, write gate).
     OSError,

@@ -177,7 +177,10 @@ async def _run_drill(pair: ReplicatedPair) -> None:
             await asyncio.sleep(0.05)
         downtime = min(after_kill) - killed_at
         donors.stop_at = time.monotonic() + AFTER
-        await asyncio.wait_for(asyncio.gather(*clients), AFTER + 30)
+        try:
+            await asyncio.wait_for(asyncio.gather(*clients), AFTER + 30)
+        except AssertionError as exc:  # an unexpected answer: the server's log says why
+            raise AssertionError(f"{exc}\n--- server log:\n{server.output()[-6000:]}") from None
         assert any(count > 0 for at, count, _ in board if at < killed_at), board[:5]
         await _board_hears_after_failover(donors, funds[0], campaign, board)
         watching.cancel()
