@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 from tests.databases import postgres_url
@@ -37,7 +39,10 @@ async def route(request, pg_url):
         yield Route(None)
         return
     if not pgbouncer.available():
-        pytest.skip("PgBouncer is not installed (scripts/pgbouncer-deps.sh)")
+        missing = "PgBouncer is not installed (scripts/pgbouncer-deps.sh)"
+        if os.environ.get("CI"):
+            pytest.fail(missing + "; CI must run the PgBouncer route")
+        pytest.skip(missing)
     # A server connection for each write slot of both workers (2 × JINLIN_DB_WRITERS).
     async with pgbouncer.PgBouncer(pg_url, pool_size=8) as bouncer:
         yield Route(bouncer)
