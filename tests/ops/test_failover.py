@@ -182,7 +182,10 @@ async def _run_drill(pair: ReplicatedPair) -> None:
         except AssertionError as exc:  # an unexpected answer: the server's log says why
             raise AssertionError(f"{exc}\n--- server log:\n{server.output()[-6000:]}") from None
         assert any(count > 0 for at, count, _ in board if at < killed_at), board[:5]
-        await _board_hears_after_failover(donors, funds[0], campaign, board)
+        try:
+            await _board_hears_after_failover(donors, funds[0], campaign, board)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n--- server log:\n{server.output()[-6000:]}") from None
         watching.cancel()
         assert server.alive()
     print(
