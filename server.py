@@ -43,6 +43,8 @@ from resolvers.live import CampaignFeed
 from resolvers.users import TokenKeys
 from schema import build_schema
 from schema.context import AppState
+from resolvers.public_reads import reads_of
+from web.cached_answers import CachedAnswers, send_answer
 from web.context import DoorContext
 from web.guards import DoorGuard
 from web.persisted_queries import PersistedQueries, PersistedQueryError
@@ -73,6 +75,7 @@ class JinlinGraphQL(GraphQL):
         ops_hooks.watch_schema(self.schema)
         self.state = state
         self.persisted = PersistedQueries()
+        self.answers = CachedAnswers()
         self.timeout = settings.request_timeout_seconds
         self.max_subscriptions_per_connection = settings.ws_max_subscriptions
         self.socket_limits = SocketLimits(
@@ -86,6 +89,9 @@ class JinlinGraphQL(GraphQL):
         JSON with a code, like every other request error, not in plain text."""
         if scope["type"] != "http":
             return await super().__call__(scope, receive, send)
+        answered = self.answers.answer(reads_of(self.state), scope)
+        if answered is not None:
+            return await send_answer(send, answered)
         try:
             response = await self.run(Request(scope=scope, receive=receive))
         except HTTPException as exc:
@@ -95,6 +101,7 @@ class JinlinGraphQL(GraphQL):
     async def get_context(self, request, response) -> DoorContext:
         authorization = request.headers.get("authorization")
         context = DoorContext(app=self.state, authorization=authorization)
+        context.raw_body = request.scope.get("jinlin.body")
         context.request_id = current_request_id() or context.request_id
         return context
 
@@ -222,7 +229,8 @@ class RequestGuard:
                 return {"type": "http.request", "body": bytes(body), "more_body": False}
             return await receive()
 
-        return await self.app(scope, replay, send)
+        # The exact body, for answers kept by it (web/cached_answers.py).
+        return await self.app({**scope, "jinlin.body": bytes(body)}, replay, send)
 
 
 class PersistedGet:

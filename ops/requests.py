@@ -143,10 +143,21 @@ class OperationRecorder(SchemaExtension):
         if record is None:
             return
         ctx = self.execution_context
-        record.operation = _operation_label(ctx)
-        name = ctx.operation_name
-        record.operation_name = name if name and _NAME.fullmatch(name) else None
+        record.operation, record.operation_name = operation_of(ctx)
         record.viewer_id = _viewer_id(ctx.context)
+
+
+def operation_of(ctx) -> tuple[str | None, str | None]:
+    """The operation's label (type and first root field) and its plain operationName."""
+    name = ctx.operation_name
+    return _operation_label(ctx), name if name and _NAME.fullmatch(name) else None
+
+
+def note_operation(operation: str | None, operation_name: str | None) -> None:
+    """For an answer served without execution (web/cached_answers.py): the same record."""
+    record = _RECORD.get()
+    if record is not None:
+        record.operation, record.operation_name = operation, operation_name
 
 
 def _operation_label(ctx) -> str | None:

@@ -114,6 +114,7 @@ class PublicReads:
         self._entries: OrderedDict[Hashable, Entry] = OrderedDict()
         self._pending: dict[Hashable, asyncio.Future] = {}
         self._funds_of: dict[tuple[str, Any], int] = {}
+        self._aliases: OrderedDict[Hashable, tuple[Hashable, Any]] = OrderedDict()
 
     def fresh(self, entry: Entry) -> bool:
         heads = self.heads
@@ -192,6 +193,24 @@ class PublicReads:
         self._entries.move_to_end(key)
         while len(self._entries) > self.size:
             self._entries.popitem(last=False)
+
+    def alias(self, name: Hashable, key: Hashable, meta: Any = None) -> None:
+        """`name` (an exact request body) asks for nothing but `key`'s entry."""
+        if not self.heads.live:
+            return
+        self._aliases[name] = (key, meta)
+        self._aliases.move_to_end(name)
+        while len(self._aliases) > self.size:
+            self._aliases.popitem(last=False)
+
+    def by_alias(self, name: Hashable) -> tuple[Hashable, Entry, Any] | None:
+        """The fresh entry a name stands for, its key and the alias's meta, if any."""
+        found = self._aliases.get(name)
+        if found is None:
+            return None
+        key, meta = found
+        entry = self.lookup(key)
+        return None if entry is None else (key, entry, meta)
 
     def finish(self, key: Hashable, entry: Entry | None) -> None:
         """After a load, kept or not: callers that waited for it read its entry (None:

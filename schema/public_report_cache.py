@@ -6,7 +6,9 @@ report is the same for every viewer, so the visibility class in the key is "publ
 Parsing and validation run as for any request; only execution is skipped when the
 cache holds the answer read at or after the heads this process has seen. A miss
 executes normally and keeps the answer when it has no errors, keyed by the heads read
-before execution (resolvers/public_reads.py).
+before execution (resolvers/public_reads.py). Once an anonymous request has been
+answered so, its exact body is an alias of the entry, and the same bytes are answered
+before parsing while the entry stays fresh (web/cached_answers.py).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
+from ops.requests import operation_of
 from resolvers.public_reads import PublicReads, reads_of
 
 FIELD = "publicFundReport"
@@ -49,6 +52,18 @@ class PublicReportCache(SchemaExtension):
         key = ("report", "public", ctx.query, ctx.operation_name, _variables(ctx.variables))
         async for _ in _cached(reads, engine, key, tuple(funds), ctx):
             yield
+        _remember_body(reads, ctx, key)
+
+
+def _remember_body(reads: PublicReads, ctx, key) -> None:
+    """An anonymous request's exact body, once answered from (or into) the cache, is
+    answered again before the view parses it (web/cached_answers.py). The body holds
+    the query, the variables and the operation name, so equal bytes ask the same."""
+    context = ctx.context
+    body = getattr(context, "raw_body", None)
+    if body is None or context.authorization is not None or reads.lookup(key) is None:
+        return
+    reads.alias(("body", body), key, operation_of(ctx))
 
 
 async def _cached(reads: PublicReads, engine, key, funds, ctx):

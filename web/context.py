@@ -10,6 +10,8 @@ from schema.context import Context
 
 @dataclass
 class DoorContext(Context):
+    raw_body: bytes | None = None  # an HTTP request's exact body (web/cached_answers.py)
+
     def token(self) -> str | None:
         return self._token()
 

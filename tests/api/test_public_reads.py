@@ -7,10 +7,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+import orjson
+
 from db.uow import unit_of_work
 from resolvers.public_reads import PublicReads, announce_change
 from schema import build_schema
 from schema.context import Context
+from server import JinlinGraphQL
 from tests.api.world import World, pk
 
 REPORT = '{publicFundReport(code:"ETGY"){code balances{total{amount}}}}'
@@ -86,6 +89,47 @@ async def test_without_the_listener_every_read_goes_to_the_database(world: World
     await world.donate(amount="5.00")
     assert await _total(world) == "10.00"
     assert reads.loads["report"] == 2
+
+
+async def test_an_anonymous_body_once_answered_is_answered_before_the_view(
+    world: World, monkeypatch
+):
+    views = []
+    run = JinlinGraphQL.run
+
+    async def counted(self, request, *args, **kwargs):
+        views.append(request.headers.get("authorization"))
+        return await run(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(JinlinGraphQL, "run", counted)
+    http = world.api.http
+    body = orjson.dumps({"query": REPORT, "operationName": None})
+
+    async def post(content: bytes = body, **headers: str):
+        answer = await http.post(
+            "/graphql", content=content, headers={"content-type": "application/json", **headers}
+        )
+        assert answer.status_code == 200
+        assert answer.headers["content-type"] == "application/json"
+        return answer.json()
+
+    async with listening(world) as reads:
+        first = await post()
+        assert views == [None] and first["data"]["publicFundReport"]["code"] == "ETGY"
+        assert await post() == first and await post() == first
+        assert views == [None], "the same bytes, answered before the view"
+        # Another body, or any token (good or bad), meets the view.
+        assert await post(body + b" ") == first
+        assert await post(authorization="Bearer nonsense") == first
+        assert views == [None, None, "Bearer nonsense"]
+        # A write moves the head: the next answer is read again, then kept again.
+        await world.donate(amount="2.50")
+        await heard(reads, world.fund, 1)
+        moved = await post()
+        assert moved["data"]["publicFundReport"]["balances"]["total"]["amount"] == "2.50"
+        assert views.count(None) == 3
+        assert await post() == moved and views.count(None) == 3
+        assert reads.loads["report"] == 2
 
 
 async def test_pages_answer_304_to_their_etag_until_the_fund_moves(world: World):
