@@ -44,6 +44,9 @@ def _serve(args) -> int:
             log_level="info",
             log_config=uvicorn_log_config(settings.log_format),
             access_log=False,  # ops/requests.py logs each request, with more
+            # Frames are a few hundred bytes: per-socket compression costs a zlib context
+            # per socket and CPU per frame, for thousands of boards, and saves little.
+            ws_per_message_deflate=False,
             # A worker must finish starting (imports, schema) within this: uvicorn's own
             # 5 s kills and restarts workers for ever on a busy machine.
             timeout_worker_healthcheck=60,

@@ -40,10 +40,11 @@ from pages import routes as page_routes
 from pages.ide import Ide, IdeOrApi
 from resolvers.exports_http import routes as export_routes
 from resolvers.live import CampaignFeed
+from resolvers.public_reads import reads_of
 from resolvers.users import TokenKeys
 from schema import build_schema
 from schema.context import AppState
-from resolvers.public_reads import reads_of
+from web.broadcasts import Broadcasts
 from web.cached_answers import CachedAnswers, send_answer
 from web.context import DoorContext
 from web.guards import DoorGuard
@@ -76,6 +77,7 @@ class JinlinGraphQL(GraphQL):
         self.state = state
         self.persisted = PersistedQueries()
         self.answers = CachedAnswers()
+        self.broadcasts = Broadcasts()
         self.timeout = settings.request_timeout_seconds
         self.max_subscriptions_per_connection = settings.ws_max_subscriptions
         self.socket_limits = SocketLimits(

@@ -212,17 +212,21 @@ async def donate(
                 "variables": {"i": donation_input(fund, f"{tag}{i}", "1.00", campaignId=campaign)},
             }
             started = time.perf_counter()
+            why = None
             try:
                 r = await http.post("/graphql", json=body, headers=headers)
                 answer = (r.json().get("data") or {}).get("recordDonation") or {}
                 ok = r.status_code == 200 and answer.get("errors") == []
-            except (httpx.HTTPError, ValueError):
-                ok = False
+                why = None if ok else f"{r.status_code} {r.text[:300]}"
+            except (httpx.HTTPError, ValueError) as exc:
+                ok, why = False, repr(exc)[:300]
             if ok:
                 latencies.append((time.perf_counter() - started) * 1000)
                 acks.append(time.time())
             else:
                 errors.append(i)
+                if len(errors) <= 3:
+                    print(f"donation {tag}{i} failed: {why}")
 
         loop = asyncio.get_running_loop()
         start, tasks = loop.time(), []

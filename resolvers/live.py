@@ -74,14 +74,19 @@ class CampaignFeed:
             self._dispatch(campaign_id)
 
     @contextlib.asynccontextmanager
-    async def subscribe(self, campaign_id: int) -> AsyncIterator[asyncio.Queue]:
+    async def subscribe(
+        self, campaign_id: int, *, counted: bool = True
+    ) -> AsyncIterator[asyncio.Queue]:
+        """A queue woken by the campaign's changes; `counted` in the open subscriptions
+        unless it serves a shared execution (whose sockets are counted instead)."""
         queue: asyncio.Queue = asyncio.Queue(maxsize=1)
         self._queues[campaign_id].add(queue)
-        metrics.SUBSCRIPTIONS.inc()
+        step = 1 if counted else 0
+        metrics.SUBSCRIPTIONS.inc(step)
         try:
             yield queue
         finally:
-            metrics.SUBSCRIPTIONS.dec()
+            metrics.SUBSCRIPTIONS.dec(step)
             self._queues[campaign_id].discard(queue)
             if not self._queues[campaign_id]:
                 self._queues.pop(campaign_id, None)

@@ -42,6 +42,9 @@ class Context:
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
     connection_params: dict | None = None
     _viewer_task: asyncio.Task | None = None
+    # One anonymous subscription's execution, shared by many sockets (web/broadcasts.py):
+    # those count the open subscriptions, not it.
+    broadcast: bool = False
 
     @property
     def engine(self) -> AsyncEngine:

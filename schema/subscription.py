@@ -31,6 +31,12 @@ async def _campaign(info: Info, campaign_id: strawberry.ID) -> Campaign:
     return Campaign.of(row)
 
 
+def _changes(info: Info, campaign: Campaign):
+    """The campaign's change queue (a shared execution's sockets count as subscriptions,
+    not the execution: web/broadcasts.py)."""
+    return info.context.app.events.subscribe(campaign.pk, counted=not info.context.broadcast)
+
+
 async def _read_engine(info: Info, *, woken: bool):
     """An anonymous board reads the replica, if there is one; woken by a change, only
     once the replica has replayed what the primary had written when it woke, else the
@@ -71,7 +77,7 @@ class Subscription:
         self, info: Info, campaign_id: CampaignId
     ) -> AsyncGenerator[CampaignProgress, None]:
         campaign = await _campaign(info, campaign_id)
-        async with info.context.app.events.subscribe(campaign.pk) as changes:
+        async with _changes(info, campaign) as changes:
             loaders = await _emission_loaders(info, campaign, woken=False)
             yield await campaign_progress(info, campaign, loaders)
             while True:
@@ -90,7 +96,7 @@ class Subscription:
         self, info: Info, campaign_id: CampaignId
     ) -> AsyncGenerator[Campaign, None]:
         campaign = await _campaign(info, campaign_id)
-        async with info.context.app.events.subscribe(campaign.pk) as changes:
+        async with _changes(info, campaign) as changes:
             info.context.loaders = await _emission_loaders(info, campaign, woken=False)
             yield campaign
             while True:

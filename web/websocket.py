@@ -39,6 +39,7 @@ from resolvers.throttle import current_client
 from resolvers.users import token_claims
 from schema import MAX_TOKENS
 from schema.pipeline import is_subscription
+from web.context import DoorContext
 
 MAX_ID_LENGTH = 128
 
@@ -171,6 +172,11 @@ class GuardedTransportWS(BaseGraphQLTransportWSHandler):
                 return
             # Queries and mutations get the HTTP time limit; subscriptions live on.
             subscription = is_subscription(operation.query, operation.operation_name, MAX_TOKENS)
+            if subscription and context.token() is None and await self._shared(operation):
+                await operation.send_operation_message(
+                    CompleteMessage(id=operation.id, type="complete")
+                )
+                return
             async with asyncio.timeout(None if subscription else self.view.timeout):
                 result_source = await self.schema.stream(
                     operation.query,
@@ -194,3 +200,18 @@ class GuardedTransportWS(BaseGraphQLTransportWSHandler):
                 await operation.send_operation_message({"id": operation.id, "type": "complete"})
             self.operations.pop(operation.id, None)
             raise
+
+    async def _shared(self, operation: Operation) -> bool:
+        """An anonymous subscription joins the worker's shared execution of the same
+        document and variables (web/broadcasts.py); False when it is not shareable."""
+
+        def start():
+            return self.schema.stream(
+                operation.query,
+                variable_values=operation.variables,
+                context_value=DoorContext(app=self.context.app, broadcast=True),
+                root_value=self.root_value,
+                operation_name=operation.operation_name,
+            )
+
+        return await self.view.broadcasts.serve(operation, start, self.websocket.ws.send_text)
