@@ -19,6 +19,7 @@ import cProfile
 import pstats
 import time
 from collections import defaultdict
+from pathlib import Path
 
 import httpx
 from common import DEFAULT_URL, ScratchDatabase, analyze, console, create_users, login
@@ -35,14 +36,16 @@ AREAS = (
     ("asyncpg", "/asyncpg/"),
     ("starlette/uvicorn/httpx", ("/starlette/", "/httpx/", "/httpcore/", "/uvicorn/")),
     ("asyncio", "/asyncio/"),
-    ("project", "/wt-"),
 )
+PROJECT = str(Path(__file__).resolve().parent.parent) + "/"
 
 
 def area(filename: str) -> str:
     for name, marks in AREAS:
         if any(m in filename for m in ((marks,) if isinstance(marks, str) else marks)):
             return name
+    if filename.startswith(PROJECT) and "/.venv/" not in filename:
+        return "project"
     return "builtins/other" if filename.startswith(("~", "<")) else "stdlib/other"
 
 
