@@ -30,6 +30,10 @@ from ops.requests import operation_of
 from resolvers.public_reads import PublicReads, reads_of
 
 FIELD = "publicFundReport"
+# A page's query is far smaller: bigger queries and bodies are not kept (as entries or
+# aliases), which bounds what a client can make the process hold (the cache's size
+# times this).
+MAX_ALIAS_BODY = 8 * 1024
 MAX_FUNDS = 4  # a key depends on every fund it names; more is not a page's query
 
 
@@ -37,7 +41,9 @@ class PublicReportCache(SchemaExtension):
     async def on_execute(self) -> Iterator[None]:  # type: ignore[override]
         ctx = self.execution_context
         reads = reads_of(getattr(ctx.context, "app", None))
-        codes = _codes(ctx) if reads is not None else None
+        # The key holds the query's text: a longer one is executed, never kept.
+        small = ctx.query is not None and len(ctx.query) <= MAX_ALIAS_BODY
+        codes = _codes(ctx) if reads is not None and small else None
         if not codes:
             yield
             return
@@ -61,7 +67,9 @@ def _remember_body(reads: PublicReads, ctx, key) -> None:
     the query, the variables and the operation name, so equal bytes ask the same."""
     context = ctx.context
     body = getattr(context, "raw_body", None)
-    if body is None or context.authorization is not None or reads.lookup(key) is None:
+    if body is None or len(body) > MAX_ALIAS_BODY or context.authorization is not None:
+        return
+    if reads.lookup(key) is None:
         return
     reads.alias(("body", body), key, operation_of(ctx))
 

@@ -21,8 +21,8 @@ import orjson
 
 from ops.requests import note_operation
 from resolvers.public_reads import Entry, PublicReads
+from schema.public_report_cache import MAX_ALIAS_BODY
 
-MAX_BODY = 8 * 1024  # a page's query; bigger bodies are not remembered
 _HEADERS = [(b"content-type", b"application/json")]
 
 
@@ -34,7 +34,7 @@ class CachedAnswers:
     def answer(self, reads: PublicReads | None, scope: dict) -> bytes | None:
         """The encoded answer for this request, or None when the view must answer."""
         body = scope.get("jinlin.body")
-        if reads is None or body is None or len(body) > MAX_BODY or _authorized(scope):
+        if reads is None or body is None or len(body) > MAX_ALIAS_BODY or _authorized(scope):
             return None
         found = reads.by_alias(("body", body))
         if found is None:

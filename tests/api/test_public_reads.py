@@ -13,6 +13,7 @@ from db.uow import unit_of_work
 from resolvers.public_reads import PublicReads, announce_change
 from schema import build_schema
 from schema.context import Context
+from schema.public_report_cache import MAX_ALIAS_BODY
 from server import JinlinGraphQL
 from tests.api.world import World, pk
 
@@ -122,13 +123,18 @@ async def test_an_anonymous_body_once_answered_is_answered_before_the_view(
         assert await post(body + b" ") == first
         assert await post(authorization="Bearer nonsense") == first
         assert views == [None, None, "Bearer nonsense"]
+        # A body past the limit is answered by the view every time.
+        padded = orjson.dumps({"query": REPORT + " " * MAX_ALIAS_BODY})
+        assert await post(padded) == first and await post(padded) == first
+        assert views.count(None) == 4
         # A write moves the head: the next answer is read again, then kept again.
         await world.donate(amount="2.50")
         await heard(reads, world.fund, 1)
         moved = await post()
         assert moved["data"]["publicFundReport"]["balances"]["total"]["amount"] == "2.50"
-        assert views.count(None) == 3
-        assert await post() == moved and views.count(None) == 3
+        assert views.count(None) == 5
+        assert await post() == moved and views.count(None) == 5
+        # The padded query was executed each time, never kept: its text is too long.
         assert reads.loads["report"] == 2
 
 
