@@ -319,6 +319,8 @@ def create_app(settings: Settings | None = None) -> Any:
     )
     ops_hooks.watch_engine(engine)
     replica = read_replica(settings, engine)
+    if replica is not None:
+        ops_hooks.watch_pool(replica.engine, ops_metrics.REPLICA_POOL_IN_USE)
     state = AppState(
         engine=engine,
         keys=TokenKeys(settings.secret_key, settings.token_ttl_seconds),

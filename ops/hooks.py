@@ -23,16 +23,21 @@ class _GateMetrics:
 
 def watch_engine(engine: AsyncEngine) -> None:
     """Connections in use, and the write gate's queue and waits."""
+    watch_pool(engine, metrics.POOL_IN_USE)
+    uow.gate_watch = _GateMetrics()
+
+
+def watch_pool(engine: AsyncEngine, in_use) -> None:
+    """Connections checked out of the engine's pool, in the gauge `in_use`."""
 
     def checkout(*_args) -> None:
-        metrics.POOL_IN_USE.inc()
+        in_use.inc()
 
     def checkin(*_args) -> None:
-        metrics.POOL_IN_USE.dec()
+        in_use.dec()
 
     event.listen(engine.sync_engine, "checkout", checkout)
     event.listen(engine.sync_engine, "checkin", checkin)
-    uow.gate_watch = _GateMetrics()
 
 
 def watch_schema(schema) -> None:

@@ -57,6 +57,11 @@ POOL_IN_USE = Gauge(
     "Database connections checked out of the pool",
     multiprocess_mode="livesum",
 )
+REPLICA_POOL_IN_USE = Gauge(
+    "jinlin_db_replica_pool_in_use",
+    "Read-replica connections checked out of the pool (JINLIN_READ_DATABASE_URL)",
+    multiprocess_mode="livesum",
+)
 DONATIONS = Counter(
     "jinlin_donations_recorded_total",
     "Donations recorded (idempotent replays not counted), by channel",

@@ -28,6 +28,8 @@ def parse_global_id(value: object) -> tuple[str, int] | None:
     # ASCII digits only: str.isdigit also takes "²" (which int() refuses) and "١".
     if not sep or not pk.isascii() or not pk.isdigit() or len(pk) > 18:
         return None
+    if len(pk) > 1 and pk[0] == "0":  # one ID per object: "Fund:01" is not "Fund:1"
+        return None
     key = int(pk)
     return (type_name, key) if key <= MAX_KEY.get(type_name, MAX_INT_KEY) else None
 

@@ -66,3 +66,22 @@ def test_global_ids_parse_or_are_none(value):
 def test_global_id_round_trip():
     assert parse_global_id(to_global_id("Fund", 7)) == ("Fund", 7)
     assert parse_global_id("Rnvu ZDo3") is None
+
+
+def _encoded(raw: str) -> str:
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def test_each_object_has_one_global_id():
+    """A key with leading zeros names nothing: "Fund:01" is not a second ID of Fund 1."""
+    assert parse_global_id(_encoded("Fund:1")) == ("Fund", 1)
+    assert parse_global_id(_encoded("Fund:0")) == ("Fund", 0)
+    for raw in ("Fund:01", "Fund:007", "Fund:00"):
+        assert parse_global_id(_encoded(raw)) is None, raw
+
+
+@given(st.integers(min_value=0, max_value=2**31 - 1), st.sampled_from(["Fund", "JournalEntry"]))
+def test_a_parsed_id_encodes_back_to_itself(key, type_name):
+    value = to_global_id(type_name, key)
+    assert parse_global_id(value) == (type_name, key)
+    assert to_global_id(*parse_global_id(value)) == value

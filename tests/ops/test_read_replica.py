@@ -164,6 +164,9 @@ async def _routed(pair: ReplicatedPair, site: Site) -> None:
     assert await site.board_recent() == 1
     assert int(pair.standby.psql(PUBLIC_READS)) > 0
     assert int(pair.primary.psql(PUBLIC_READS)) == 0
+    # The replica's pool has its own gauge; every connection went back after the reads.
+    scraped = (await site.http.get("/metrics")).text
+    assert "\njinlin_db_replica_pool_in_use 0.0\n" in scraped, scraped[-3000:]
 
 
 async def _lagging(pair: ReplicatedPair, site: Site, board: Board) -> None:
