@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 
 import orjson
 
@@ -93,7 +94,7 @@ async def test_without_the_listener_every_read_goes_to_the_database(world: World
 
 
 async def test_an_anonymous_body_once_answered_is_answered_before_the_view(
-    world: World, monkeypatch
+    world: World, monkeypatch, caplog
 ):
     views = []
     run = JinlinGraphQL.run
@@ -103,6 +104,7 @@ async def test_an_anonymous_body_once_answered_is_answered_before_the_view(
         return await run(self, request, *args, **kwargs)
 
     monkeypatch.setattr(JinlinGraphQL, "run", counted)
+    caplog.set_level(logging.INFO, "jinlin.request")
     http = world.api.http
     body = orjson.dumps({"query": REPORT, "operationName": None})
 
@@ -119,6 +121,11 @@ async def test_an_anonymous_body_once_answered_is_answered_before_the_view(
         assert views == [None] and first["data"]["publicFundReport"]["code"] == "ETGY"
         assert await post() == first and await post() == first
         assert views == [None], "the same bytes, answered before the view"
+        # Logged and counted under its operation, like an answer of the view.
+        lines = [r.fields for r in caplog.records if r.name == "jinlin.request"]
+        assert [(f["operation"], f["status"]) for f in lines[-3:]] == [
+            ("query publicFundReport", 200)
+        ] * 3
         # Another body, or any token (good or bad), meets the view.
         assert await post(body + b" ") == first
         assert await post(authorization="Bearer nonsense") == first
