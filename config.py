@@ -24,6 +24,8 @@ JINLIN_LISTEN_DATABASE_URL  a direct (session) connection for LISTEN, which a
                      transaction-mode pooler cannot carry (default: JINLIN_DATABASE_URL)
 JINLIN_READ_DATABASE_URL  a streaming replica for public reads (public report, pages,
                      the live board); unset, they go to the primary (db/replica.py)
+JINLIN_READ_MAX_LAG  seconds the replica may fall behind before public reads go to
+                     the primary until it catches up (default 30)
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ class Settings:
     db_pooler: str | None = None
     listen_database_url: str | None = None
     read_database_url: str | None = None
+    read_max_lag_seconds: float = 30.0
 
     @property
     def database_url(self) -> str:
@@ -123,6 +126,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     return Settings(
         configured_database_url=_postgres_url(environ.get("JINLIN_DATABASE_URL", "").strip()),
         request_timeout_seconds=_positive(environ, "JINLIN_REQUEST_TIMEOUT", 30.0, float),
+        read_max_lag_seconds=_positive(environ, "JINLIN_READ_MAX_LAG", 30.0, float),
         read_timeout_seconds=_positive(environ, "JINLIN_READ_TIMEOUT", 10.0, float),
         ws_max_subscriptions=_positive(environ, "JINLIN_WS_MAX_SUBSCRIPTIONS", 20, int),
         ws_max_connections_per_address=_positive(

@@ -344,6 +344,8 @@ def create_app(settings: Settings | None = None) -> Any:
         for warning in await operating_warnings(engine):
             log.warning(warning)
         await state.events.start()
+        if replica is not None:
+            replica.watch_lag()
         try:
             yield
         finally:
@@ -378,7 +380,12 @@ def read_replica(settings: Settings, primary: AsyncEngine) -> ReadReplica | None
     """The replica public reads go to (JINLIN_READ_DATABASE_URL), if any."""
     if settings.read_database_url is None:
         return None
-    return ReadReplica(settings.read_database_url, primary, pooler=settings.db_pooler)
+    return ReadReplica(
+        settings.read_database_url,
+        primary,
+        pooler=settings.db_pooler,
+        max_lag=settings.read_max_lag_seconds,
+    )
 
 
 def app_factory() -> Any:

@@ -14,13 +14,20 @@ is in docs/operations.md). Its connections are named `jinlin-public-reads`
   NOTIFY (sent on commit, so heard after it), reads the primary's WAL position and
   waits up to CATCH_UP_WITHIN for the replica to replay past it; otherwise it reads
   the primary, so it never shows a stale figure for ever (`caught_up_with_primary`).
+- **Lag cut-off.** Every LAG_EVERY seconds each worker notes the primary's WAL position
+  and reads the replica's replay position. When the replica has not replayed what the
+  primary had written `max_lag` seconds ago (JINLIN_READ_MAX_LAG), it is `behind`
+  and every public read goes to the primary. It is used again once it has replayed
+  what the primary had written at the previous check, about LAG_EVERY seconds behind.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+from collections import deque
 
 from sqlalchemy import event
 from sqlalchemy.exc import DisconnectionError, InvalidatePoolError
@@ -34,6 +41,7 @@ RETRY_AFTER = 10.0  # seconds the replica is left alone after it refused a conne
 IDLE_PING = 1.0  # seconds of idleness after which a pooled connection is pinged first
 CATCH_UP_WITHIN = 2.0  # seconds the live board waits for the replica's replay
 POLL_EVERY = 0.02  # seconds between two readings of the replay position
+LAG_EVERY = 1.0  # seconds between two checks of how far behind the replica is
 
 _ON_PRIMARY, _IDLE_SINCE = "jinlin_on_primary", "jinlin_idle_since"
 
@@ -47,9 +55,20 @@ def parse_lsn(text: str) -> int:
 class ReadReplica:
     """The engine public reads go through, and what the live board asks of it."""
 
-    def __init__(self, replica_url: str, primary: AsyncEngine, *, pooler: str | None = None):
+    def __init__(
+        self,
+        replica_url: str,
+        primary: AsyncEngine,
+        *,
+        pooler: str | None = None,
+        max_lag: float = 30.0,
+    ):
         self.engine = make_engine(replica_url, pooler=pooler, application_name=APPLICATION_NAME)
         self.primary = primary
+        self.max_lag = max_lag
+        self.behind = False  # further behind than max_lag: public reads go to the primary
+        self._samples: deque[tuple[float, int]] = deque()  # (when, the primary's position)
+        self._watch: asyncio.Task | None = None
         self.replica_down_until = 0.0
         self._replayed = -1  # the highest replay position read so far
         self._poll: asyncio.Task | None = None
@@ -61,6 +80,10 @@ class ReadReplica:
         event.listen(sync, "checkin", self._checkin)
 
     async def dispose(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
         await self.engine.dispose()
 
     # --- fallback --------------------------------------------------------------
@@ -125,6 +148,9 @@ class ReadReplica:
 
     async def _read_primary_position(self) -> int:
         self._position_sent = True
+        return await self._primary_lsn()
+
+    async def _primary_lsn(self) -> int:
         async with self.primary.connect() as conn:
             text = (await conn.exec_driver_sql("SELECT pg_current_wal_insert_lsn()::text")).scalar()
         return parse_lsn(text)
@@ -155,3 +181,47 @@ class ReadReplica:
             return True
         self._replayed = max(self._replayed, parse_lsn(text))
         return False
+
+    # --- lag cut-off ----------------------------------------------------------
+
+    def watch_lag(self) -> None:
+        """Start checking, in the background, whether the replica is too far behind."""
+        if self._watch is None:
+            self._watch = asyncio.create_task(self._watch_lag())
+
+    async def _watch_lag(self) -> None:
+        while True:
+            try:
+                await self.check_lag()
+            except Exception as exc:  # either server away: the fallback handles it
+                log.debug("could not check the replica's lag: %s", exc)
+            await asyncio.sleep(LAG_EVERY)
+
+    async def check_lag(self) -> None:
+        """One check: note the primary's position, read the replica's replay position,
+        and decide whether public reads may go to the replica."""
+        now = time.monotonic()
+        self._samples.append((now, await self._primary_lsn()))
+        # Keep the newest sample old enough to judge by, and every newer one.
+        while len(self._samples) > 1 and now - self._samples[1][0] >= self.max_lag:
+            self._samples.popleft()
+        if await self._read_replayed():
+            self._set_behind(False)  # not replaying: these reads are on the primary
+            return
+        if self.behind:
+            # Back once it has replayed what the primary had at the previous check: at
+            # most one interval behind (under steady writes it never reaches the latest).
+            previous = self._samples[-2 if len(self._samples) > 1 else -1][1]
+            self._set_behind(self._replayed < previous)
+            return
+        when, old = self._samples[0]
+        self._set_behind(now - when >= self.max_lag and self._replayed < old)
+
+    def _set_behind(self, behind: bool) -> None:
+        if behind != self.behind:
+            log.warning(
+                "the read replica is %s; public reads go to the %s",
+                f"more than {self.max_lag:g} s behind" if behind else "caught up",
+                "primary" if behind else "replica",
+            )
+        self.behind = behind

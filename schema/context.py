@@ -31,8 +31,11 @@ class AppState:
     @property
     def read_engine(self) -> AsyncEngine:
         """Where public reads go (public report, pages, the anonymous live board): the
-        replica when there is one. Money reads, receipts and writes use `engine`."""
-        return self.engine if self.replica is None else self.replica.engine
+        replica when there is one and it is not further behind than JINLIN_READ_MAX_LAG.
+        Money reads, receipts and writes use `engine`."""
+        if self.replica is None or self.replica.behind:
+            return self.engine  # no replica, or one further behind than allowed
+        return self.replica.engine
 
 
 @dataclass

@@ -42,7 +42,7 @@ async def _read_engine(info: Info, *, woken: bool):
     once the replica has replayed what the primary had written when it woke, else the
     primary: the board may lag a moment, never for ever (db/replica.py)."""
     app = info.context.app
-    if app.replica is None or await info.context.viewer() is not None:
+    if app.replica is None or app.replica.behind or await info.context.viewer() is not None:
         return app.engine
     if not woken or await app.replica.caught_up_with_primary():
         return app.replica.engine

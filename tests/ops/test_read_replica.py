@@ -40,6 +40,7 @@ DONATE = (
     "mutation($i:RecordDonationInput!){recordDonation(input:$i){"
     "donation{receipt{number}} errors{code message}}}"
 )
+MAX_LAG = 5.0  # JINLIN_READ_MAX_LAG: long enough for the stale reads the test expects first
 PUBLIC_TOTAL = "query($c:String!){publicFundReport(code:$c){balances{total{amount}}}}"
 STAFF_TOTAL = "query($f:ID!){node(id:$f){... on Fund{balances{total{amount}}}}}"
 SUBSCRIBE = "subscription($c:ID!){campaignProgress(campaignId:$c){donationCount}}"
@@ -131,7 +132,10 @@ async def _run(pair: ReplicatedPair) -> None:
     await admin_conn.close()
     await upgrade_async(pair.primary.url("jinlin"))
     await create_users(pair.primary.url("jinlin"), {"admin": ["ADMIN"], "fin": ["FINANCE"]})
-    env = {"JINLIN_READ_DATABASE_URL": pair.standby.url("jinlin")}
+    env = {
+        "JINLIN_READ_DATABASE_URL": pair.standby.url("jinlin"),
+        "JINLIN_READ_MAX_LAG": str(MAX_LAG),
+    }
     with ConfiguredServer(pair.primary.url("jinlin"), workers=1, env=env) as server:
         await server.start_ready()
         async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
@@ -171,7 +175,8 @@ async def _routed(pair: ReplicatedPair, site: Site) -> None:
 
 async def _lagging(pair: ReplicatedPair, site: Site, board: Board) -> None:
     """Replay paused: the public side may lag, money reads and the receipt check do not,
-    and the board hears the donation from the primary after waiting for the replica."""
+    and the board hears the donation from the primary after waiting for the replica.
+    Once the replica is further behind than JINLIN_READ_MAX_LAG, pages read the primary."""
     pair.standby.psql("SELECT pg_wal_replay_pause()")
     sent = time.monotonic()
     receipt = await site.donate("5.00")
@@ -184,6 +189,12 @@ async def _lagging(pair: ReplicatedPair, site: Site, board: Board) -> None:
     heard = await board.until(2)
     # It waited for the replica first, then read the primary.
     assert heard - sent >= CATCH_UP_WITHIN * 0.95, heard - sent
+    # Past JINLIN_READ_MAX_LAG, the replica (still paused) is cut off: pages read the primary.
+    while await site.public_total() != "15.00":
+        assert time.monotonic() - sent < MAX_LAG + 10, "the lagging replica was never cut off"
+        await asyncio.sleep(0.2)
+    assert time.monotonic() - sent >= MAX_LAG * 0.9, "cut off before it lagged that long"
+    assert await site.page_shows("15.00")
     pair.standby.psql("SELECT pg_wal_replay_resume()")
     await asyncio.to_thread(pair.wait_replayed)
     assert await site.public_total() == "15.00"

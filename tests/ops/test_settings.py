@@ -31,11 +31,14 @@ def test_operations_settings_are_read():
             "JINLIN_DB_POOLER": "pgbouncer",
             "JINLIN_LISTEN_DATABASE_URL": "postgresql://direct/jinlin",
             "JINLIN_READ_DATABASE_URL": "postgresql://replica/jinlin",
+            "JINLIN_READ_MAX_LAG": "2.5",
         }
     )
     assert s.log_format == "json" and s.metrics_token == "t0ken" and s.db_pooler == "pgbouncer"
     assert s.listen_database_url == "postgresql+asyncpg://direct/jinlin"
     assert s.read_database_url == "postgresql+asyncpg://replica/jinlin"
+    assert s.read_max_lag_seconds == 2.5
+    assert load_settings(BASE).read_max_lag_seconds == 30.0
 
 
 @pytest.mark.parametrize(
@@ -45,6 +48,8 @@ def test_operations_settings_are_read():
         ("JINLIN_DB_POOLER", "pgpool"),
         ("JINLIN_LISTEN_DATABASE_URL", "mysql://x/y"),
         ("JINLIN_READ_DATABASE_URL", "sqlite:///replica.db"),
+        ("JINLIN_READ_MAX_LAG", "0"),
+        ("JINLIN_READ_MAX_LAG", "soon"),
     ],
 )
 def test_bad_values_are_refused(name, value):
