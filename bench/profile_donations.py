@@ -11,7 +11,7 @@ As `jinlin serve` runs a worker: production settings, Prometheus in multiprocess
 at INFO in text (written to /dev/null). The request is wrk's (bench/common.py WRK_LUA):
 ONLINE, round-robin over the funds, a new key and externalRef each.
 
-Prints the CPU time of a donation without the profiler (median of --rounds rounds; this
+Prints the CPU time of a donation without the profiler (best and median of --rounds; this
 process only: the app, not PostgreSQL, nor uvicorn's HTTP parsing), then the share of
 own time by area and the functions with the most own and cumulative time.
 """
@@ -172,8 +172,9 @@ async def profile(url: str, funds: list[str], token: str, args) -> None:
             await donor.send(args.n, args.concurrency)
             per_round.append((time.process_time() - cpu) / args.n * 1000)
         console.print(
-            f"[bold]{args.n} donations × {args.rounds} rounds[/], {args.concurrency} at a time: "
-            f"{statistics.median(per_round):.3f} ms CPU each, median "
+            f"[bold]{args.n} donations × {args.rounds} rounds[/], {args.concurrency} at a time,"
+            f" CPU each: [bold]{min(per_round):.3f} ms[/] at best, "
+            f"{statistics.median(per_round):.3f} ms median "
             f"(rounds {', '.join(f'{x:.3f}' for x in per_round)}; the app in this process)"
         )
         profiler = cProfile.Profile(time.process_time)  # CPU, not wall
@@ -194,7 +195,11 @@ def starlette_of(app) -> Starlette:
 
 def report(stats: pstats.Stats, n: int, top: int) -> None:
     total = sum(v[2] for v in stats.stats.values())
-    console.print(f"[bold]own time by area[/] (under the profiler: {total / n * 1000:.2f} ms each)")
+    calls = sum(v[1] for v in stats.stats.values())
+    console.print(
+        f"[bold]own time by area[/] (under the profiler: {total / n * 1000:.2f} ms and"
+        f" {calls / n:,.0f} Python function calls each)"
+    )
     for name, seconds in by_area(stats).items():
         console.print(f"  {name:28} {seconds / n * 1000:7.3f} ms  {seconds / total:6.1%}")
     stats.sort_stats("tottime").print_stats(top)
@@ -234,7 +239,7 @@ async def main() -> None:
     parser.add_argument("--database", help="a database this script filled before (see --keep)")
     parser.add_argument("--keep", action="store_true", help="do not drop the scratch database")
     parser.add_argument("-n", type=int, default=2000, help="donations per round")
-    parser.add_argument("--rounds", type=int, default=3, help="timed rounds without the profiler")
+    parser.add_argument("--rounds", type=int, default=5, help="timed rounds without the profiler")
     parser.add_argument("-c", "--concurrency", type=int, default=8)
     parser.add_argument("--funds", type=int, default=20)
     parser.add_argument("--top", type=int, default=40)

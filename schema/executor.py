@@ -13,6 +13,13 @@ the same attribute reads and resolvers Strawberry would call, the same scalar an
 serializers, the same selection as graphql-core collects it (fragments, aliases,
 @skip and @include).
 
+A plan that depends on nothing but the schema and the selection's syntax nodes is kept
+for later requests too (SHARED): the parse cache (schema/pipeline.py) hands every
+request of the same text the same document, so its nodes identify the selection. A
+selection with any directive (@skip or @include may depend on the variables) or with a
+resolver that takes info (called through this request's resolve info) is planned per
+request, as before.
+
 Anything else takes graphql-core's own path, unchanged: asynchronous resolvers (the
 loaders, which decide what the viewer may see), fields with arguments, field
 extensions or middleware, abstract types, @defer and @stream. So does any value the
@@ -29,6 +36,7 @@ from collections.abc import Callable
 from typing import Any
 
 from graphql import (
+    FragmentSpreadNode,
     GraphQLField,
     GraphQLList,
     GraphQLNonNull,
@@ -45,6 +53,11 @@ PLAIN_DIRECTIVES = frozenset({"skip", "include"})  # applied by graphql-core's c
 
 # complete(value, path) -> the completed value; raises _NotPlain to leave it to graphql-core.
 Complete = Callable[[Any, Path], Any]
+# (return type, ids of the field nodes) -> (the nodes, kept alive so that their ids are
+# not reused; the plan, or None for a value graphql-core completes, or _PER_REQUEST).
+_SHARED: dict[tuple, tuple[tuple, Any]] = {}
+SHARED_SIZE = 2048  # plans kept across requests; emptied when full
+_PER_REQUEST = object()
 
 
 class _NotPlain(Exception):
@@ -57,12 +70,15 @@ class PlainSubtreeExecutor(StrawberryGraphQLCoreExecutionContext):
         # (type, id(field details)) -> (field details, plan or None); the details are
         # kept alive so that their id is not reused within the request.
         self._plans: dict[tuple, tuple[Any, Complete | None]] = {}
+        self._binds_request = False  # set while planning: a step uses this request
 
     def complete_value(self, return_type, field_details_list, info, path, result, position):
         key = (return_type, id(field_details_list))
         cached = self._plans.get(key)
         if cached is None:
-            plan = None if self._has_middleware() else self._plan(return_type, field_details_list)
+            plan = self._shared_plan(return_type, field_details_list)
+            if plan is _PER_REQUEST:
+                plan = self._plan(return_type, field_details_list)
             cached = self._plans[key] = (field_details_list, plan)
         plan = cached[1]
         if plan is not None:
@@ -71,6 +87,30 @@ class PlainSubtreeExecutor(StrawberryGraphQLCoreExecutionContext):
             except Exception:  # graphql-core completes it again, and reports what it meets
                 pass
         return super().complete_value(return_type, field_details_list, info, path, result, position)
+
+    def _shared_plan(self, return_type, field_details_list) -> Any:
+        """The plan kept for this selection by an earlier request, made now if it can
+        be kept; _PER_REQUEST when it cannot, None when graphql-core completes it."""
+        if self._has_middleware():
+            return None
+        if any(d.defer_usage or d.fragment_variable_values for d in field_details_list):
+            return _PER_REQUEST
+        nodes = tuple(d.node for d in field_details_list)
+        key = (return_type, tuple(map(id, nodes)))
+        known = _SHARED.get(key)
+        if known is not None:
+            return known[1]
+        if not _without_directives(nodes, self.fragments):
+            plan = _PER_REQUEST
+        else:
+            self._binds_request = False
+            plan = self._plan(return_type, field_details_list)
+            if self._binds_request:
+                plan = _PER_REQUEST
+        if len(_SHARED) >= SHARED_SIZE:
+            _SHARED.clear()
+        _SHARED[key] = (nodes, plan)
+        return plan
 
     def _has_middleware(self) -> bool:
         """Whether a schema extension resolves fields itself (Strawberry passes an
@@ -121,6 +161,7 @@ class PlainSubtreeExecutor(StrawberryGraphQLCoreExecutionContext):
         if complete is None:
             return None
         if getter is _NEEDS_INFO:
+            self._binds_request = True  # the plan holds this request's build_resolve_info
             return response_name, self._resolver_with_info(object_type, field_def, nodes), complete
         return response_name, getter, complete
 
@@ -146,6 +187,29 @@ class PlainSubtreeExecutor(StrawberryGraphQLCoreExecutionContext):
 
 
 _NEEDS_INFO = object()
+
+
+def _without_directives(nodes, fragments: dict) -> bool:
+    """Whether no directive appears anywhere below these field nodes, fragments spread
+    there included: then their selection does not depend on the variables."""
+    seen: set[str] = set()
+    todo = [n.selection_set for n in nodes if n.selection_set is not None]
+    while todo:
+        for selection in todo.pop().selections:
+            if selection.directives:
+                return False
+            if isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                details = fragments.get(name)  # graphql-core's FragmentDetails
+                fragment = getattr(details, "definition", None)
+                if fragment is None or fragment.directives or details.variable_signatures:
+                    return False
+                if name not in seen:
+                    seen.add(name)
+                    todo.append(fragment.selection_set)
+            elif selection.selection_set is not None:
+                todo.append(selection.selection_set)
+    return True
 
 
 def _plain_getter(field_def: GraphQLField, nodes) -> Any:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 import strawberry
+from strawberry.extensions import ParserCache
 from strawberry.types import Info
 
 from schema.executor import PlainSubtreeExecutor
@@ -139,3 +140,45 @@ async def test_plain_subtrees_take_the_short_way():
     assert not result.errors
     assert ("[Item!]!", True) in calls  # the whole list, in one pass
     assert ("[Named!]!", False) in calls  # an interface: graphql-core's path
+
+
+async def test_plans_are_kept_across_requests_of_one_document():
+    """With the parse cache, requests of one text share its document: a plan without
+    directives is made once; one with @skip or @include follows each request's
+    variables; one with a resolver that takes info is made per request."""
+    cached = strawberry.Schema(
+        query=Query,
+        types=[Item],
+        execution_context_class=PlainSubtreeExecutor,
+        extensions=[ParserCache],
+    )
+    calls = []
+    original = PlainSubtreeExecutor._plan
+
+    def counting(self, return_type, details):
+        calls.append(str(return_type))
+        return original(self, return_type, details)
+
+    PlainSubtreeExecutor._plan = counting
+    try:
+        for query, variables in [
+            ("{ items { code tags { name } } }", {}),
+            ("{ items { code tags { name } } }", {}),
+            (QUERIES[3][0], {"i": False}),
+            (QUERIES[3][0], {"i": True}),
+            (QUERIES[2][0], {"s": False}),
+            (QUERIES[2][0], {"s": True}),
+            ("{ items { code firstTag { name } } }", {}),
+            ("{ items { code firstTag { name } } }", {}),
+        ]:
+            made = len(calls)
+            short = await cached.execute(query, variable_values=variables)
+            standard = await _schema().execute(query, variable_values=variables)
+            assert _plain(short) == _plain(standard), query
+            assert repr(short.data) == repr(standard.data)
+            if query == "{ items { code tags { name } } }" and made:
+                assert len(calls) == made  # planned by the first request, kept
+            elif "@" in query or "firstTag" in query:
+                assert len(calls) > made  # planned again for this request
+    finally:
+        PlainSubtreeExecutor._plan = original
