@@ -33,7 +33,7 @@ def sync_cache_counters() -> None:
             continue
         # A cleared cache starts counting again from zero.
         if hits > seen_hits:
-            metrics.CACHE_LOOKUPS.labels(name, "hit").inc(hits - seen_hits)
+            metrics.child(metrics.CACHE_LOOKUPS, name, "hit").inc(hits - seen_hits)
         if misses > seen_misses:
-            metrics.CACHE_LOOKUPS.labels(name, "miss").inc(misses - seen_misses)
+            metrics.child(metrics.CACHE_LOOKUPS, name, "miss").inc(misses - seen_misses)
         _seen[name] = (hits, misses)

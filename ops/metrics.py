@@ -108,6 +108,22 @@ AUDIT_AT = Gauge(
 )
 
 
+_children: dict[tuple, object] = {}
+_CHILDREN_SIZE = 4096  # label values are bounded (operations, codes, channels): a guard
+
+
+def child(metric, *values: str):
+    """metric.labels(*values), kept: labels() validates and locks on every call, and
+    the request path asks for the same few children on every request."""
+    key = (metric, *values)
+    found = _children.get(key)
+    if found is None:
+        if len(_children) >= _CHILDREN_SIZE:
+            _children.clear()
+        found = _children[key] = metric.labels(*values)
+    return found
+
+
 def multiprocess_dir() -> str | None:
     return os.environ.get(MULTIPROC_ENV) or None
 
@@ -155,5 +171,5 @@ def record_audit(fund: str, ok: bool) -> None:
 
 
 def record_donation(channel: str, amount_fen: int) -> None:
-    DONATIONS.labels(channel).inc()
-    DONATION_FEN.labels(channel).inc(amount_fen)
+    child(DONATIONS, channel).inc()
+    child(DONATION_FEN, channel).inc(amount_fen)

@@ -53,7 +53,7 @@ def note_errors(errors) -> None:
     record = _RECORD.get()
     for error in errors or ():
         code = str((error.extensions or {}).get("code") or "UNKNOWN")[:40]
-        metrics.GRAPHQL_ERRORS.labels(code).inc()
+        metrics.child(metrics.GRAPHQL_ERRORS, code).inc()
         if record is not None:
             record.error_codes.append(code)
 
@@ -96,8 +96,8 @@ def _finish(scope, record: RequestRecord, status: int, seconds: float) -> None:
     graphql = path.rstrip("/") == "/graphql"
     operation = record.operation or ("graphql (not executed)" if graphql else _label(scope))
     if graphql:
-        metrics.REQUESTS.labels(operation, str(status)).inc()
-        metrics.LATENCY.labels(operation).observe(seconds)
+        metrics.child(metrics.REQUESTS, operation, str(status)).inc()
+        metrics.child(metrics.LATENCY, operation).observe(seconds)
         sync_cache_counters()
     fields = {
         "request_id": record.request_id,
