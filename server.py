@@ -17,10 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
-from strawberry.http import process_result
+from strawberry.http import GraphQLRequestData, process_result
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
@@ -94,16 +95,39 @@ class JinlinGraphQL(GraphQL):
         answered = self.answers.answer(reads_of(self.state), scope)
         if answered is not None:
             return await send_answer(send, answered)
+        body = scope.get("jinlin.body")
+        if body is not None and scope["method"] == "POST" and not self._stream_transport_map:
+            return await self._post(scope, body, receive, send)
         try:
             response = await self.run(Request(scope=scope, receive=receive))
         except HTTPException as exc:
             return await _refuse(send, exc.status_code, exc.reason)
         await response(scope, receive, send)
 
+    async def _post(self, scope, body: bytes, receive, send) -> None:
+        """A POST whose body RequestGuard read and vetted (application/json, at most
+        1 MB, not a batch), run as strawberry's view runs it (the same context, checks,
+        execution, result processing and JSON response) without building its request
+        adapter, sub-response and response objects. With no streaming transport
+        configured, a POST's protocol is always plain HTTP."""
+        try:
+            context = self._context(scope, _authorization(scope))
+            request_data = _request_data(self.parse_json(body))
+            result = await self._execute(context, request_data, get=False)
+        except HTTPException as exc:
+            return await _refuse(send, exc.status_code, exc.reason)
+        response_data = await self.process_result(None, result)
+        if result.errors:
+            self._handle_errors(result.errors, response_data)
+        response = Response(self.encode_json(response_data), media_type="application/json")
+        await response(scope, receive, send)
+
     async def get_context(self, request, response) -> DoorContext:
-        authorization = request.headers.get("authorization")
+        return self._context(request.scope, request.headers.get("authorization"))
+
+    def _context(self, scope, authorization: str | None) -> DoorContext:
         context = DoorContext(app=self.state, authorization=authorization)
-        context.raw_body = request.scope.get("jinlin.body")
+        context.raw_body = scope.get("jinlin.body")
         context.request_id = current_request_id() or context.request_id
         return context
 
@@ -120,11 +144,16 @@ class JinlinGraphQL(GraphQL):
     async def execute_single(
         self, request, request_adapter, sub_response, context, root_value, request_data
     ) -> ExecutionResult:
+        get = request_adapter.method == "GET"
+        return await self._execute(context, request_data, get=get, root_value=root_value)
+
+    async def _execute(
+        self, context, request_data, *, get: bool, root_value=None
+    ) -> ExecutionResult:
         """Queries and mutations, within the execution timeout; a subscription is a
         request error that points to the WebSocket. A persisted query (APQ) runs the
         text stored under its hash; GET (which RequestGuard lets through only for a
         persisted query) runs queries only."""
-        get = request_adapter.method == "GET"
         try:
             query = self.persisted.query_for(request_data.query, request_data.extensions)
         except PersistedQueryError as exc:
@@ -246,6 +275,37 @@ class PersistedGet:
         if scope["method"] == "GET" and _persisted_get(scope.get("query_string", b"")):
             return await self.api(scope, receive, send)
         return await self.other(scope, receive, send)
+
+
+def _authorization(scope) -> str | None:
+    """The Authorization header as Starlette's Headers.get reads it: the first one."""
+    for name, value in scope["headers"]:
+        if name.lower() == b"authorization":
+            return value.decode("latin-1")
+    return None
+
+
+def _request_data(data: dict) -> GraphQLRequestData:
+    """A request's fields, refused as strawberry's view refuses them."""
+    query, variables = data.get("query"), data.get("variables")
+    extensions = data.get("extensions")
+    if not isinstance(query, str | None):
+        raise HTTPException(400, f"The GraphQL operation's `query` {_STRING_OR_NULL}")
+    if not isinstance(variables, dict | None):
+        raise HTTPException(400, f"The GraphQL operation's `variables` {_OBJECT_OR_NULL}")
+    if not isinstance(extensions, dict | None):
+        raise HTTPException(400, f"The GraphQL operation's `extensions` {_OBJECT_OR_NULL}")
+    return GraphQLRequestData(
+        query=query,
+        variables=variables,
+        operation_name=data.get("operationName"),
+        extensions=extensions,
+        protocol="http",
+    )
+
+
+_STRING_OR_NULL = "must be a string or null, if provided."
+_OBJECT_OR_NULL = "must be an object or null, if provided."
 
 
 def _persisted_get(query_string: bytes) -> bool:

@@ -97,13 +97,13 @@ async def test_an_anonymous_body_once_answered_is_answered_before_the_view(
     world: World, monkeypatch, caplog
 ):
     views = []
-    run = JinlinGraphQL.run
+    execute = JinlinGraphQL._execute  # where every request the view runs passes
 
-    async def counted(self, request, *args, **kwargs):
-        views.append(request.headers.get("authorization"))
-        return await run(self, request, *args, **kwargs)
+    async def counted(self, context, *args, **kwargs):
+        views.append(context.authorization)
+        return await execute(self, context, *args, **kwargs)
 
-    monkeypatch.setattr(JinlinGraphQL, "run", counted)
+    monkeypatch.setattr(JinlinGraphQL, "_execute", counted)
     caplog.set_level(logging.INFO, "jinlin.request")
     http = world.api.http
     body = orjson.dumps({"query": REPORT, "operationName": None})
