@@ -11,6 +11,7 @@ from strawberry.tools import merge_types
 
 from schema.executor import PlainSubtreeExecutor
 from schema.extensions import ErrorCodes
+from schema.hooks import WrappedOnceRunner
 from schema.inputs import use_planned_inputs
 from schema.mutations import Mutation
 from schema.mutations_undo import UndoMutations
@@ -54,6 +55,9 @@ def _root(name: str, description: str, types: tuple[type, ...]) -> type:
 
 
 class JinlinSchema(strawberry.Schema):
+    def create_extensions_runner(self, execution_context, extensions) -> WrappedOnceRunner:
+        return WrappedOnceRunner(execution_context=execution_context, extensions=extensions)
+
     def process_errors(self, errors: list[GraphQLError], execution_context=None) -> None:
         # ErrorCodes already logged what was unexpected; client errors are not news.
         return None
