@@ -14,7 +14,7 @@ from strawberry.types import Info as _Info
 from resolvers.auth import Viewer
 from resolvers.loaders import Loaders
 from resolvers.loaders_visible import VisibleLoaders
-from resolvers.users import TokenKeys, viewer_from_token
+from resolvers.users import TokenKeys, cached_viewer, viewer_from_token
 
 
 @dataclass
@@ -83,13 +83,24 @@ class Context:
         """The signed-in user, read once per request; None for anonymous or bad tokens.
 
         Fields resolve concurrently, so the first caller starts one shared task and
-        the others await it: one user lookup, and DataLoader batches stay aligned."""
+        the others await it: one user lookup, and DataLoader batches stay aligned. When
+        no read is needed (no token, a bad one, or its user read lately), the first
+        caller answers at once and leaves a finished future for the others."""
         task = self._viewer_task
         if task is None:
+            known, viewer = self._known_viewer()
+            if known:
+                task = self._viewer_task = asyncio.get_running_loop().create_future()
+                task.set_result(viewer)
+                return viewer
             task = self._viewer_task = asyncio.ensure_future(self._load_viewer())
         elif task.done():  # the common case, asked once per field: no new future
             return task.result()
         return await asyncio.shield(task)
+
+    def _known_viewer(self) -> tuple[bool, Viewer | None]:
+        token = self._token()
+        return cached_viewer(self.app.engine, token, self.app.keys) if token else (True, None)
 
     async def _load_viewer(self) -> Viewer | None:
         token = self._token()
