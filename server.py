@@ -105,8 +105,8 @@ class JinlinGraphQL(GraphQL):
         await response(scope, receive, send)
 
     async def _post(self, scope, body: bytes, receive, send) -> None:
-        """A POST whose body RequestGuard read and vetted (application/json, at most
-        1 MB, not a batch), run as strawberry's view runs it (the same context, checks,
+        """A POST whose body RequestGuard read and vetted (application/json, within the
+        size limit, not a batch), run as strawberry's view runs it (the same context, checks,
         execution, result processing and JSON response) without building its request
         adapter, sub-response and response objects. With no streaming transport
         configured, a POST's protocol is always plain HTTP."""
