@@ -32,6 +32,7 @@ import cProfile
 import itertools
 import logging
 import pstats
+import shutil
 import statistics
 import time
 from collections import defaultdict
@@ -266,4 +267,8 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        if "--no-multiprocess" not in sys.argv:
+            shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
