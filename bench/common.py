@@ -339,3 +339,27 @@ def ratio(value: float, baseline: float) -> str:
 
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
+
+
+# --- profiles (bench/profile_*.py) --------------------------------------------------
+
+PROJECT_DIR = str(Path(__file__).resolve().parent.parent) + "/"
+
+
+def own_time_by_area(stats, areas: tuple) -> dict[str, float]:
+    """cProfile's own time summed by area: the first of `areas` ((name, marks)) whose
+    mark the file's path holds, else the project's own files, else builtins or stdlib."""
+    out: dict[str, float] = {}
+    for (filename, _line, _name), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():
+        name = _area(filename, areas)
+        out[name] = out.get(name, 0.0) + tottime
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+
+def _area(filename: str, areas: tuple) -> str:
+    for name, marks in areas:
+        if any(m in filename for m in ((marks,) if isinstance(marks, str) else marks)):
+            return name
+    if filename.startswith(PROJECT_DIR) and "/.venv/" not in filename:
+        return "project"
+    return "builtins/other" if filename.startswith(("~", "<")) else "stdlib/other"

@@ -18,11 +18,17 @@ import asyncio
 import cProfile
 import pstats
 import time
-from collections import defaultdict
-from pathlib import Path
 
 import httpx
-from common import DEFAULT_URL, ScratchDatabase, analyze, console, create_users, login
+from common import (
+    DEFAULT_URL,
+    ScratchDatabase,
+    analyze,
+    console,
+    create_users,
+    login,
+    own_time_by_area,
+)
 from dashboard import DASHBOARD, populate
 
 from config import load_settings
@@ -37,23 +43,6 @@ AREAS = (
     ("starlette/uvicorn/httpx", ("/starlette/", "/httpx/", "/httpcore/", "/uvicorn/")),
     ("asyncio", "/asyncio/"),
 )
-PROJECT = str(Path(__file__).resolve().parent.parent) + "/"
-
-
-def area(filename: str) -> str:
-    for name, marks in AREAS:
-        if any(m in filename for m in ((marks,) if isinstance(marks, str) else marks)):
-            return name
-    if filename.startswith(PROJECT) and "/.venv/" not in filename:
-        return "project"
-    return "builtins/other" if filename.startswith(("~", "<")) else "stdlib/other"
-
-
-def by_area(stats: pstats.Stats) -> dict[str, float]:
-    out: dict[str, float] = defaultdict(float)
-    for (filename, _line, _name), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():
-        out[area(filename)] += tottime
-    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 
 async def profile(url: str, n: int, body: dict, token: str, top: int) -> None:
@@ -84,7 +73,7 @@ async def profile(url: str, n: int, body: dict, token: str, top: int) -> None:
     stats = pstats.Stats(profiler)
     total = sum(v[2] for v in stats.stats.values())
     console.print("[bold]own time by area[/]")
-    for name, seconds in by_area(stats).items():
+    for name, seconds in own_time_by_area(stats, AREAS).items():
         console.print(f"  {name:28} {seconds / n * 1000:7.2f} ms  {seconds / total:6.1%}")
     stats.sort_stats("tottime").print_stats(top)
     stats.sort_stats("cumulative").print_stats(top)

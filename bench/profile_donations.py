@@ -35,11 +35,19 @@ import pstats
 import shutil
 import statistics
 import time
-from collections import defaultdict
 
 import httpx
 import orjson
-from common import DEFAULT_URL, ScratchDatabase, analyze, console, create_users, login, open_funds
+from common import (
+    DEFAULT_URL,
+    ScratchDatabase,
+    analyze,
+    console,
+    create_users,
+    login,
+    open_funds,
+    own_time_by_area,
+)
 from starlette.applications import Starlette
 
 from config import load_settings
@@ -60,22 +68,7 @@ AREAS = (
     ("logging", "/logging/"),
     ("starlette", "/starlette/"),
     ("asyncio", "/asyncio/"),
-    ("project", "/wt-"),
 )
-
-
-def area(filename: str) -> str:
-    for name, marks in AREAS:
-        if any(m in filename for m in ((marks,) if isinstance(marks, str) else marks)):
-            return name
-    return "builtins/other" if filename.startswith(("~", "<")) else "stdlib/other"
-
-
-def by_area(stats: pstats.Stats) -> dict[str, float]:
-    out: dict[str, float] = defaultdict(float)
-    for (filename, _line, _name), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():
-        out[area(filename)] += tottime
-    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 
 def request_log_to_devnull() -> None:
@@ -201,7 +194,7 @@ def report(stats: pstats.Stats, n: int, top: int) -> None:
         f"[bold]own time by area[/] (under the profiler: {total / n * 1000:.2f} ms and"
         f" {calls / n:,.0f} Python function calls each)"
     )
-    for name, seconds in by_area(stats).items():
+    for name, seconds in own_time_by_area(stats, AREAS).items():
         console.print(f"  {name:28} {seconds / n * 1000:7.3f} ms  {seconds / total:6.1%}")
     stats.sort_stats("tottime").print_stats(top)
     stats.sort_stats("cumulative").print_stats(top)
