@@ -157,3 +157,21 @@ async def test_a_closed_socket_does_not_stop_the_others(world, db_url):
         for ws in sockets[2:]:
             assert await _count_reaches(ws, "1", 1) == [1]
             await ws.close()
+
+
+async def test_variables_too_deep_to_share_are_answered_alone(world, db_url, executions):
+    """Variables nested past what the shared key can encode run alone, and get the
+    usual answer: here the variable's own error, not a crash or a closed socket."""
+    deep: object = "x"
+    for _ in range(300):
+        deep = [deep]
+    async with serving(db_url) as host:
+        ws = await _connect(host)
+        await _acked(ws)
+        await _subscribe(ws, "deep", {"c": deep})
+        message = await _next(ws, "deep")
+        assert message["type"] == "error", message
+        await _subscribe(ws, "ok", {"c": world.campaign})
+        assert await _count_reaches(ws, "ok", 0) == [0]
+        await ws.close()
+    assert executions["started"] == 1
