@@ -39,6 +39,9 @@ _UNAVAILABLE_DRIVER_ERRORS = (
     asyncpg.PostgresConnectionError,  # SQLSTATE class 08, "connection does not exist" too
     asyncpg.CannotConnectNowError,  # the server is starting or shutting down
     asyncpg.AdminShutdownError,
+    # "terminating connection because of crash of another server process": the server
+    # resets after one of its processes died, and is back in a moment.
+    asyncpg.exceptions.CrashShutdownError,
     # During a failover: no host of a multi-host URL accepts writes yet (the standby is
     # not promoted), or a connection still reaches a server that became read-only.
     asyncpg.exceptions.TargetServerAttributeNotMatched,
@@ -49,8 +52,15 @@ _UNAVAILABLE_DRIVER_ERRORS = (
 )
 
 
+def _while_handling(exc: BaseException) -> BaseException | None:
+    """The error being handled when `exc` was raised (a ROLLBACK that fails on the
+    connection the first error broke, say), unless it was suppressed (`from None`)."""
+    return None if exc.__suppress_context__ else exc.__context__
+
+
 def is_unavailable(exc: BaseException | None) -> bool:
-    """True when `exc` (or what it wraps) says the database cannot serve the request now."""
+    """True when `exc` (or what it wraps, or the error it was raised while handling)
+    says the database cannot serve the request now."""
     seen = 0
     while exc is not None and seen < 5:
         if isinstance(exc, _UNAVAILABLE_DRIVER_ERRORS) or isinstance(exc, SQLAlchemyTimeout):
@@ -60,6 +70,6 @@ def is_unavailable(exc: BaseException | None) -> bool:
             return True
         if isinstance(exc, DBAPIError) and exc.connection_invalidated:
             return True
-        exc = getattr(exc, "orig", None) or exc.__cause__
+        exc = getattr(exc, "orig", None) or exc.__cause__ or _while_handling(exc)
         seen += 1
     return False

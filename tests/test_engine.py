@@ -157,18 +157,42 @@ def test_what_counts_as_the_database_being_unavailable():
         ConnectionRefusedError(111, "refused"),
         asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
         asyncpg.CannotConnectNowError("the database system is starting up"),
+        asyncpg.exceptions.CrashShutdownError("terminating connection because of crash"),
+        asyncpg.exceptions.TargetServerAttributeNotMatched("not a read-write server"),
+        asyncpg.ReadOnlySQLTransactionError("cannot execute INSERT in a read-only transaction"),
         asyncpg.InterfaceError("cannot call Connection.fetchrow(): connection is closed"),
         DBAPIError("SELECT 1", {}, ConnectionResetError(), connection_invalidated=True),
     ]
     wrapped = RuntimeError("while recording")
     wrapped.__cause__ = ConnectionResetError()
     down.append(wrapped)
+    # A ROLLBACK that fails on the connection the first error broke hides that error.
+    down.append(_raised_while_handling(asyncpg.ConnectionDoesNotExistError("closed")))
     bugs = [
         ValueError("bad"),
         asyncpg.InterfaceError("cannot perform operation: another operation is in progress"),
         asyncpg.UniqueViolationError("duplicate key"),
         DBAPIError("SELECT 1", {}, ValueError("bad"), connection_invalidated=False),
         None,
+        # ... but not when the first error was a bug, or was suppressed (`from None`).
+        _raised_while_handling(ValueError("bad")),
+        _raised_while_handling(ConnectionResetError(), suppressed=True),
     ]
     assert [is_unavailable(e) for e in down] == [True] * len(down)
     assert [is_unavailable(e) for e in bugs] == [False] * len(bugs)
+
+
+def _raised_while_handling(first: BaseException, *, suppressed: bool = False) -> BaseException:
+    """The error a cleanup raises while `first` is being handled."""
+    import asyncpg
+
+    try:
+        try:
+            raise first
+        except BaseException:
+            second = asyncpg.InterfaceError("cannot perform operation: another operation")
+            if suppressed:
+                raise second from None
+            raise second  # noqa: B904 - implicit chaining is what is tested
+    except asyncpg.InterfaceError as exc:
+        return exc

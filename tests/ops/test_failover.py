@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 
 import asyncpg
@@ -135,6 +136,18 @@ async def _board_hears_after_failover(donors: Donors, fund, campaign, board) -> 
         await asyncio.sleep(0.2)
 
 
+def _log_about(exc: AssertionError, server) -> str:
+    """The server's log where it mentions the request the assertion names (its
+    traceback), else its end."""
+    log = server.output()
+    match = re.search(r"'requestId': '([0-9a-f]+)'", str(exc))
+    at = log.find(match.group(1)) if match else -1
+    if at < 0:
+        return log[-6000:]
+    lines = [line for line in log[max(0, at - 4000) :].splitlines() if "unavailable in" not in line]
+    return "\n".join(lines)[:12000]
+
+
 async def test_primary_dies_and_the_standby_takes_over():
     pair = ReplicatedPair(debian_bin_dir())
     try:
@@ -180,12 +193,12 @@ async def _run_drill(pair: ReplicatedPair) -> None:
         try:
             await asyncio.wait_for(asyncio.gather(*clients), AFTER + 30)
         except AssertionError as exc:  # an unexpected answer: the server's log says why
-            raise AssertionError(f"{exc}\n--- server log:\n{server.output()[-6000:]}") from None
+            raise AssertionError(f"{exc}\n--- server log:\n{_log_about(exc, server)}") from None
         assert any(count > 0 for at, count, _ in board if at < killed_at), board[:5]
         try:
             await _board_hears_after_failover(donors, funds[0], campaign, board)
         except AssertionError as exc:
-            raise AssertionError(f"{exc}\n--- server log:\n{server.output()[-6000:]}") from None
+            raise AssertionError(f"{exc}\n--- server log:\n{_log_about(exc, server)}") from None
         watching.cancel()
         assert server.alive()
     print(
