@@ -15,6 +15,7 @@ sys.path.insert(0, str(_HERE.parent))
 sys.path.append(str(_HERE))
 
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -363,3 +364,31 @@ def _area(filename: str, areas: tuple) -> str:
     if filename.startswith(PROJECT_DIR) and "/.venv/" not in filename:
         return "project"
     return "builtins/other" if filename.startswith(("~", "<")) else "stdlib/other"
+
+
+def production_app(db_url: str):
+    """The whole ASGI app in this process, on `db_url`, with production settings."""
+    from config import load_settings
+    from server import create_app
+    from tests.faults.harness import SECRET
+
+    return create_app(
+        load_settings(
+            {"JINLIN_DATABASE_URL": db_url, "JINLIN_SECRET_KEY": SECRET, "JINLIN_ENV": "production"}
+        )
+    )
+
+
+@contextlib.asynccontextmanager
+async def signed_in(db_url: str, *, fill: bool):
+    """(client, admin token, FINANCE token) on a production app in this process; the
+    users are made first when `fill`, and the database analysed after."""
+    if fill:
+        await create_users(db_url, {"admin": ["ADMIN"], "fin": ["FINANCE"]})
+    app = production_app(db_url)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://app") as http:
+        yield http, await login(http, "admin"), await login(http, "fin")
+    await app.app.state.jinlin.engine.dispose()
+    if fill:
+        await analyze(db_url)

@@ -23,17 +23,12 @@ import httpx
 from common import (
     DEFAULT_URL,
     ScratchDatabase,
-    analyze,
     console,
-    create_users,
-    login,
     own_time_by_area,
+    production_app,
+    signed_in,
 )
 from dashboard import DASHBOARD, populate
-
-from config import load_settings
-from server import create_app
-from tests.faults.harness import SECRET
 
 AREAS = (
     ("graphql-core", "/graphql/"),
@@ -46,10 +41,7 @@ AREAS = (
 
 
 async def profile(url: str, n: int, body: dict, token: str, top: int) -> None:
-    settings = load_settings(
-        {"JINLIN_DATABASE_URL": url, "JINLIN_SECRET_KEY": SECRET, "JINLIN_ENV": "production"}
-    )
-    app = create_app(settings)
+    app = production_app(url)
     headers = {"authorization": f"Bearer {token}"}
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://app") as http:
@@ -103,21 +95,9 @@ async def main() -> None:
 
 
 async def run_on(url: str, args, body: dict, *, fill: bool) -> None:
-    settings = load_settings(
-        {"JINLIN_DATABASE_URL": url, "JINLIN_SECRET_KEY": SECRET, "JINLIN_ENV": "production"}
-    )
-    if fill:
-        await create_users(url, {"admin": ["ADMIN"], "fin": ["FINANCE"]})
-    app = create_app(settings)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://app") as http:
-        admin = await login(http, "admin")
-        fin = await login(http, "fin")
+    async with signed_in(url, fill=fill) as (http, admin, fin):
         if fill:
             await populate(http, admin, fin, 20)
-    await app.app.state.jinlin.engine.dispose()
-    if fill:
-        await analyze(url)
     await profile(url, args.n, body, fin, args.top)
 
 

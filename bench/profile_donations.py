@@ -36,24 +36,19 @@ import shutil
 import statistics
 import time
 
-import httpx
 import orjson
 from common import (
     DEFAULT_URL,
     ScratchDatabase,
-    analyze,
     console,
-    create_users,
-    login,
     open_funds,
     own_time_by_area,
+    production_app,
+    signed_in,
 )
 from starlette.applications import Starlette
 
-from config import load_settings
 from ops.logs import formatter
-from server import create_app
-from tests.faults.harness import SECRET
 
 # The request wrk sends (bench/common.py WRK_LUA).
 DONATE = (
@@ -153,10 +148,7 @@ class Donor:
 
 
 async def profile(url: str, funds: list[str], token: str, args) -> None:
-    settings = load_settings(
-        {"JINLIN_DATABASE_URL": url, "JINLIN_SECRET_KEY": SECRET, "JINLIN_ENV": "production"}
-    )
-    app = create_app(settings)
+    app = production_app(url)
     async with starlette_of(app).router.lifespan_context(app):  # the change feed too
         donor = Donor(app, token, funds)
         await donor.send(200, args.concurrency, check=True)  # warm: caches, statements
@@ -202,16 +194,7 @@ def report(stats: pstats.Stats, n: int, top: int) -> None:
 
 async def prepare(url: str, n_funds: int, *, fill: bool) -> tuple[list[str], str]:
     """The funds' IDs and a FINANCE user's token (the funds opened when `fill`)."""
-    settings = load_settings(
-        {"JINLIN_DATABASE_URL": url, "JINLIN_SECRET_KEY": SECRET, "JINLIN_ENV": "production"}
-    )
-    if fill:
-        await create_users(url, {"admin": ["ADMIN"], "fin": ["FINANCE"]})
-    app = create_app(settings)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://app") as http:
-        admin = await login(http, "admin")
-        fin = await login(http, "fin")
+    async with signed_in(url, fill=fill) as (http, admin, fin):
         if fill:
             funds = await open_funds(http, admin, n_funds, "P")
         else:
@@ -221,9 +204,6 @@ async def prepare(url: str, n_funds: int, *, fill: bool) -> tuple[list[str], str
                 headers={"authorization": f"Bearer {admin}"},
             )
             funds = [e["node"]["id"] for e in r.json()["data"]["funds"]["edges"]][:n_funds]
-    await app.app.state.jinlin.engine.dispose()
-    if fill:
-        await analyze(url)
     return funds, fin
 
 
