@@ -157,8 +157,10 @@ def cached_viewer(engine: AsyncEngine, token: str, keys: TokenKeys) -> tuple[boo
     """(True, what viewer_from_token answers) when that needs no read (a bad or expired
     token, or the user's row read within VIEWER_TTL_SECONDS); (False, None) otherwise."""
     claims = token_claims(token, keys)
-    if claims is None:
-        return True, None
+    return (True, None) if claims is None else _cached_viewer(engine, claims)
+
+
+def _cached_viewer(engine: AsyncEngine, claims: TokenClaims) -> tuple[bool, Viewer | None]:
     cached = _viewers.get((engine.url, claims.user_id))
     # A token newer than the cached row (signed in again after a password change) reads
     # the row again rather than wait for the cache.
@@ -175,21 +177,20 @@ def cached_viewer(engine: AsyncEngine, token: str, keys: TokenKeys) -> tuple[boo
 async def viewer_from_token(engine: AsyncEngine, token: str, keys: TokenKeys) -> Viewer | None:
     """The token's user, unless the token is bad or expired, the user is gone, or the
     token was issued before the user's token version last changed."""
-    known, viewer = cached_viewer(engine, token, keys)
+    claims = token_claims(token, keys)
+    if claims is None:
+        return None
+    known, viewer = _cached_viewer(engine, claims)
     if known:
         return viewer
-    claims = token_claims(token, keys)
-    if claims is None:  # expired since, a moment ago
-        return None
     now = time.monotonic()
-    key = (engine.url, claims.user_id)
     async with read_session(engine) as session:
         user = await session.get(UserRow, claims.user_id)
     gone = (now, None, _NO_VERSION)  # a deleted user: no token is newer, none re-reads
     cached = (now, viewer_of(user), user.token_version) if user else gone
     if len(_viewers) >= _VIEWER_CACHE_SIZE:
         _viewers.clear()
-    _viewers[key] = cached
+    _viewers[(engine.url, claims.user_id)] = cached
     _read_at, viewer, version = cached
     return viewer if version == claims.version else None
 
