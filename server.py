@@ -47,7 +47,7 @@ from schema import build_schema
 from schema.context import AppState
 from web.broadcasts import Broadcasts
 from web.cached_answers import CachedAnswers, send_answer
-from web.context import DoorContext
+from web.context import DoorContext, authorization_of
 from web.guards import DoorGuard
 from web.persisted_queries import PersistedQueries, PersistedQueryError
 from web.websocket import GuardedTransportWS, SocketLimits, timed_out
@@ -111,7 +111,7 @@ class JinlinGraphQL(GraphQL):
         adapter, sub-response and response objects. With no streaming transport
         configured, a POST's protocol is always plain HTTP."""
         try:
-            context = self._context(scope, _authorization(scope))
+            context = self._context(scope, authorization_of(scope))
             request_data = _request_data(self.parse_json(body))
             result = await self._execute(context, request_data, get=False)
         except HTTPException as exc:
@@ -275,14 +275,6 @@ class PersistedGet:
         if scope["method"] == "GET" and _persisted_get(scope.get("query_string", b"")):
             return await self.api(scope, receive, send)
         return await self.other(scope, receive, send)
-
-
-def _authorization(scope) -> str | None:
-    """The Authorization header as Starlette's Headers.get reads it: the first one."""
-    for name, value in scope["headers"]:
-        if name.lower() == b"authorization":
-            return value.decode("latin-1")
-    return None
 
 
 def _request_data(data: dict) -> GraphQLRequestData:

@@ -22,6 +22,7 @@ import orjson
 from ops.requests import note_operation
 from resolvers.public_reads import Entry, PublicReads
 from schema.public_report_cache import MAX_ALIAS_BODY
+from web.context import authorization_of
 
 _HEADERS = [(b"content-type", b"application/json")]
 
@@ -34,7 +35,12 @@ class CachedAnswers:
     def answer(self, reads: PublicReads | None, scope: dict) -> bytes | None:
         """The encoded answer for this request, or None when the view must answer."""
         body = scope.get("jinlin.body")
-        if reads is None or body is None or len(body) > MAX_ALIAS_BODY or _authorized(scope):
+        if (
+            reads is None
+            or body is None
+            or len(body) > MAX_ALIAS_BODY
+            or authorization_of(scope) is not None
+        ):
             return None
         found = reads.by_alias(("body", body))
         if found is None:
@@ -60,7 +66,3 @@ async def send_answer(send, encoded: bytes) -> None:
     headers = [*_HEADERS, (b"content-length", str(len(encoded)).encode())]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": encoded})
-
-
-def _authorized(scope: dict) -> bool:
-    return any(name.lower() == b"authorization" for name, _ in scope["headers"])

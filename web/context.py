@@ -8,6 +8,15 @@ from dataclasses import dataclass
 from schema.context import Context
 
 
+def authorization_of(scope: dict) -> str | None:
+    """An HTTP request's Authorization header, as Starlette's Headers.get reads it: the
+    first one."""
+    for name, value in scope["headers"]:
+        if name.lower() == b"authorization":
+            return value.decode("latin-1")
+    return None
+
+
 @dataclass
 class DoorContext(Context):
     raw_body: bytes | None = None  # an HTTP request's exact body (web/cached_answers.py)
