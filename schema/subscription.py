@@ -42,7 +42,8 @@ async def _read_engine(info: Info, *, woken: bool):
     once the replica has replayed what the primary had written when it woke, else the
     primary: the board may lag a moment, never for ever (db/replica.py)."""
     app = info.context.app
-    if app.replica is None or app.replica.behind or await info.context.viewer() is not None:
+    # No replica, or one cut off for lag (AppState.read_engine decides): the primary.
+    if app.read_engine is app.engine or await info.context.viewer() is not None:
         return app.engine
     if not woken or await app.replica.caught_up_with_primary():
         return app.replica.engine
