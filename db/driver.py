@@ -58,12 +58,26 @@ def _while_handling(exc: BaseException) -> BaseException | None:
     return None if exc.__suppress_context__ else exc.__context__
 
 
+def is_broken_connection(exc: BaseException | None) -> bool:
+    """A pooled connection whose server said goodbye while it sat idle: the server's
+    FATAL message ("terminating connection due to unexpected postmaster exit", when the
+    primary dies) arrived before the end of the stream, so the driver's protocol left its
+    idle state, and the next statement is refused before anything is sent. The
+    connection is lost, like one reset; a concurrent use of a connection (a bug) raises
+    InterfaceError instead."""
+    return isinstance(exc, asyncpg.exceptions.InternalClientError) and str(exc).startswith(
+        "cannot switch to state"
+    )
+
+
 def is_unavailable(exc: BaseException | None) -> bool:
     """True when `exc` (or what it wraps, or the error it was raised while handling)
     says the database cannot serve the request now."""
     seen = 0
     while exc is not None and seen < 5:
         if isinstance(exc, _UNAVAILABLE_DRIVER_ERRORS) or isinstance(exc, SQLAlchemyTimeout):
+            return True
+        if is_broken_connection(exc):
             return True
         # A pooled connection the restart killed; other interface errors are bugs.
         if isinstance(exc, asyncpg.InterfaceError) and "connection is closed" in str(exc):

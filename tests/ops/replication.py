@@ -60,8 +60,27 @@ class Node:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
 
-    def start(self) -> None:
-        self.run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "start")
+    def start(self, attempts: int = 3) -> None:
+        """Start the server; on another port if its free port was taken meanwhile (a
+        client's ephemeral port, on a busy machine). Any other failure says why, from
+        the server's log."""
+        for attempt in range(attempts):
+            seen = self.log.stat().st_size if self.log.exists() else 0
+            try:
+                self.run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60",
+                         "start")  # fmt: skip
+                return
+            except RuntimeError as exc:
+                log = (
+                    self.log.read_bytes()[seen:].decode(errors="replace")
+                    if self.log.exists()
+                    else ""
+                )
+                if "Address already in use" not in log or attempt == attempts - 1:
+                    raise RuntimeError(f"{exc}\n--- {self.log.name}:\n{log[-3000:]}") from None
+            self.port = free_port()
+            with (self.data / "postgresql.auto.conf").open("a") as conf:
+                conf.write(f"port = {self.port}\n")  # read last: it overrides the others
 
     def psql(self, query: str, database: str = "postgres") -> str:
         """One query's rows, unaligned, as psql prints them."""

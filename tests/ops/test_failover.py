@@ -139,7 +139,7 @@ async def _board_hears_after_failover(donors: Donors, fund, campaign, board) -> 
 def _log_about(exc: AssertionError, server) -> str:
     """The server's log where it mentions the request the assertion names (its
     traceback), else its end."""
-    log = server.output()
+    log = server.full_output()
     match = re.search(r"'requestId': '([0-9a-f]+)'", str(exc))
     at = log.find(match.group(1)) if match else -1
     if at < 0:
