@@ -40,7 +40,7 @@ schema-lint-deps:
 	bash scripts/npm-install.sh --optional tests/schema_lint
 
 test: $(VENV)/.installed-test browser-deps pgbouncer-deps schema-lint-deps
-	$(BIN)/python -m pytest --durations=25 -m "not drill"
+	$(BIN)/python -m pytest --durations=25
 
 drills: $(VENV)/.installed-test pgbouncer-deps
 	$(BIN)/python -m pytest -m drill -s tests/ops

@@ -55,25 +55,6 @@ def visible_partnerships(viewer: Viewer | None) -> list:
     return [PartnershipRow.partner_id.in_(select(PartnerRow.id).where(condition))]
 
 
-async def can_see_partner(session: AsyncSession, viewer: Viewer | None, partner_id: int) -> bool:
-    if viewer is None:
-        return False
-    if viewer.sees_everything:
-        return True
-    if viewer.has(PARTNER) and viewer.partner_id == partner_id:
-        return True
-    if viewer.has(COMMUNITY_STAFF) and viewer.community_id is not None:
-        return bool(
-            await session.scalar(
-                select(PartnershipRow.id).where(
-                    PartnershipRow.partner_id == partner_id,
-                    PartnershipRow.community_id == viewer.community_id,
-                )
-            )
-        )
-    return False
-
-
 async def partner_page(engine: AsyncEngine, viewer: Viewer | None, args: PageArgs) -> Page:
     condition = partner_visibility(viewer)
     async with read_session(engine) as session:
