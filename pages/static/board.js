@@ -130,9 +130,34 @@
     live.textContent = STATUS[state] || state;
   }
 
+  // A subscription ends when a read of the progress fails (the database away a moment)
+  // while the socket stays up: say so, and subscribe again after a growing pause, as
+  // the socket itself reconnects. The first emission brings the board up to date.
+  var unsubscribe = null;
+  var retryTimer = null;
+  var retryDelay = 0;
+
   function failed() {
     onStatus("error");
     live.textContent = "数据暂不可用";
+    if (retryTimer) return;
+    if (unsubscribe) unsubscribe(); // a failed emission may come before the end
+    retryDelay = Math.min(30000, retryDelay ? retryDelay * 2 : 1000);
+    retryTimer = setTimeout(subscribe, retryDelay / 2 + Math.random() * (retryDelay / 2));
+  }
+
+  function subscribe() {
+    retryTimer = null;
+    unsubscribe = client.subscribe({ query: PROGRESS, variables: { id: campaignId } }, {
+      next: function (result) {
+        if (!(result.data && result.data.campaignProgress)) return failed();
+        retryDelay = 0;
+        if (live.dataset.state === "error") onStatus("live");
+        showProgress(result.data.campaignProgress);
+      },
+      error: failed,
+      complete: failed
+    });
   }
 
   // The server renders the bar's width as data: the pages' CSP allows no inline style.
@@ -147,11 +172,5 @@
   // Seed from the server-rendered count so the first emission does not refetch needlessly.
   var rendered = document.getElementById("count").textContent;
   if (/^\d+$/.test(rendered)) lastCount = Number(rendered);
-  client.subscribe({ query: PROGRESS, variables: { id: campaignId } }, {
-    next: function (result) {
-      if (result.data && result.data.campaignProgress) showProgress(result.data.campaignProgress);
-      else failed();
-    },
-    error: failed
-  });
+  subscribe();
 })();

@@ -10,11 +10,15 @@ import shutil
 import time
 from dataclasses import dataclass
 
+import asyncpg
+
 try:
     from playwright.async_api import expect
 except ImportError:  # skipped by conftest outside CI when playwright is missing
     expect = None
 
+from resolvers.ids import parse_global_id
+from tests.faults.harness import asyncpg_dsn
 from tests.pages.conftest import ROOT, Api
 
 _keys = itertools.count()
@@ -169,6 +173,37 @@ async def test_board_reconnects_after_server_restart(server, api, new_page):
 
     await f.donate("50.00", "ONLINE", donorName="李四")
     await expect(page.locator("#total")).to_have_text("150.00", timeout=2000)
+    await expect(page.locator("#count")).to_have_text("2")
+
+
+async def test_board_subscribes_again_after_a_failed_read(server, api, new_page):
+    """The database away a moment while the socket stays up: the woken subscription's
+    read fails and the server ends it. The board says so, subscribes again by itself,
+    and follows donations once the database is back."""
+    f = await festival(api)
+    await f.donate("100.00", donorName="张三丰")
+    page = await open_board(new_page, server.base, f.campaign)
+    await expect(page.locator("#total")).to_have_text("100.00")
+
+    fund, campaign = parse_global_id(f.fund)[1], parse_global_id(f.campaign)[1]
+    conn = await asyncpg.connect(asyncpg_dsn(server.db_url))
+    try:
+        # The journal heads' table away, and a later head announced: the board's cached
+        # progress is stale, so its woken subscription reads, and that read fails.
+        await conn.execute("ALTER TABLE ledger_books RENAME TO ledger_books_away")
+        await conn.execute(
+            "SELECT pg_notify('jinlin_journal', $1), pg_notify('jinlin_campaign', $2)",
+            f"{fund}:999999",
+            str(campaign),
+        )
+        await expect(page.locator("#live")).to_have_attribute("data-state", "error")
+        await expect(page.locator("#live")).to_have_text("数据暂不可用")
+    finally:
+        await conn.execute("ALTER TABLE IF EXISTS ledger_books_away RENAME TO ledger_books")
+        await conn.close()
+    await expect(page.locator("#live")).to_have_attribute("data-state", "live", timeout=20000)
+    await f.donate("50.00", "ONLINE", donorName="李四")
+    await expect(page.locator("#total")).to_have_text("150.00", timeout=5000)
     await expect(page.locator("#count")).to_have_text("2")
 
 
