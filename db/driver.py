@@ -58,7 +58,7 @@ def _while_handling(exc: BaseException) -> BaseException | None:
     return None if exc.__suppress_context__ else exc.__context__
 
 
-def is_broken_connection(exc: BaseException | None) -> bool:
+def _lost_while_idle(exc: BaseException) -> bool:
     """A pooled connection whose server said goodbye while it sat idle: the server's
     FATAL message ("terminating connection due to unexpected postmaster exit", when the
     primary dies) arrived before the end of the stream, so the driver's protocol left its
@@ -77,7 +77,7 @@ def is_unavailable(exc: BaseException | None) -> bool:
     while exc is not None and seen < 5:
         if isinstance(exc, _UNAVAILABLE_DRIVER_ERRORS) or isinstance(exc, SQLAlchemyTimeout):
             return True
-        if is_broken_connection(exc):
+        if _lost_while_idle(exc):
             return True
         # A pooled connection the restart killed; other interface errors are bugs.
         if isinstance(exc, asyncpg.InterfaceError) and "connection is closed" in str(exc):

@@ -18,6 +18,8 @@ except ImportError:  # skipped by conftest outside CI when playwright is missing
     expect = None
 
 from resolvers.ids import parse_global_id
+from resolvers.live import CHANNEL as CAMPAIGN_CHANNEL
+from resolvers.live import JOURNAL_CHANNEL
 from tests.faults.harness import asyncpg_dsn
 from tests.pages.conftest import ROOT, Api
 
@@ -192,8 +194,10 @@ async def test_board_subscribes_again_after_a_failed_read(server, api, new_page)
         # progress is stale, so its woken subscription reads, and that read fails.
         await conn.execute("ALTER TABLE ledger_books RENAME TO ledger_books_away")
         await conn.execute(
-            "SELECT pg_notify('jinlin_journal', $1), pg_notify('jinlin_campaign', $2)",
+            "SELECT pg_notify($1, $2), pg_notify($3, $4)",
+            JOURNAL_CHANNEL,
             f"{fund}:999999",
+            CAMPAIGN_CHANNEL,
             str(campaign),
         )
         await expect(page.locator("#live")).to_have_attribute("data-state", "error")
