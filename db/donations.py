@@ -5,8 +5,9 @@ One read before the ledger write answers every check that needs the database (th
 fund, the idempotency key, an ONLINE payment already recorded under the same
 channel reference). One more statement writes everything: the ledger entry
 (ledger_post, which takes the fund's book lock and applies the rule book), the
-donation, its key, the partner's contribution and the live board's notification; it
-commits on its own, so the book lock is held for the length of one statement. A
+donation, its key and the partner's contribution; it commits on its own, so the book
+lock is held for the length of one statement. Then the fund's new head and the
+campaign are announced to every worker (db/announce.py, by db/uow.one_statement). A
 donation into a fund (and campaign, partner) seen before skips the read (see
 resolvers/donation_rows.py): one round trip.
 """
@@ -26,7 +27,6 @@ from db.models import ContributionRow, DonationRow
 from db.uow import OneStatement
 from ledger import store
 from ledger.entries import PostedEntry, PostingSpec
-from resolvers.live import CHANNEL as CAMPAIGN_CHANNEL
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +63,7 @@ class RecordedDonation:
     created_at: datetime
     refund_entry_id: int | None = None
     settled_entry_id: int | None = None
-    # Whether the write itself told the live feed (resolvers/live.py) on commit.
+    # Whether the write's own announcement (db/uow.one_statement) told the live feed.
     announced: bool = False
 
 
@@ -192,10 +192,7 @@ WITH posted AS MATERIALIZED (
            {_D["received_at"]}, donation.id, {_D["created_at"]}
     FROM donation WHERE {_C["partner_id"]} IS NOT NULL
 )
-SELECT posted.*, donation.id AS donation_id,
-       -- The live board's "campaign changed", sent on commit with the donation.
-       CASE WHEN donation.id IS NOT NULL AND {_D["campaign_id"]} IS NOT NULL
-            THEN pg_notify('{CAMPAIGN_CHANNEL}', {_D["campaign_id"]}::text) END AS announced
+SELECT posted.*, donation.id AS donation_id
 FROM posted LEFT JOIN donation ON true
 """
 
@@ -205,8 +202,8 @@ async def record(
 ) -> tuple[int, PostedEntry, bool] | None:
     """Post the donation's entry and store the donation, its key and the partner's
     contribution, in one statement that commits on its own; the new donation's id, the
-    entry, and whether the live feed was told (it is, on commit, when a campaign is
-    named). None when the key or the ONLINE ref is already taken: nothing is written
+    entry, and whether the live feed is told (it is, after the commit, when a campaign
+    is named: one_statement announces it with the fund's new head). None when the key or the ONLINE ref is already taken: nothing is written
     (read again to find by whom). A refusal of the rule book (a fund frozen or closed
     meanwhile, say) is raised as its LedgerError, and nothing is written."""
     entry = store.prepare_entry(fund.id, draft.postings, **draft.entry_args())
@@ -228,4 +225,7 @@ async def record(
         raise refusal from None
     if row is None:
         return None  # the key or the ONLINE ref is taken
-    return row["donation_id"], entry.posted(row), draft.values["campaign_id"] is not None
+    posted = entry.posted(row)
+    campaign = draft.values["campaign_id"]
+    conn.wrote(fund.id, posted.sequence, campaign)  # the live board hears of the campaign
+    return row["donation_id"], posted, campaign is not None

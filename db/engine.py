@@ -11,8 +11,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from db.driver import is_unavailable
 
 DEFAULT_PG_WRITERS = 4
 _write_gates: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -73,6 +78,23 @@ def _pooler_args(pooler: str | None) -> dict:
         "prepared_statement_cache_size": 0,
         "prepared_statement_name_func": lambda: f"__asyncpg_{uuid.uuid4().hex}__",
     }
+
+
+@asynccontextmanager
+async def driver_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection straight from the driver, outside any transaction: each
+    statement on it commits on its own. A connection the database dropped (a restart)
+    is invalidated with the whole pool, as SQLAlchemy does for a session that meets
+    one, so the next request reconnects."""
+    async with engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        try:
+            yield raw.driver_connection
+        except BaseException as exc:
+            if is_unavailable(exc):
+                await conn.invalidate(exc)
+                await engine.dispose(close=False)
+            raise
 
 
 def write_gate(engine: AsyncEngine) -> asyncio.Semaphore:

@@ -11,7 +11,7 @@ is in docs/operations.md). Its connections are named `jinlin-public-reads`
   replica once it answers. A pooled connection idle for more than IDLE_PING seconds is
   pinged before use: a replica that died while the pool slept costs no request.
 - **Lag.** A page may be a little behind the primary. The live board, woken by a
-  NOTIFY (sent on commit, so heard after it), reads the primary's WAL position and
+  NOTIFY (sent after the commit, so heard after it), reads the primary's WAL position and
   waits up to CATCH_UP_WITHIN for the replica to replay past it; otherwise it reads
   the primary, so it never shows a stale figure for ever (`caught_up_with_primary`).
 - **Lag cut-off.** Every LAG_EVERY seconds each worker notes the primary's WAL position

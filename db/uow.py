@@ -11,8 +11,8 @@ from contextlib import asynccontextmanager
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from db.driver import is_unavailable
-from db.engine import write_gate
+from db.announce import WRITTEN_HEADS, announcer, wrote
+from db.engine import driver_connection, write_gate
 
 GATE_TIMEOUT = 10.0  # seconds, as the pool's checkout timeout
 
@@ -51,12 +51,16 @@ async def _pass_gate(engine: AsyncEngine) -> asyncio.Semaphore:
 @asynccontextmanager
 async def unit_of_work(engine: AsyncEngine, *, write: bool = True) -> AsyncIterator[AsyncSession]:
     """Yield a session inside one transaction; commit on success, roll back on error.
-    A writing unit of work first passes the engine's write gate."""
+    A writing unit of work first passes the engine's write gate. After the commit, and
+    out of the gate, every worker is told the journal heads its ledger writes reached
+    (db/announce.py); a rolled-back one tells nothing."""
     gate = await _pass_gate(engine) if write else None
     session = AsyncSession(engine, expire_on_commit=False, autoflush=False)
+    heads = None
     try:
         yield session
         await session.commit()
+        heads = session.info.pop(WRITTEN_HEADS, None)
     except BaseException:
         await session.rollback()
         raise
@@ -64,6 +68,8 @@ async def unit_of_work(engine: AsyncEngine, *, write: bool = True) -> AsyncItera
         await session.close()
         if gate is not None:
             gate.release()
+    if heads:
+        await announcer(engine).announce(heads)
 
 
 @asynccontextmanager
@@ -71,24 +77,18 @@ async def one_statement(engine: AsyncEngine) -> AsyncIterator[OneStatement]:
     """A pooled connection straight from the driver, outside any transaction, for a
     write that is ONE statement (atomic on its own) and needs no read before it. It
     passes the write gate like unit_of_work but builds no ORM session, whose setup and
-    teardown cost more CPU than such a statement. A second statement is refused.
-
-    A connection the database dropped (a restart) is invalidated with the whole pool,
-    as SQLAlchemy does for a session that meets one, so the next request reconnects.
+    teardown cost more CPU than such a statement. A second statement is refused. What
+    the statement wrote (`OneStatement.wrote`) is announced after it, out of the gate.
     """
     gate = await _pass_gate(engine)
     try:
-        async with engine.connect() as conn:
-            raw = await conn.get_raw_connection()
-            try:
-                yield OneStatement(raw.driver_connection)
-            except BaseException as exc:
-                if is_unavailable(exc):
-                    await conn.invalidate(exc)
-                    await engine.dispose(close=False)
-                raise
+        async with driver_connection(engine) as driver:
+            statement = OneStatement(driver)
+            yield statement
     finally:
         gate.release()
+    if statement.heads or statement.campaigns:
+        await announcer(engine).announce(statement.heads, statement.campaigns)
 
 
 class OneStatement:
@@ -98,12 +98,20 @@ class OneStatement:
     def __init__(self, driver: asyncpg.Connection):
         self._driver = driver
         self._used = False
+        self.heads: dict[int, int] = {}
+        self.campaigns: list[int] = []
 
     async def fetchrow(self, query: str, *args):
         if self._used:
             raise RuntimeError("one_statement allows one statement; use unit_of_work")
         self._used = True
         return await self._driver.fetchrow(query, *args)
+
+    def wrote(self, fund: int, sequence: int, campaign: int | None = None) -> None:
+        """What the statement changed, to announce once it has committed."""
+        wrote(self.heads, fund, sequence)
+        if campaign is not None:
+            self.campaigns.append(campaign)
 
 
 @asynccontextmanager

@@ -22,6 +22,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.announce import WRITTEN_HEADS, wrote
 from db.models import FundRow
 from ledger.accounts import CHART
 from ledger.entries import PostedEntry, PostingSpec
@@ -154,7 +155,7 @@ async def post_entry(
         reference=reference,
     )
     row = await _call(session, _POST, entry.params())
-    return entry.posted(row)
+    return _noted(session, entry.posted(row))
 
 
 async def reverse_entry(
@@ -177,7 +178,7 @@ async def reverse_entry(
     )
     row = await _call(session, _REVERSE, params)
     original = (await session.execute(_ENTRY_OF, {"entry": entry_id})).one()
-    return _posted(
+    posted = _posted(
         row,
         fund_id=original.fund_id,
         kind="reversal",
@@ -185,6 +186,7 @@ async def reverse_entry(
         recorded_by=recorded_by,
         reverses_id=entry_id,
     )
+    return _noted(session, posted)
 
 
 async def close_period(
@@ -203,7 +205,15 @@ async def close_period(
     if row is None:
         return None
     memo = f"Period close through {through.isoformat()}"
-    return _posted(row, fund_id=fund_id, kind="close", memo=memo, recorded_by=recorded_by)
+    posted = _posted(row, fund_id=fund_id, kind="close", memo=memo, recorded_by=recorded_by)
+    return _noted(session, posted)
+
+
+def _noted(session: AsyncSession, entry: PostedEntry) -> PostedEntry:
+    """Note the fund's new head on the session: its unit of work announces it to every
+    worker after the commit (db/uow.py, db/announce.py)."""
+    wrote(session.info.setdefault(WRITTEN_HEADS, {}), entry.fund_id, entry.sequence)
+    return entry
 
 
 def _posted(

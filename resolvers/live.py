@@ -10,9 +10,12 @@ LISTEN needs a session of its own: behind PgBouncer in transaction mode it goes 
 `listen_url` (JINLIN_LISTEN_DATABASE_URL), a direct connection to the database, while
 NOTIFY, sent inside transactions, may go through the pooler.
 
-The same session listens on jinlin_journal, where every ledger write announces its
-fund's new head: the feed keeps the process's cache of public reads (`reads`), which
-those heads invalidate (resolvers/public_reads.py).
+The same session listens on jinlin_journal, where every ledger write's unit of work
+announces its fund's new head after the commit (db/announce.py): the feed keeps the
+process's cache of public reads (`reads`), which those heads invalidate
+(resolvers/public_reads.py). An announcement can be lost (a worker killed between its
+commit and its send), so every second the listener also reads the heads of the funds
+the cache knows, on its own session.
 """
 
 from __future__ import annotations
@@ -24,16 +27,16 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 
 import asyncpg
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.announce import CAMPAIGN_CHANNEL, HEADS_NOW, JOURNAL_CHANNEL, announcer
 from ops import metrics
 from resolvers.public_reads import PublicReads
 
 log = logging.getLogger("jinlin.live")
-CHANNEL = "jinlin_campaign"
-JOURNAL_CHANNEL = "jinlin_journal"
+CHANNEL = CAMPAIGN_CHANNEL
+CHECK_EVERY = 1.0  # seconds between the listener's reads of the heads it relies on
 
 
 class CampaignFeed:
@@ -61,16 +64,11 @@ class CampaignFeed:
                 queue.put_nowait(campaign_id)
 
     async def publish(self, campaign_id: int | None) -> None:
+        """After a commit: the campaign changed. Should the announcement fail, this
+        process's own subscribers are still woken."""
         if campaign_id is None:
             return
-        try:
-            async with self.engine.connect() as conn:
-                await conn.execute(
-                    text("SELECT pg_notify(:c, :p)"), {"c": CHANNEL, "p": str(campaign_id)}
-                )
-                await conn.commit()
-        except Exception:  # a lost notification must not fail the donation
-            log.warning("could not notify campaign %s", campaign_id, exc_info=True)
+        if not await announcer(self.engine).announce({}, [campaign_id]):
             self._dispatch(campaign_id)
 
     @contextlib.asynccontextmanager
@@ -106,8 +104,8 @@ class CampaignFeed:
                 for campaign_id in list(self._queues):
                     self._dispatch(campaign_id)
                 while not conn.is_closed():
-                    await asyncio.sleep(1)
-                    await conn.execute("SELECT 1")
+                    await asyncio.sleep(CHECK_EVERY)
+                    await self._check_heads(conn)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -119,6 +117,14 @@ class CampaignFeed:
                         await conn.close()
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5)
+
+    async def _check_heads(self, conn: asyncpg.Connection) -> None:
+        """The heads of the funds the cache knows, read now: what a lost announcement
+        left out is then heard at most CHECK_EVERY late. Also keeps the session alive."""
+        heads = self.reads.heads
+        rows = await conn.fetch(HEADS_NOW, heads.funds())
+        for fund, sequence in rows:
+            heads.seen(fund, sequence)
 
     def _on_notify(self, _conn, _pid, _channel, payload: str) -> None:
         with contextlib.suppress(ValueError):

@@ -1,9 +1,10 @@
 """A per-process cache of public reads, keyed by the funds' journal heads.
 
 A public answer (the disclosure page, the board, publicFundReport, a campaign's
-progress) changes when its fund's journal moves, and every ledger write ends with
-NOTIFY jinlin_journal 'fund:sequence' (ledger/sql/ledger.sql), which the change feed's
-listener hands to `JournalHeads.seen`. An entry is served only while it was read at or
+progress) changes when its fund's journal moves, and every ledger write's unit of work
+announces NOTIFY jinlin_journal 'fund:sequence' after its commit (db/announce.py), which
+the change feed's listener hands to `JournalHeads.seen` (as it does the heads it reads
+itself every second, in case an announcement was lost). An entry is served only while it was read at or
 after the head this process has heard of for each of its funds: a worker never answers
 with data older than the newest head it has seen. The few public changes outside the
 journal (a day's Merkle root published, a fund's status) send 'fund:' instead, which
@@ -29,12 +30,13 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from db.announce import JOURNAL_CHANNEL
 from db.uow import read_session
 
 HEADS = text("SELECT fund_id, last_sequence FROM ledger_books WHERE fund_id = ANY(:funds)")
 FUND_OF_CODE = text("SELECT id FROM funds WHERE code = :code")
 FUND_OF_CAMPAIGN = text("SELECT fund_id FROM campaigns WHERE id = :campaign")
-CHANGED = text("SELECT pg_notify('jinlin_journal', :payload)")
+CHANGED = text(f"SELECT pg_notify('{JOURNAL_CHANNEL}', :payload)")
 
 
 async def announce_change(session: AsyncSession, fund: int) -> None:
@@ -80,6 +82,10 @@ class JournalHeads:
 
     def known(self, fund: int) -> int | None:
         return self._known.get(fund)
+
+    def funds(self) -> list[int]:
+        """The funds whose heads this process has heard of."""
+        return list(self._known)
 
     def epoch(self, fund: int) -> int:
         return self._epochs.get(fund, 0)

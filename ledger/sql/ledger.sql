@@ -387,11 +387,11 @@ BEGIN
           FROM unnest(v_account_ids, v_deltas) AS p(account_id, delta)
           GROUP BY p.account_id) AS m
     WHERE a.id = m.account_id AND m.delta <> 0;
+    -- The new head is announced to every worker after the commit by the caller's unit
+    -- of work (db/announce.py), not by a NOTIFY here: PostgreSQL serialises the commits
+    -- of all transactions that notify, which cost the writes much of their rate.
     UPDATE ledger_books SET last_sequence = v_sequence, last_hash = v_hash
     WHERE fund_id = p_fund;
-    -- The fund's new head, to every worker at commit (never on rollback): their caches
-    -- of public reads are keyed by it (resolvers/public_reads.py).
-    PERFORM pg_notify('jinlin_journal', p_fund || ':' || v_sequence);
     RETURN QUERY SELECT v_entry, v_sequence, v_hash, v_head.last_hash::text, v_now, v_at;
 END
 $$;

@@ -85,7 +85,8 @@ async def test_record_donation_sends_a_fixed_short_list_of_statements(world):
     or COMMIT (a statement that checks the key and ONLINE ref are new, locks the book,
     applies the rule book and writes the entry, the donation and its key, committing
     on its own). Into a fund not seen yet: a read first (the fund, key and ONLINE ref),
-    in a read-only transaction of its own."""
+    in a read-only transaction of its own. After either, one announcement of the new
+    head (db/announce.py), on a connection of its own."""
     engine = world.api.state.engine
     mutation = (
         "mutation($i:RecordDonationInput!){recordDonation(input:$i)"
@@ -109,7 +110,10 @@ async def test_record_donation_sends_a_fixed_short_list_of_statements(world):
         await asyncio.sleep(0)  # asyncpg hands logged queries over with call_soon
         result = data["recordDonation"]
         assert result["errors"] == [] and result["donation"]["status"] == "RECEIVED"
-        return [" ".join(s.split())[:60] for s in counter.statements]
+        sent = [" ".join(s.split())[:60] for s in counter.statements]
+        told = [s for s in sent if s.startswith("WITH journal AS MATERIALIZED")]
+        assert len(told) == 1 and sent[-1] == told[0], sent  # after the write
+        return sent[:-1]
 
     other = await world.open_fund("QC-NEW")
     await world.donate("ONLINE")  # the viewer is now cached, as for any busy client

@@ -1,0 +1,154 @@
+"""Journal heads and campaign changes are announced after the commit, not inside the
+writing transaction (db/announce.py): nothing for a rolled-back write, one statement for
+writes that commit together, and the listener's own check of the heads when an
+announcement was lost."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import asyncpg
+import pytest
+
+from db.announce import CAMPAIGN_CHANNEL, JOURNAL_CHANNEL, Announcer, announcer
+from db.engine import make_engine
+from db.uow import unit_of_work
+from ledger import store
+from ledger.entries import PostingSpec
+from resolvers.live import CampaignFeed, listen_dsn
+from tests.api.test_public_reads import heard, listening
+from tests.api.world import World, pk
+
+CASH = [PostingSpec("1001", "DEBIT", 500, "CNY"), PostingSpec("4101.01", "CREDIT", 500, "CNY")]
+
+
+@contextlib.asynccontextmanager
+async def notifications(world: World):
+    """(channel, payload) of every NOTIFY on the two channels, in the order heard."""
+    dsn, hosts = listen_dsn(world.api.state.engine.url)
+    conn = await asyncpg.connect(dsn, **hosts)
+    heard: list[tuple[str, str]] = []
+
+    def on(_conn, _pid, channel, payload):
+        heard.append((channel, payload))
+
+    await conn.add_listener(JOURNAL_CHANNEL, on)
+    await conn.add_listener(CAMPAIGN_CHANNEL, on)
+    try:
+        yield heard
+    finally:
+        await conn.close()
+
+
+async def settle(conn_heard: list, count: int) -> None:
+    for _ in range(200):
+        if len(conn_heard) >= count:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.1)  # and nothing more
+
+
+async def test_the_rule_book_itself_notifies_nothing(world: World):
+    dsn, hosts = listen_dsn(world.api.state.engine.url)
+    async with notifications(world) as heard:
+        conn = await asyncpg.connect(dsn, **hosts)
+        try:
+            await conn.fetchrow(
+                "SELECT * FROM ledger_post($1, 'manual', NULL, 'raw', 'fin', NULL, $2, $3, $4, $5)",
+                pk(world.fund),
+                ["1001", "4101.01"],
+                ["DEBIT", "CREDIT"],
+                [500, 500],
+                ["CNY", "CNY"],
+            )
+        finally:
+            await conn.close()
+        await settle(heard, 1)
+    assert heard == []
+
+
+async def test_a_committed_unit_of_work_announces_its_heads_after_the_commit(world: World):
+    engine = world.api.state.engine
+    fund = pk(world.fund)
+    async with notifications(world) as heard:
+        with pytest.raises(RuntimeError):
+            async with unit_of_work(engine) as session:
+                await store.post_entry(session, fund, CASH, memo="undone", recorded_by="fin")
+                raise RuntimeError("rolled back")
+        async with unit_of_work(engine) as session:
+            first = await store.post_entry(session, fund, CASH, memo="kept", recorded_by="fin")
+            second = await store.post_entry(session, fund, CASH, memo="kept", recorded_by="fin")
+            # Not yet: the transaction is open.
+            await asyncio.sleep(0.1)
+            assert heard == []
+        await settle(heard, 1)
+    # The rolled-back write told no one; the two kept ones, one head, the later.
+    assert second.sequence == first.sequence + 1
+    assert heard == [(JOURNAL_CHANNEL, f"{fund}:{second.sequence}")]
+
+
+async def test_a_donation_announces_its_head_then_its_campaign(world: World):
+    async with notifications(world) as heard:
+        done = await world.donate("CASH", campaignId=world.campaign)
+        assert done["errors"] == []
+        await settle(heard, 2)
+    fund = pk(world.fund)
+    assert [c for c, _ in heard] == [JOURNAL_CHANNEL, CAMPAIGN_CHANNEL], heard
+    assert heard[0][1].startswith(f"{fund}:") and heard[1][1] == str(pk(world.campaign))
+
+
+async def test_writes_that_commit_together_share_one_send(world: World):
+    told = Announcer(world.api.state.engine)  # its own, so that its count is this test's
+    async with notifications(world) as heard:
+        results = await asyncio.gather(
+            *(told.announce({900_000 + i: i + 1}, [800_000 + i % 3]) for i in range(50))
+        )
+        await settle(heard, 53)
+    assert results == [True] * 50
+    assert told.sends == 1
+    journal = [p for c, p in heard if c == JOURNAL_CHANNEL]
+    assert journal == [f"{900_000 + i}:{i + 1}" for i in range(50)]
+    # Campaigns after every head of the send.
+    assert heard[50:] == [(CAMPAIGN_CHANNEL, str(800_000 + i)) for i in range(3)]
+
+
+async def test_a_failed_send_fails_no_write_and_wakes_local_subscribers():
+    # Nothing listens on port 1: the connection is refused at once.
+    engine = make_engine("postgresql+asyncpg://postgres@127.0.0.1:1/none")
+    try:
+        assert await announcer(engine).announce({1: 1}) is False
+        feed = CampaignFeed(engine)
+        async with feed.subscribe(7) as queue:
+            await feed.publish(7)
+            assert queue.get_nowait() == 7
+    finally:
+        await engine.dispose()
+
+
+async def test_a_lost_announcement_is_heard_by_the_listeners_own_check(world: World):
+    dsn, hosts = listen_dsn(world.api.state.engine.url)
+    async with listening(world) as reads:
+        assert (await world.donate("CASH"))["errors"] == []
+        await heard(reads, world.fund, 1)
+        known = reads.heads.known(pk(world.fund))
+        # A write that announces nothing (as if its worker died after the commit).
+        conn = await asyncpg.connect(dsn, **hosts)
+        try:
+            row = await conn.fetchrow(
+                "SELECT entry_sequence FROM ledger_post($1, 'manual', NULL, 'raw', 'fin', NULL,"
+                " $2, $3, $4, $5)",
+                pk(world.fund),
+                ["1001", "4101.01"],
+                ["DEBIT", "CREDIT"],
+                [500, 500],
+                ["CNY", "CNY"],
+            )
+        finally:
+            await conn.close()
+        assert row["entry_sequence"] == known + 1
+        for _ in range(300):  # the check runs every CHECK_EVERY seconds
+            if reads.heads.known(pk(world.fund)) == known + 1:
+                break
+            await asyncio.sleep(0.01)
+        assert reads.heads.known(pk(world.fund)) == known + 1
