@@ -37,6 +37,10 @@ async def _pass_gate(engine: AsyncEngine) -> asyncio.Semaphore:
     database a request fails after GATE_TIMEOUT seconds instead of queueing for ever."""
     gate = write_gate(engine)
     watch = gate_watch
+    if not gate.locked():  # a free slot is taken at once: no timer to arm
+        await gate.acquire()
+        watch.waited(0.0)
+        return gate
     started = time.perf_counter()
     watch.waiting(1)
     try:
