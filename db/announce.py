@@ -10,8 +10,9 @@ commit record is flushed, which cost the donation writes much of their rate
 lock briefly.
 
 Per engine, writes that commit while a send is in flight share the next send, so under
-load one statement tells of many writes. A writer waits for the send that carries its
-heads: once its request is answered, every worker has been told, as before.
+load one statement tells of many writes. A writer sends on the connection it wrote on
+when it can (no pool checkout), and waits for the send that carries its heads: once its
+request is answered, every worker has been told, as before.
 
 An announcement can be lost (the database gone between the commit and the send, the
 process killed in between). The change feed's listener therefore also reads the heads
@@ -26,6 +27,7 @@ import logging
 import weakref
 from collections.abc import Iterable, Mapping
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import driver_connection
@@ -60,60 +62,82 @@ def wrote(heads: dict, fund: int, sequence: int) -> None:
         heads[fund] = sequence
 
 
+class _Batch:
+    """What is announced by one send, and whether it was told."""
+
+    __slots__ = ("campaigns", "heads", "told")
+
+    def __init__(self) -> None:
+        self.heads: dict[int, int] = {}
+        self.campaigns: set[int] = set()
+        self.told: asyncio.Future = asyncio.get_running_loop().create_future()
+
+
 class Announcer:
-    """One engine's sender. At most one send is in flight; what commits meanwhile waits
-    for the next, which carries all of it."""
+    """One engine's sender. At most one send is in flight, made by one of the writers on
+    the connection it wrote on (one from the pool after a unit of work, whose session is
+    gone). What commits meanwhile waits for it, then goes in one send, made by one of
+    those writers."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._heads: dict[int, int] = {}
-        self._campaigns: set[int] = set()
-        self._next: asyncio.Future | None = None  # the send that carries what is pending
-        self._task: asyncio.Task | None = None
+        self._pending: _Batch | None = None
+        self._in_flight: asyncio.Future | None = None
         self.sends = 0  # statements sent, for the tests and the bench
 
-    async def announce(self, heads: Mapping[int, int], campaigns: Iterable[int] = ()) -> bool:
+    async def announce(
+        self,
+        heads: Mapping[int, int],
+        campaigns: Iterable[int] = (),
+        via: asyncpg.Connection | None = None,
+    ) -> bool:
         """Tell every worker, after the commit; return once told (True) or once the send
-        failed (False: the write has committed whatever happens here)."""
-        for fund, sequence in heads.items():
-            wrote(self._heads, fund, sequence)
-        self._campaigns.update(c for c in campaigns if c is not None)
-        if not self._heads and not self._campaigns:
+        failed (False: the write has committed whatever happens here). `via`: the
+        caller's own driver connection, free for a statement."""
+        campaigns = [c for c in campaigns if c is not None]
+        if not heads and not campaigns:
             return True
-        if self._next is None:
-            self._next = asyncio.get_running_loop().create_future()
-        sent = self._next
-        if self._task is None:
-            self._task = asyncio.create_task(self._drain())
-        return await asyncio.shield(sent)
+        batch = self._pending
+        if batch is None:
+            batch = self._pending = _Batch()
+        for fund, sequence in heads.items():
+            wrote(batch.heads, fund, sequence)
+        batch.campaigns.update(campaigns)
+        while not batch.told.done():
+            if self._in_flight is None:
+                await self._send_pending(via)
+            else:
+                await asyncio.shield(self._in_flight)
+        return batch.told.result()
 
-    async def _drain(self) -> None:
+    async def _send_pending(self, via: asyncpg.Connection | None) -> None:
+        batch, self._pending = self._pending, None
+        assert batch is not None and not batch.told.done()
+        flight = self._in_flight = asyncio.get_running_loop().create_future()
+        told = False
         try:
-            while self._next is not None:
-                done, heads, campaigns = self._next, self._heads, self._campaigns
-                self._next, self._heads, self._campaigns = None, {}, set()
-                told = False
-                try:
-                    await self._send(heads, campaigns)
-                    told = True
-                except Exception:  # a lost announcement must not fail a committed write
-                    log.warning("could not announce %s heads", len(heads), exc_info=True)
-                finally:
-                    done.set_result(told)
+            await self._send(batch, via)
+            told = True
+        except Exception:  # a lost announcement must not fail a committed write
+            log.warning("could not announce %s heads", len(batch.heads), exc_info=True)
         finally:
-            self._task = None
-            if self._next is not None and not self._next.done():
-                self._next.set_result(False)  # cancelled (the loop is closing)
-                self._next = None
+            self._in_flight = None
+            flight.set_result(None)
+            batch.told.set_result(told)
 
-    async def _send(self, heads: dict[int, int], campaigns: set[int]) -> None:
+    async def _send(self, batch: _Batch, via: asyncpg.Connection | None) -> None:
         self.sends += 1
-        async with driver_connection(self._engine) as conn:
-            await conn.execute(
-                _SEND,
-                [f"{fund}:{sequence}" for fund, sequence in sorted(heads.items())],
-                [str(c) for c in sorted(campaigns)],
-            )
+        heads = [f"{fund}:{sequence}" for fund, sequence in sorted(batch.heads.items())]
+        campaigns = [str(c) for c in sorted(batch.campaigns)]
+        if via is None:
+            async with driver_connection(self._engine) as conn:
+                await conn.execute(_SEND, heads, campaigns)
+            return
+        try:
+            await via.execute(_SEND, heads, campaigns)
+        except BaseException:
+            via.terminate()  # in an unknown state now: the pool drops it when it returns
+            raise
 
 
 _announcers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -87,14 +87,16 @@ async def driver_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connec
     is invalidated with the whole pool, as SQLAlchemy does for a session that meets
     one, so the next request reconnects."""
     async with engine.connect() as conn:
-        raw = await conn.get_raw_connection()
+        driver = (await conn.get_raw_connection()).driver_connection
         try:
-            yield raw.driver_connection
+            yield driver
         except BaseException as exc:
             if is_unavailable(exc):
                 await conn.invalidate(exc)
                 await engine.dispose(close=False)
             raise
+        if driver.is_closed():  # closed under the caller (a failed announcement)
+            await conn.invalidate()
 
 
 def write_gate(engine: AsyncEngine) -> asyncio.Semaphore:

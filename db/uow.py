@@ -82,17 +82,22 @@ async def one_statement(engine: AsyncEngine) -> AsyncIterator[OneStatement]:
     write that is ONE statement (atomic on its own) and needs no read before it. It
     passes the write gate like unit_of_work but builds no ORM session, whose setup and
     teardown cost more CPU than such a statement. A second statement is refused. What
-    the statement wrote (`OneStatement.wrote`) is announced after it, out of the gate.
+    the statement wrote (`OneStatement.wrote`) is announced after it, out of the gate,
+    on the same connection.
     """
     gate = await _pass_gate(engine)
+    held = True
     try:
         async with driver_connection(engine) as driver:
             statement = OneStatement(driver)
             yield statement
+            gate.release()  # the write is done; telling of it needs no slot
+            held = False
+            if statement.heads or statement.campaigns:
+                await announcer(engine).announce(statement.heads, statement.campaigns, via=driver)
     finally:
-        gate.release()
-    if statement.heads or statement.campaigns:
-        await announcer(engine).announce(statement.heads, statement.campaigns)
+        if held:
+            gate.release()
 
 
 class OneStatement:

@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 
 from db.announce import CAMPAIGN_CHANNEL, JOURNAL_CHANNEL, Announcer, announcer
-from db.engine import make_engine
+from db.engine import driver_connection, make_engine
 from db.uow import unit_of_work
 from ledger import store
 from ledger.entries import PostingSpec
@@ -98,19 +98,22 @@ async def test_a_donation_announces_its_head_then_its_campaign(world: World):
     assert heard[0][1].startswith(f"{fund}:") and heard[1][1] == str(pk(world.campaign))
 
 
-async def test_writes_that_commit_together_share_one_send(world: World):
+async def test_writes_that_commit_during_a_send_share_the_next(world: World):
     told = Announcer(world.api.state.engine)  # its own, so that its count is this test's
     async with notifications(world) as heard:
         results = await asyncio.gather(
             *(told.announce({900_000 + i: i + 1}, [800_000 + i % 3]) for i in range(50))
         )
-        await settle(heard, 53)
+        await settle(heard, 54)
     assert results == [True] * 50
-    assert told.sends == 1
-    journal = [p for c, p in heard if c == JOURNAL_CHANNEL]
-    assert journal == [f"{900_000 + i}:{i + 1}" for i in range(50)]
-    # Campaigns after every head of the send.
-    assert heard[50:] == [(CAMPAIGN_CHANNEL, str(800_000 + i)) for i in range(3)]
+    # The first write sends at once; the 49 that came while it was in flight, in one.
+    assert told.sends == 2
+    first, rest = heard[:2], heard[2:]
+    assert first == [(JOURNAL_CHANNEL, "900000:1"), (CAMPAIGN_CHANNEL, "800000")]
+    # Each send tells the heads before the campaigns.
+    assert rest == [(JOURNAL_CHANNEL, f"{900_000 + i}:{i + 1}") for i in range(1, 50)] + [
+        (CAMPAIGN_CHANNEL, str(800_000 + i)) for i in range(3)
+    ]
 
 
 async def test_a_failed_send_fails_no_write_and_wakes_local_subscribers():
@@ -152,3 +155,16 @@ async def test_a_lost_announcement_is_heard_by_the_listeners_own_check(world: Wo
                 break
             await asyncio.sleep(0.01)
         assert reads.heads.known(pk(world.fund)) == known + 1
+
+
+async def test_a_connection_a_failed_send_closed_does_not_go_back_to_the_pool(world: World):
+    url = world.api.state.engine.url.render_as_string(hide_password=False)
+    engine = make_engine(url, pool_size=1)  # the next checkout gets the same connection
+    try:
+        async with driver_connection(engine) as conn:
+            conn.terminate()  # as a send that failed on the writer's own connection does
+            assert await Announcer(engine).announce({1: 1}, via=conn) is False
+        async with driver_connection(engine) as conn:
+            assert await conn.fetchval("SELECT 1") == 1
+    finally:
+        await engine.dispose()
