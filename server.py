@@ -182,10 +182,12 @@ class JinlinGraphQL(GraphQL):
             return ExecutionResult(data=None, errors=[timed_out(self.timeout, context.request_id)])
 
     async def process_result(self, request, result: ExecutionResult) -> dict:
-        """A request error (nothing executed) has no data entry (GraphQL over HTTP)."""
+        """A request error (nothing executed) has no data entry (GraphQL over HTTP):
+        a document that did not parse or validate, or variables that could not be
+        coerced (graphql-core answers those with data None, before any resolver)."""
         note_errors(result.errors)
         response = process_result(result)
-        if isinstance(result, PreExecutionError):
+        if isinstance(result, PreExecutionError) or _variables_refused(result):
             response.pop("data", None)
         return response
 
@@ -324,6 +326,19 @@ async def _read_body(receive) -> bytearray | None:
         body.extend(message.get("body", b""))
         if len(body) > MAX_BODY_BYTES or not message.get("more_body"):
             return body
+
+
+def _variables_refused(result: ExecutionResult) -> bool:
+    """Whether nothing ran because a variable could not be coerced: no data, and every
+    error BAD_USER_INPUT with no path (an error of a resolver has one)."""
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all(
+            e.path is None and (e.extensions or {}).get("code") == "BAD_USER_INPUT"
+            for e in result.errors
+        )
+    )
 
 
 def _request_error(message: str, code: str) -> PreExecutionError:
