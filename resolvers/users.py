@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,7 +19,6 @@ from datetime import timedelta
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db import directory
@@ -148,9 +148,18 @@ _verified: dict[tuple[str, str], TokenClaims] = {}
 # VIEWER_TTL_SECONDS. The token's expiry is checked on every request.
 VIEWER_TTL_SECONDS = 10.0
 _VIEWER_CACHE_SIZE = 4096
-# (engine, user) -> (read at, the viewer or None for no such user, token version)
-_viewers: dict[tuple[URL, int], tuple[float, Viewer | None, int]] = {}
+# (database, user) -> (read at, the viewer or None for no such user, token version)
+_viewers: dict[tuple[str, int], tuple[float, Viewer | None, int]] = {}
 _NO_VERSION = 2**62
+# An engine's database as a key: a URL hashes by rendering itself, on every request.
+_database_of: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _database(engine: AsyncEngine) -> str:
+    key = _database_of.get(engine.sync_engine)
+    if key is None:
+        key = _database_of[engine.sync_engine] = repr(engine.url)
+    return key
 
 
 def cached_viewer(engine: AsyncEngine, token: str, keys: TokenKeys) -> tuple[bool, Viewer | None]:
@@ -161,7 +170,7 @@ def cached_viewer(engine: AsyncEngine, token: str, keys: TokenKeys) -> tuple[boo
 
 
 def _cached_viewer(engine: AsyncEngine, claims: TokenClaims) -> tuple[bool, Viewer | None]:
-    cached = _viewers.get((engine.url, claims.user_id))
+    cached = _viewers.get((_database(engine), claims.user_id))
     # A token newer than the cached row (signed in again after a password change) reads
     # the row again rather than wait for the cache.
     if (
@@ -190,7 +199,7 @@ async def viewer_from_token(engine: AsyncEngine, token: str, keys: TokenKeys) ->
     cached = (now, viewer_of(user), user.token_version) if user else gone
     if len(_viewers) >= _VIEWER_CACHE_SIZE:
         _viewers.clear()
-    _viewers[(engine.url, claims.user_id)] = cached
+    _viewers[(_database(engine), claims.user_id)] = cached
     _read_at, viewer, version = cached
     return viewer if version == claims.version else None
 
