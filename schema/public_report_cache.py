@@ -30,10 +30,11 @@ from ops.requests import operation_of
 from resolvers.public_reads import PublicReads, reads_of
 
 FIELD = "publicFundReport"
-# A page's query is far smaller: bigger queries and bodies are not kept (as entries or
-# aliases), which bounds what a client can make the process hold (the cache's size
-# times this).
-MAX_ALIAS_BODY = 8 * 1024
+# The longest query text (characters) or request body (bytes) the cache keeps, as an
+# entry's key or an alias: a page's is far smaller. Longer ones are executed, never
+# kept, which bounds what a client can make the process hold (the cache's size times
+# this).
+MAX_KEPT_SIZE = 8 * 1024
 MAX_FUNDS = 4  # a key depends on every fund it names; more is not a page's query
 
 
@@ -42,7 +43,7 @@ class PublicReportCache(SchemaExtension):
         ctx = self.execution_context
         reads = reads_of(getattr(ctx.context, "app", None))
         # The key holds the query's text: a longer one is executed, never kept.
-        small = ctx.query is not None and len(ctx.query) <= MAX_ALIAS_BODY
+        small = ctx.query is not None and len(ctx.query) <= MAX_KEPT_SIZE
         codes = _codes(ctx) if reads is not None and small else None
         if not codes:
             yield
@@ -67,7 +68,7 @@ def _remember_body(reads: PublicReads, ctx, key) -> None:
     the query, the variables and the operation name, so equal bytes ask the same."""
     context = ctx.context
     body = getattr(context, "raw_body", None)
-    if body is None or len(body) > MAX_ALIAS_BODY or context.authorization is not None:
+    if body is None or len(body) > MAX_KEPT_SIZE or context.authorization is not None:
         return
     if reads.lookup(key) is None:
         return

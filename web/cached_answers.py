@@ -21,7 +21,7 @@ import orjson
 
 from ops.requests import note_operation
 from resolvers.public_reads import Entry, PublicReads
-from schema.public_report_cache import MAX_ALIAS_BODY
+from schema.public_report_cache import MAX_KEPT_SIZE
 from web.context import authorization_of
 
 _HEADERS = [(b"content-type", b"application/json")]
@@ -38,7 +38,7 @@ class CachedAnswers:
         if (
             reads is None
             or body is None
-            or len(body) > MAX_ALIAS_BODY
+            or len(body) > MAX_KEPT_SIZE
             or authorization_of(scope) is not None
         ):
             return None

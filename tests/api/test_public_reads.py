@@ -14,7 +14,7 @@ from db.uow import unit_of_work
 from resolvers.public_reads import PublicReads, announce_change
 from schema import build_schema
 from schema.context import Context
-from schema.public_report_cache import MAX_ALIAS_BODY
+from schema.public_report_cache import MAX_KEPT_SIZE
 from server import JinlinGraphQL
 from tests.api.world import World, pk
 
@@ -131,7 +131,7 @@ async def test_an_anonymous_body_once_answered_is_answered_before_the_view(
         assert await post(authorization="Bearer nonsense") == first
         assert views == [None, None, "Bearer nonsense"]
         # A body past the limit is answered by the view every time.
-        padded = orjson.dumps({"query": REPORT + " " * MAX_ALIAS_BODY})
+        padded = orjson.dumps({"query": REPORT + " " * MAX_KEPT_SIZE})
         assert await post(padded) == first and await post(padded) == first
         assert views.count(None) == 4
         # A write moves the head: the next answer is read again, then kept again.
