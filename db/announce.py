@@ -97,6 +97,7 @@ class Announcer:
         campaigns = [c for c in campaigns if c is not None]
         if not heads and not campaigns:
             return True
+        self._forget_another_loop()
         batch = self._pending
         if batch is None:
             batch = self._pending = _Batch()
@@ -109,6 +110,16 @@ class Announcer:
             else:
                 await asyncio.shield(self._in_flight)
         return batch.told.result()
+
+    def _forget_another_loop(self) -> None:
+        """An engine can outlive an event loop (one test's, say): what that loop left in
+        flight or pending will never complete on this one."""
+        loop = asyncio.get_running_loop()
+        flight, batch = self._in_flight, self._pending
+        if (flight is not None and flight.get_loop() is not loop) or (
+            batch is not None and batch.told.get_loop() is not loop
+        ):
+            self._in_flight = self._pending = None
 
     async def _send_pending(self, via: asyncpg.Connection | None) -> None:
         batch, self._pending = self._pending, None

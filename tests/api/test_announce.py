@@ -161,3 +161,14 @@ async def test_a_connection_a_failed_send_closed_does_not_go_back_to_the_pool(wo
             assert await conn.fetchval("SELECT 1") == 1
     finally:
         await engine.dispose()
+
+
+async def test_what_another_event_loop_left_in_flight_does_not_stall_the_next(world: World):
+    told = Announcer(world.api.state.engine)
+    gone = asyncio.new_event_loop()
+    told._in_flight = gone.create_future()  # a send that loop never finished
+    gone.close()
+    async with notifications(world) as heard:
+        assert await asyncio.wait_for(told.announce({900_100: 1}), 5) is True
+        await settle(heard, 1)
+    assert heard == [(JOURNAL_CHANNEL, "900100:1")]
