@@ -218,13 +218,16 @@ def machine_for(runner: asyncio.Runner, engine):
 
         @rule(target=entries, entry=entries)
         def reverse(self, entry):
+            # Dated as the model dates it: left to the ledger's clock, a reversal would
+            # fall after entries the model places later (a reversal of a withdrawal
+            # dated by that clock), and the two would judge different instants.
             at = self.instant(0)
             expected = self.model.reversal_refusal(entry, at)
 
             async def go():
                 async with unit_of_work(engine) as session:
                     return await reverse_entry(
-                        session, entry.id, memo="undo", recorded_by="hypothesis"
+                        session, entry.id, memo="undo", recorded_by="hypothesis", effective_at=at
                     )
 
             try:
@@ -315,3 +318,25 @@ def _run(url: str) -> None:
 
 async def test_the_rule_book_agrees_with_the_reference_model(db_url):
     await asyncio.to_thread(_run, db_url)
+
+
+def _replay_found(url: str) -> None:
+    with asyncio.Runner() as runner:
+        engine = make_engine(url)
+        try:
+            state = machine_for(runner, engine)()
+            deposit = state.split(credit="2209.02", days=0, debits=[("1001", 1), ("1001", 1)])
+            withdrawal = state.guarded_withdrawal(amount=1, days=0, source="1001")
+            state.reverse(entry=withdrawal)
+            state.reverse(entry=deposit)
+            state.ledger_agrees_with_the_model()
+            state.teardown()
+        finally:
+            runner.run(engine.dispose())
+
+
+async def test_a_deposit_reversed_after_the_reversal_of_its_withdrawal(db_url):
+    """A sequence the machine found when the test left reversals to the ledger's clock
+    while the model dated them at its own instant: the two then judged the guard at
+    different instants. Both now date a reversal alike, and agree."""
+    await asyncio.to_thread(_replay_found, db_url)
