@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.dataloader import DataLoader
 
+from db import reads
 from db.models import (
     CampaignRow,
     CashCountRow,
@@ -31,7 +32,15 @@ from db.types import utcnow
 from db.uow import read_session
 from ledger import reports
 from ledger.tables import AccountRow, EntryRow, PostingRow
-from resolvers.pagination import OrderKey, Page, PageArgs, paginate_many
+from resolvers.donations import DonationQuery
+from resolvers.pagination import (
+    OrderKey,
+    Page,
+    PageArgs,
+    decode_cursor,
+    pages_by_parent,
+    paginate_many,
+)
 from resolvers.partners import visible_partnerships
 
 
@@ -45,6 +54,31 @@ def _counting(partner_ids: Sequence[int]) -> tuple:
     return (
         ContributionRow.partner_id.in_(partner_ids),
         or_(DonationRow.id.is_(None), DonationRow.status.notin_(("REFUNDED", "VOIDED"))),
+    )
+
+
+DONATION_ORDER = [
+    OrderKey(DonationRow.received_at, descending=True),
+    OrderKey(DonationRow.id, descending=True),
+]
+
+
+def _donation_slice(args: PageArgs, query: DonationQuery | None) -> reads.DonationSlice:
+    """What db/reads.py reads for one page of donations of each fund."""
+    after = decode_cursor(args.after, DONATION_ORDER, "after") if args.after else None
+    before = decode_cursor(args.before, DONATION_ORDER, "before") if args.before else None
+    q = query or DonationQuery()
+    return reads.DonationSlice(
+        limit=args.size + 1,
+        oldest_first=args.backwards,
+        after=tuple(after) if after else None,
+        before=tuple(before) if before else None,
+        channel=q.channel or None,
+        status=q.status or None,
+        campaign_id=q.campaign_id,
+        partner_id=q.partner_id,
+        received_from=q.received_from,
+        received_to=q.received_to,
     )
 
 
@@ -226,7 +260,12 @@ class Loaders:
 
     @cached_property
     def campaign(self) -> DataLoader[int, CampaignRow | None]:
-        return self.by_id(CampaignRow)
+        async def load(ids: Sequence[int]) -> list[Any]:
+            async with reads.bare_connection(self.engine) as conn:
+                found = {r.id: r for r in await reads.campaigns_by_id(conn, ids)}
+            return [found.get(i) for i in ids]
+
+        return DataLoader(load_fn=load)
 
     @cached_property
     def donation(self) -> DataLoader[int, DonationRow | None]:
@@ -245,8 +284,8 @@ class Loaders:
         """Stored balances by account code: O(1) reads, never sums of postings."""
 
         async def load(fund_ids: Sequence[int]) -> list[dict[str, int]]:
-            async with read_session(self.engine) as session:
-                found = await reports.balances_for_funds(session, list(fund_ids))
+            async with reads.bare_connection(self.engine) as conn:
+                found = await reads.balances_for_funds(conn, fund_ids)
             return [found.get(f, {}) for f in fund_ids]
 
         return DataLoader(load_fn=load)
@@ -273,17 +312,29 @@ class Loaders:
 
     @cached_property
     def donation_pages(self) -> DataLoader[tuple, Page]:
-        """Newest first; the key's last part is a hashable DonationFilter (or None)."""
-        return self.pages_by(
-            DonationRow,
-            DonationRow.fund_id,
-            [
-                OrderKey(DonationRow.received_at, descending=True),
-                OrderKey(DonationRow.id, descending=True),
-            ],
-            where=lambda f: f.conditions() if f is not None else (),
-            plain=True,  # read-only: Donation reads their columns, nothing writes them
-        )
+        """Keys are (fund id, PageArgs[, DonationQuery or None]), newest first; one
+        statement per distinct (PageArgs, filter) in a batch, on a bare connection
+        (db/reads.py): the rows are only shown."""
+
+        async def load(keys: Sequence[tuple]) -> list[Page]:
+            groups: dict[tuple, list[int]] = defaultdict(list)
+            for key in keys:
+                groups[key[1:]].append(key[0])
+            results: dict[tuple, Page] = {}
+            async with reads.bare_connection(self.engine) as conn:
+                for rest, fund_ids in groups.items():
+                    args: PageArgs = rest[0]
+                    if args.size == 0:
+                        pages = {f: Page([], [], False, False) for f in fund_ids}
+                    else:
+                        part = _donation_slice(args, rest[1] if len(rest) > 1 else None)
+                        rows = await reads.donation_pages(conn, fund_ids, part)
+                        pages = pages_by_parent(rows, fund_ids, "fund_id", DONATION_ORDER, args)
+                    for fund_id, page in pages.items():
+                        results[(fund_id, *rest)] = page
+            return [results[k] for k in keys]
+
+        return DataLoader(load_fn=load)
 
     @cached_property
     def disbursement_pages(self) -> DataLoader[tuple, Page]:

@@ -183,10 +183,21 @@ async def paginate_many(
     else:
         stmt = select(aliased(model, inner))
     stmt = stmt.where(inner.c.rn <= args.size + 1).order_by(inner.c.rn)
-    grouped: dict[Any, list[Any]] = {pid: [] for pid in parent_ids}
-    parent_key = parent_column.key
     result = await (session.execute(stmt) if plain else session.scalars(stmt))
-    for row in result.all():
+    return pages_by_parent(result.all(), parent_ids, parent_column.key, order, args)
+
+
+def pages_by_parent(
+    rows: Sequence[Any],
+    parent_ids: Sequence[Any],
+    parent_key: str,
+    order: Sequence[OrderKey],
+    args: PageArgs,
+) -> dict[Any, Page]:
+    """Each parent's page from rows read as paginate_many reads them: every parent's
+    rows in page order, at most one more than the page holds."""
+    grouped: dict[Any, list[Any]] = {pid: [] for pid in parent_ids}
+    for row in rows:
         grouped[getattr(row, parent_key)].append(row)
     keys = _key_getter(order)
     return {pid: _page(rows, order, args, keys) for pid, rows in grouped.items()}
