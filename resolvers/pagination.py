@@ -62,7 +62,7 @@ class OrderKey:
 @dataclass
 class Page:
     rows: list[Any]
-    cursors: list[str]
+    cursors: Sequence[str]
     has_next: bool
     has_previous: bool
 
@@ -70,6 +70,27 @@ class Page:
 def encode_cursor(values: Sequence[Any]) -> str:
     plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
     return base64.urlsafe_b64encode(orjson.dumps(plain)).decode().rstrip("=")
+
+
+class Cursors(Sequence[str]):
+    """A page's cursors, each encoded when read: most queries of a list ask for no
+    cursor, or only for its first and last (pageInfo)."""
+
+    __slots__ = ("_keys", "_rows")
+
+    def __init__(self, rows: list[Any], keys) -> None:
+        self._rows, self._keys = rows, keys
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [encode_cursor(self._keys(row)) for row in self._rows[index]]
+        return encode_cursor(self._keys(self._rows[index]))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
 
 
 def decode_cursor(cursor: str, order: Sequence[OrderKey], field: str) -> list[Any]:
@@ -130,7 +151,7 @@ def _page(rows: list[Any], order: Sequence[OrderKey], args: PageArgs, keys) -> P
     rows = rows[:size]
     if args.backwards:
         rows.reverse()
-    cursors = [encode_cursor(keys(r)) for r in rows]
+    cursors = Cursors(rows, keys)
     if args.backwards:
         return Page(rows, cursors, has_next=bool(args.before), has_previous=more)
     return Page(rows, cursors, has_next=more, has_previous=bool(args.after))

@@ -38,10 +38,12 @@ from typing import Any
 from graphql import (
     FragmentSpreadNode,
     GraphQLField,
+    GraphQLID,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLString,
     is_leaf_type,
 )
 from graphql.pyutils import Path, Undefined
@@ -152,7 +154,7 @@ class PlainSubtreeExecutor(StrawberryGraphQLCoreExecutionContext):
         name = nodes[0].name.value
         if name == "__typename":
             type_name = object_type.name
-            return response_name, lambda _source, _path: type_name, _as_is
+            return _step(response_name, lambda _source, _path: type_name, None, _as_is)
         field_def = self.schema.get_field(object_type, name)
         getter = _plain_getter(field_def, nodes) if field_def is not None else None
         if getter is None:
@@ -162,8 +164,8 @@ class PlainSubtreeExecutor(StrawberryGraphQLCoreExecutionContext):
             return None
         if getter is _NEEDS_INFO:
             self._binds_request = True  # the plan holds this request's build_resolve_info
-            return response_name, self._resolver_with_info(object_type, field_def, nodes), complete
-        return response_name, getter, complete
+            getter = self._resolver_with_info(object_type, field_def, nodes)
+        return _step(response_name, getter, field_def.type, complete)
 
     def _resolver_with_info(self, object_type, field_def: GraphQLField, nodes) -> Callable:
         """A synchronous method resolver that takes info and nothing else: called with
@@ -212,6 +214,22 @@ def _without_directives(nodes, fragments: dict) -> bool:
     return True
 
 
+def _step(name: str, get: Callable, return_type: Any, complete: Complete) -> tuple:
+    """One field of an object plan: (response name, attribute name or None, getter,
+    leaf serializer or None, whether the leaf is non-null, whether a str leaf is
+    answered as it is, completion, whether it needs its path). A leaf (the most
+    common field) is completed inline by the object, without calls of its own."""
+    attr = getattr(get, "attr_name", None)
+    non_null = isinstance(return_type, GraphQLNonNull)
+    leaf = return_type.of_type if non_null else return_type
+    with_path = _needs_path(get) or _needs_path(complete)
+    if return_type is None or not is_leaf_type(leaf):
+        return name, attr, get, None, False, False, complete, with_path
+    # graphql-core's String and ID serializers answer a str as it is.
+    as_is = leaf is GraphQLString or leaf is GraphQLID
+    return name, attr, get, leaf.coerce_output_value, non_null, as_is, complete, with_path
+
+
 def _plain_getter(field_def: GraphQLField, nodes) -> Any:
     """How a plain field reads its value from its source; None when it is not plain,
     _NEEDS_INFO for a synchronous resolver that asks for info."""
@@ -224,7 +242,9 @@ def _plain_getter(field_def: GraphQLField, nodes) -> Any:
     if resolver is None:
         if getattr(field_def.resolve, "_is_default", False) and field.default_resolver is getattr:
             name = field.python_name
-            return lambda source, _path: getattr(source, name)
+            get = lambda source, _path: getattr(source, name)  # noqa: E731
+            get.attr_name = name  # read inline by the object's plan
+            return get
         return None
     if resolver.is_async or resolver.parent_parameter or resolver.root_parameter:
         return None
@@ -274,14 +294,7 @@ def _list(inner: Complete) -> Complete:
 
 def _leaf(coerce: Callable[[Any], Any]) -> Complete:
     def complete(value: Any, _path: Path) -> Any:
-        if value is None:
-            return None
-        if isinstance(value, Exception):
-            raise _NotPlain
-        coerced = coerce(value)
-        if coerced is None or coerced is Undefined:
-            raise _NotPlain
-        return coerced
+        return None if value is None else _coerced(coerce, value)
 
     return complete
 
@@ -290,23 +303,41 @@ def _object(object_type: GraphQLObjectType, steps: list) -> Complete:
     is_type_of = object_type.is_type_of
     type_name = object_type.name
     # Paths are built only where a resolver below asks for info.
-    with_path = any(_needs_path(get) or _needs_path(done) for _name, get, done in steps)
+    with_path = any(step[-1] for step in steps)
 
     def complete(value: Any, path: Path) -> Any:
         if value is None:
             return None
         if isinstance(value, Exception) or (is_type_of and not is_type_of(value, None)):
             raise _NotPlain
-        if not with_path:
-            return {name: done(get(value, path), path) for name, get, done in steps}
         out = {}
-        for name, get, done in steps:
-            field_path = Path(path, name, type_name)
-            out[name] = done(get(value, field_path), field_path)
+        for name, attr, get, coerce, non_null, as_is, done, step_path in steps:
+            field_path = Path(path, name, type_name) if step_path else path
+            field = getattr(value, attr) if attr is not None else get(value, field_path)
+            if coerce is None:
+                out[name] = done(field, field_path)
+            elif field is None:
+                if non_null:
+                    raise _NotPlain  # graphql-core raises the field error, at its path
+                out[name] = None
+            elif as_is and type(field) is str:
+                out[name] = field
+            else:
+                out[name] = _coerced(coerce, field)
         return out
 
     complete.needs_path = with_path
     return complete
+
+
+def _coerced(coerce: Callable[[Any], Any], value: Any) -> Any:
+    """A leaf's serialized value, as _leaf gives it for a value that is not None."""
+    if isinstance(value, Exception):
+        raise _NotPlain
+    coerced = coerce(value)
+    if coerced is None or coerced is Undefined:
+        raise _NotPlain
+    return coerced
 
 
 def _needs_path(function: Any) -> bool:

@@ -7,6 +7,7 @@ awaitables returned by a synchronous resolver)."""
 from __future__ import annotations
 
 import asyncio
+import enum
 from dataclasses import dataclass
 
 import pytest
@@ -15,6 +16,21 @@ from strawberry.extensions import ParserCache
 from strawberry.types import Info
 
 from schema.executor import PlainSubtreeExecutor
+
+
+@strawberry.enum
+class Kind(enum.Enum):
+    SMALL = "small"
+    LARGE = "large"
+
+
+class Shouting(str):
+    """A str of another type: graphql-core's String answers it as it is, too."""
+
+
+# What each item's `label` (a String) holds: a str, an int graphql-core turns into a
+# string, a str subclass, and an object no String can represent (a field error).
+LABELS = {"A": "a", "B": 7, "C": Shouting("c"), "D": object()}
 
 
 @strawberry.type
@@ -38,6 +54,18 @@ class Item(Named):
     @strawberry.field
     def shout(self) -> str:
         return self.name.upper()
+
+    @strawberry.field
+    def kind(self) -> Kind:
+        return Kind.SMALL if self.code in "AB" else Kind.LARGE
+
+    @strawberry.field
+    def ref(self) -> strawberry.ID | None:
+        return None if self.code == "B" else strawberry.ID(f"ref-{self.code}")
+
+    @strawberry.field
+    def label(self) -> str:
+        return LABELS[self.code]
 
     @strawberry.field
     def fails(self) -> str | None:
@@ -101,6 +129,9 @@ QUERIES = [
     ("{ strictItems { code strict firstTag { name weight } } }", {}),
     ("{ items { code firstTag { name } } }", {}),
     ("{ named { name ... on Item { code tags { name } } } }", {}),
+    ("{ strictItems { code kind ref k2: kind } }", {}),
+    ("{ items { code label } }", {}),
+    ("{ strictItems { ref code label } }", {}),
 ]
 
 
