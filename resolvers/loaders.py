@@ -4,8 +4,9 @@ that resolve concurrently)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -42,6 +43,41 @@ from resolvers.pagination import (
     paginate_many,
 )
 from resolvers.partners import visible_partnerships
+
+
+class Loader(DataLoader):
+    """Strawberry's DataLoader, but load_many awaits its keys one after the other
+    rather than gathering them: the keys of a batch complete together, so after the
+    first await the others are done, and gather's callback and future per key (a
+    list page asks for dozens) are saved. A failure raises as gather raises it."""
+
+    def load_many(self, keys: Iterable[Any]) -> Awaitable[list[Any]]:
+        return _each([self.load(key) for key in keys])
+
+
+async def _each(futures: list[asyncio.Future]) -> list[Any]:
+    try:
+        return [await future for future in futures]
+    except BaseException:
+        # The batch's other failures count as seen, as gather counts them: no
+        # "exception was never retrieved" in the log.
+        for future in futures:
+            if future.done() and not future.cancelled():
+                future.exception()
+        raise
+
+
+NOT_HELD = object()
+
+
+def held(loader: DataLoader, key: Any) -> Any:
+    """What `loader` holds for `key` from a load that completed, or NOT_HELD: a field
+    whose data a list preloaded answers it without an await (and a failed load is
+    awaited again by the field, which reports it at its own path)."""
+    future = loader.cache_map.get(key) if loader.cache else None
+    if future is None or not future.done() or future.cancelled() or future.exception():
+        return NOT_HELD
+    return future.result()
 
 
 def BY_ID(model):
@@ -97,7 +133,7 @@ class Loaders:
             found = {r.id: r for r in rows}
             return [found.get(i) for i in ids]
 
-        return DataLoader(load_fn=load)
+        return Loader(load_fn=load)
 
     def all_by(self, model: Any, column: Any, order: Any) -> DataLoader[Any, list[Any]]:
         async def load(keys: Sequence[Any]) -> list[list[Any]]:
@@ -109,7 +145,7 @@ class Loaders:
                 grouped[getattr(r, column.key)].append(r)
             return [grouped.get(k, []) for k in keys]
 
-        return DataLoader(load_fn=load)
+        return Loader(load_fn=load)
 
     def pages_by(
         self,
@@ -139,7 +175,7 @@ class Loaders:
                         results[(parent, *rest)] = page
             return [results[k] for k in keys]
 
-        return DataLoader(load_fn=load)
+        return Loader(load_fn=load)
 
     # --- places ----------------------------------------------------------
 
@@ -213,7 +249,7 @@ class Loaders:
                 totals[partner_id][kind] = int(hours if kind == "VOLUNTEER_SERVICE" else value)
             return [totals.get(p, {}) for p in partner_ids]
 
-        return DataLoader(load_fn=load)
+        return Loader(load_fn=load)
 
     @cached_property
     def contribution_totals_by_campaign(self) -> DataLoader[int, list[tuple]]:
@@ -244,7 +280,7 @@ class Loaders:
                 by_kind[kind] = int(hours if kind == "VOLUNTEER_SERVICE" else value)
             return [list(totals.get(p, {}).items()) for p in partner_ids]
 
-        return DataLoader(load_fn=load)
+        return Loader(load_fn=load)
 
     # --- people ----------------------------------------------------------
 
@@ -265,7 +301,7 @@ class Loaders:
                 found = {r.id: r for r in await reads.campaigns_by_id(conn, ids)}
             return [found.get(i) for i in ids]
 
-        return DataLoader(load_fn=load)
+        return Loader(load_fn=load)
 
     @cached_property
     def donation(self) -> DataLoader[int, DonationRow | None]:
@@ -288,7 +324,7 @@ class Loaders:
                 found = await reads.balances_for_funds(conn, fund_ids)
             return [found.get(f, {}) for f in fund_ids]
 
-        return DataLoader(load_fn=load)
+        return Loader(load_fn=load)
 
     @cached_property
     def fund_balances_at(self) -> DataLoader[tuple, dict[str, int]]:
@@ -304,7 +340,7 @@ class Loaders:
                         results[(f, at)] = found.get(f, {})
             return [results[k] for k in keys]
 
-        return DataLoader(load_fn=load)
+        return Loader(load_fn=load)
 
     @cached_property
     def campaign_pages(self) -> DataLoader[tuple, Page]:
@@ -334,7 +370,7 @@ class Loaders:
                         results[(fund_id, *rest)] = page
             return [results[k] for k in keys]
 
-        return DataLoader(load_fn=load)
+        return Loader(load_fn=load)
 
     @cached_property
     def disbursement_pages(self) -> DataLoader[tuple, Page]:
@@ -382,7 +418,7 @@ class Loaders:
             found = {r.reverses_id: r for r in rows}
             return [found.get(i) for i in entry_ids]
 
-        return DataLoader(load_fn=load)
+        return Loader(load_fn=load)
 
     @cached_property
     def account_balance_at(self) -> DataLoader[tuple, int]:
@@ -392,7 +428,7 @@ class Loaders:
                     await reports.balance_at(session, account_id, at) for account_id, at in keys
                 ]
 
-        return DataLoader(load_fn=load)
+        return Loader(load_fn=load)
 
     @cached_property
     def campaign_progress(self) -> DataLoader[int, dict[str, int]]:
@@ -427,7 +463,7 @@ class Loaders:
                 out[campaign_id]["count"] += int(count)
             return [dict(out.get(c, {})) for c in campaign_ids]
 
-        return DataLoader(load_fn=load)
+        return Loader(load_fn=load)
 
     @cached_property
     def fund_statement(self) -> DataLoader[tuple, Any]:
@@ -440,7 +476,7 @@ class Loaders:
                     for fund_id, start, end, tz in keys
                 ]
 
-        return DataLoader(load_fn=load)
+        return Loader(load_fn=load)
 
     @cached_property
     def trial_balance(self) -> DataLoader[tuple, Any]:
@@ -449,7 +485,7 @@ class Loaders:
         async def load(keys: Sequence[tuple]) -> list[Any]:
             return [await self._trial_balance(fund_id, at) for fund_id, at in keys]
 
-        return DataLoader(load_fn=load)
+        return Loader(load_fn=load)
 
     async def _trial_balance(self, fund_id: int, at: Any) -> Any:
         accounts = await self.accounts_by_fund.load(fund_id)
