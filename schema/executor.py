@@ -16,9 +16,9 @@ serializers, the same selection as graphql-core collects it (fragments, aliases,
 A plan that depends on nothing but the schema and the selection's syntax nodes is kept
 for later requests too (SHARED): the parse cache (schema/pipeline.py) hands every
 request of the same text the same document, so its nodes identify the selection. A
-selection with any directive (@skip or @include may depend on the variables) or with a
-resolver that takes info (called through this request's resolve info) is planned per
-request, as before.
+plan is called with the request's execution context, through which a resolver that
+takes info gets this request's resolve info. A selection with any directive (@skip or
+@include may depend on the variables) is planned per request.
 
 Anything else takes graphql-core's own path, unchanged: asynchronous resolvers (the
 loaders, which decide what the viewer may see), fields with arguments, field
@@ -53,8 +53,9 @@ from strawberry.types.field import StrawberryField
 BACKREF = "strawberry-definition"
 PLAIN_DIRECTIVES = frozenset({"skip", "include"})  # applied by graphql-core's collection
 
-# complete(value, path) -> the completed value; raises _NotPlain to leave it to graphql-core.
-Complete = Callable[[Any, Path], Any]
+# complete(value, path, execution context) -> the completed value; raises _NotPlain to
+# leave it to graphql-core.
+Complete = Callable[[Any, Path, Any], Any]
 # (return type, ids of the field nodes) -> (the nodes, kept alive so that their ids are
 # not reused; the plan, or None for a value graphql-core completes, or _PER_REQUEST).
 _SHARED: dict[tuple, tuple[tuple, Any]] = {}
@@ -72,7 +73,6 @@ class PlainSubtreeExecutor(StrawberryGraphQLCoreExecutionContext):
         # (type, id(field details)) -> (field details, plan or None); the details are
         # kept alive so that their id is not reused within the request.
         self._plans: dict[tuple, tuple[Any, Complete | None]] = {}
-        self._binds_request = False  # set while planning: a step uses this request
 
     def complete_value(self, return_type, field_details_list, info, path, result, position):
         key = (return_type, id(field_details_list))
@@ -85,7 +85,7 @@ class PlainSubtreeExecutor(StrawberryGraphQLCoreExecutionContext):
         plan = cached[1]
         if plan is not None:
             try:
-                return plan(result, path)
+                return plan(result, path, self)
             except Exception:  # graphql-core completes it again, and reports what it meets
                 pass
         return super().complete_value(return_type, field_details_list, info, path, result, position)
@@ -105,10 +105,7 @@ class PlainSubtreeExecutor(StrawberryGraphQLCoreExecutionContext):
         if not _without_directives(nodes, self.fragments):
             plan = _PER_REQUEST
         else:
-            self._binds_request = False
             plan = self._plan(return_type, field_details_list)
-            if self._binds_request:
-                plan = _PER_REQUEST
         if len(_SHARED) >= SHARED_SIZE:
             _SHARED.clear()
         _SHARED[key] = (nodes, plan)
@@ -154,7 +151,7 @@ class PlainSubtreeExecutor(StrawberryGraphQLCoreExecutionContext):
         name = nodes[0].name.value
         if name == "__typename":
             type_name = object_type.name
-            return _step(response_name, lambda _source, _path: type_name, None, _as_is)
+            return _step(response_name, lambda _source, _path, _ctx: type_name, None, _as_is)
         field_def = self.schema.get_field(object_type, name)
         getter = _plain_getter(field_def, nodes) if field_def is not None else None
         if getter is None:
@@ -163,7 +160,6 @@ class PlainSubtreeExecutor(StrawberryGraphQLCoreExecutionContext):
         if complete is None:
             return None
         if getter is _NEEDS_INFO:
-            self._binds_request = True  # the plan holds this request's build_resolve_info
             getter = self._resolver_with_info(object_type, field_def, nodes)
         return _step(response_name, getter, field_def.type, complete)
 
@@ -174,12 +170,11 @@ class PlainSubtreeExecutor(StrawberryGraphQLCoreExecutionContext):
         field = field_def.extensions[BACKREF]
         resolver, info_name = field.base_resolver, field.base_resolver.info_parameter.name
         info_class = self.schema._strawberry_schema.config.info_class
-        build_info, is_awaitable = self.build_resolve_info, self.is_awaitable
 
-        def get(source: Any, path: Path) -> Any:
-            raw = build_info(field_def, nodes, object_type, path)
+        def get(source: Any, path: Path, ctx: PlainSubtreeExecutor) -> Any:
+            raw = ctx.build_resolve_info(field_def, nodes, object_type, path)
             value = resolver(source, **{info_name: info_class(_raw_info=raw, _field=field)})
-            if is_awaitable(value):
+            if ctx.is_awaitable(value):
                 getattr(value, "close", lambda: None)()  # graphql-core will call it again
                 raise _NotPlain
             return value
@@ -242,7 +237,7 @@ def _plain_getter(field_def: GraphQLField, nodes) -> Any:
     if resolver is None:
         if getattr(field_def.resolve, "_is_default", False) and field.default_resolver is getattr:
             name = field.python_name
-            get = lambda source, _path: getattr(source, name)  # noqa: E731
+            get = lambda source, _path, _ctx: getattr(source, name)  # noqa: E731
             get.attr_name = name  # read inline by the object's plan
             return get
         return None
@@ -253,7 +248,7 @@ def _plain_getter(field_def: GraphQLField, nodes) -> Any:
     if resolver.info_parameter:
         return _NEEDS_INFO
 
-    def get(source: Any, _path: Path) -> Any:
+    def get(source: Any, _path: Path, _ctx: Any) -> Any:
         value = resolver(source)
         if hasattr(value, "__await__"):
             getattr(value, "close", lambda: None)()
@@ -263,13 +258,13 @@ def _plain_getter(field_def: GraphQLField, nodes) -> Any:
     return get
 
 
-def _as_is(value: Any, _path: Path) -> Any:
+def _as_is(value: Any, _path: Path, _ctx: Any) -> Any:
     return value
 
 
 def _non_null(inner: Complete) -> Complete:
-    def complete(value: Any, path: Path) -> Any:
-        completed = inner(value, path)
+    def complete(value: Any, path: Path, ctx: Any) -> Any:
+        completed = inner(value, path, ctx)
         if completed is None:
             raise _NotPlain  # graphql-core raises the field error, at its path
         return completed
@@ -279,21 +274,21 @@ def _non_null(inner: Complete) -> Complete:
 
 
 def _list(inner: Complete) -> Complete:
-    def complete(value: Any, path: Path) -> Any:
+    def complete(value: Any, path: Path, ctx: Any) -> Any:
         if value is None:
             return None
         if type(value) not in (list, tuple):
             raise _NotPlain
         if needs_path:
-            return [inner(item, path.add_key(i)) for i, item in enumerate(value)]
-        return [inner(item, path) for item in value]
+            return [inner(item, path.add_key(i), ctx) for i, item in enumerate(value)]
+        return [inner(item, path, ctx) for item in value]
 
     complete.needs_path = needs_path = _needs_path(inner)
     return complete
 
 
 def _leaf(coerce: Callable[[Any], Any]) -> Complete:
-    def complete(value: Any, _path: Path) -> Any:
+    def complete(value: Any, _path: Path, _ctx: Any) -> Any:
         return None if value is None else _coerced(coerce, value)
 
     return complete
@@ -305,7 +300,7 @@ def _object(object_type: GraphQLObjectType, steps: list) -> Complete:
     # Paths are built only where a resolver below asks for info.
     with_path = any(step[-1] for step in steps)
 
-    def complete(value: Any, path: Path) -> Any:
+    def complete(value: Any, path: Path, ctx: Any) -> Any:
         if value is None:
             return None
         if isinstance(value, Exception) or (is_type_of and not is_type_of(value, None)):
@@ -313,9 +308,9 @@ def _object(object_type: GraphQLObjectType, steps: list) -> Complete:
         out = {}
         for name, attr, get, coerce, non_null, as_is, done, step_path in steps:
             field_path = Path(path, name, type_name) if step_path else path
-            field = getattr(value, attr) if attr is not None else get(value, field_path)
+            field = getattr(value, attr) if attr is not None else get(value, field_path, ctx)
             if coerce is None:
-                out[name] = done(field, field_path)
+                out[name] = done(field, field_path, ctx)
             elif field is None:
                 if non_null:
                     raise _NotPlain  # graphql-core raises the field error, at its path
