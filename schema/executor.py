@@ -32,6 +32,7 @@ resolver without arguments. Validation runs before execution, as before.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from typing import Any
 
@@ -48,6 +49,7 @@ from graphql import (
 )
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 from strawberry.types.field import StrawberryField
 
 BACKREF = "strawberry-definition"
@@ -211,18 +213,37 @@ def _without_directives(nodes, fragments: dict) -> bool:
 
 def _step(name: str, get: Callable, return_type: Any, complete: Complete) -> tuple:
     """One field of an object plan: (response name, attribute name or None, getter,
-    leaf serializer or None, whether the leaf is non-null, whether a str leaf is
-    answered as it is, completion, whether it needs its path). A leaf (the most
-    common field) is completed inline by the object, without calls of its own."""
+    leaf serializer or None, whether the leaf is non-null, the type of the leaf's
+    usual values and their answers, completion, whether it needs its path). A leaf
+    (the most common field) is completed inline by the object, without calls."""
     attr = getattr(get, "attr_name", None)
     non_null = isinstance(return_type, GraphQLNonNull)
     leaf = return_type.of_type if non_null else return_type
     with_path = _needs_path(get) or _needs_path(complete)
     if return_type is None or not is_leaf_type(leaf):
-        return name, attr, get, None, False, False, complete, with_path
-    # graphql-core's String and ID serializers answer a str as it is.
-    as_is = leaf is GraphQLString or leaf is GraphQLID
-    return name, attr, get, leaf.coerce_output_value, non_null, as_is, complete, with_path
+        return name, attr, get, None, False, None, None, complete, with_path
+    usual, answers = _usual_values(leaf)
+    coerce = leaf.coerce_output_value
+    return name, attr, get, coerce, non_null, usual, answers, complete, with_path
+
+
+def _usual_values(leaf: Any) -> tuple[type | None, dict | None]:
+    """The type of the values a leaf usually holds, and what it answers for each
+    (None: the value itself), as its serializer would: graphql-core's String and ID
+    answer a str as it is; an enum answers each member by its name, worked out here
+    once by the enum's own serializer."""
+    if leaf is GraphQLString or leaf is GraphQLID:
+        return str, None
+    members = getattr(leaf, "wrapped_cls", None)
+    if not isinstance(members, type) or not issubclass(members, enum.Enum):
+        return None, None
+    try:
+        answers = {member: leaf.coerce_output_value(member) for member in members}
+    except Exception:  # an enum it cannot serialize whole: every value is serialized
+        return None, None
+    if any(answer is None or answer is Undefined for answer in answers.values()):
+        return None, None
+    return members, answers
 
 
 def _plain_getter(field_def: GraphQLField, nodes) -> Any:
@@ -297,16 +318,20 @@ def _leaf(coerce: Callable[[Any], Any]) -> Complete:
 def _object(object_type: GraphQLObjectType, steps: list) -> Complete:
     is_type_of = object_type.is_type_of
     type_name = object_type.name
+    # An object of the type's own class, not cast, is of the type: is_type_of would
+    # say so through its isinstance (Strawberry's, for the types with interfaces).
+    own_class = getattr((object_type.extensions or {}).get(BACKREF), "origin", None)
     # Paths are built only where a resolver below asks for info.
     with_path = any(step[-1] for step in steps)
 
     def complete(value: Any, path: Path, ctx: Any) -> Any:
         if value is None:
             return None
-        if isinstance(value, Exception) or (is_type_of and not is_type_of(value, None)):
-            raise _NotPlain
+        if type(value) is not own_class or hasattr(value, TYPE_CAST_ATTRIBUTE):
+            if isinstance(value, Exception) or (is_type_of and not is_type_of(value, None)):
+                raise _NotPlain
         out = {}
-        for name, attr, get, coerce, non_null, as_is, done, step_path in steps:
+        for name, attr, get, coerce, non_null, usual, answers, done, step_path in steps:
             field_path = Path(path, name, type_name) if step_path else path
             field = getattr(value, attr) if attr is not None else get(value, field_path, ctx)
             if coerce is None:
@@ -315,8 +340,8 @@ def _object(object_type: GraphQLObjectType, steps: list) -> Complete:
                 if non_null:
                     raise _NotPlain  # graphql-core raises the field error, at its path
                 out[name] = None
-            elif as_is and type(field) is str:
-                out[name] = field
+            elif type(field) is usual:
+                out[name] = field if answers is None else answers[field]
             else:
                 out[name] = _coerced(coerce, field)
         return out

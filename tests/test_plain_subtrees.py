@@ -61,7 +61,8 @@ class Item(Named):
 
     @strawberry.field
     def kind(self) -> Kind:
-        return Kind.SMALL if self.code in "AB" else Kind.LARGE
+        # A member, or for C the member's value (graphql-core serializes both).
+        return Kind.SMALL if self.code in "AB" else "large" if self.code == "C" else Kind.LARGE
 
     @strawberry.field
     def ref(self) -> strawberry.ID | None:
