@@ -46,18 +46,29 @@ from resolvers.partners import visible_partnerships
 
 
 class Loader(DataLoader):
-    """Strawberry's DataLoader, but load_many awaits its keys one after the other
-    rather than gathering them: the keys of a batch complete together, so after the
-    first await the others are done, and gather's callback and future per key (a
-    list page asks for dozens) are saved. A failure raises as gather raises it."""
+    """Strawberry's DataLoader, with two changes.
+
+    The future of a load is shared by every field that asks for its key (the cache),
+    so a field whose task is cancelled (graphql-core cancels the siblings of a field
+    that failed) must not cancel it for the others: a pending load is handed out
+    shielded, and the others still get their answer rather than CancelledError.
+
+    load_many awaits its keys one after the other rather than gathering them: the
+    keys of a batch complete together, so after the first await the others are done,
+    and gather's callback and future per key (a list page asks for dozens) are saved.
+    A failure raises as gather raises it."""
+
+    def load(self, key: Any) -> Awaitable[Any]:
+        future = DataLoader.load(self, key)
+        return future if future.done() else asyncio.shield(future)
 
     def load_many(self, keys: Iterable[Any]) -> Awaitable[list[Any]]:
-        return _each([self.load(key) for key in keys])
+        return _each([DataLoader.load(self, key) for key in keys])
 
 
 async def _each(futures: list[asyncio.Future]) -> list[Any]:
     try:
-        return [await future for future in futures]
+        return [f.result() if f.done() else await asyncio.shield(f) for f in futures]
     except BaseException:
         # The batch's other failures count as seen, as gather counts them: no
         # "exception was never retrieved" in the log.

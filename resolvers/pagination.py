@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import BigInteger, Select, and_, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
 from resolvers.errors import invalid
@@ -171,6 +171,19 @@ async def paginate(
     stmt = _filtered(stmt, order, args)
     stmt = stmt.order_by(*_ordering(order, args.backwards)).limit(args.size + 1)
     rows = list((await session.scalars(stmt)).all())
+    return _page(rows, order, args, _key_getter(order))
+
+
+async def paginate_rows(
+    conn: AsyncConnection, stmt: Select, order: Sequence[OrderKey], args: PageArgs
+) -> Page:
+    """paginate on a Core connection: read-only rows (the columns by name) rather
+    than ORM objects, for lists that are only shown."""
+    if args.size == 0:
+        return Page([], [], False, False)
+    stmt = _filtered(stmt, order, args)
+    stmt = stmt.order_by(*_ordering(order, args.backwards)).limit(args.size + 1)
+    rows = list((await conn.execute(stmt)).all())
     return _page(rows, order, args, _key_getter(order))
 
 

@@ -1,7 +1,8 @@
 """The project's DataLoader (resolvers/loaders.py): load_many answers in key order, in
-one batch, and fails as gather fails; `held` gives what a completed load holds, and
-nothing for a load still running or one that failed (the field awaits it again and
-reports the failure at its own path)."""
+one batch, and fails as gather fails; a field cancelled while it waits does not cancel
+the load for the others that wait for the same key; `held` gives what a completed
+load holds, and nothing for a load still running or one that failed (the field awaits
+it again and reports the failure at its own path)."""
 
 from __future__ import annotations
 
@@ -54,3 +55,19 @@ async def test_a_failed_load_is_not_held():
     with pytest.raises(RuntimeError):
         await loader.load(1)
     assert held(loader, 1) is NOT_HELD
+
+
+@pytest.mark.parametrize("how", ["load", "load_many"])
+async def test_a_cancelled_waiter_leaves_the_load_to_the_others(how):
+    batches: list = []
+    loader = _loader(batches)
+
+    async def ask():
+        return await (loader.load(1) if how == "load" else loader.load_many([1, 2]))
+
+    cancelled, other = asyncio.ensure_future(ask()), asyncio.ensure_future(ask())
+    await asyncio.sleep(0)  # both wait for the batch
+    cancelled.cancel()
+    assert await other == (10 if how == "load" else [10, 20])
+    assert cancelled.cancelled() and batches == [[1] if how == "load" else [1, 2]]
+    assert held(loader, 1) == 10
