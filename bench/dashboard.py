@@ -41,10 +41,10 @@ from common import (
     wrk_fixed,
 )
 from peers import postgraphile
-from sqlalchemy import event
 
 from config import load_settings
 from server import create_app
+from tests.conftest import count_statements
 from tests.faults.harness import SECRET, free_port
 
 DASHBOARD = """query($n:Int!){funds(first:$n){edges{node{id code name
@@ -83,24 +83,18 @@ async def statements_per_request(db_url: str, fin_token: str, n_funds: int) -> i
     )
     app = create_app(settings)
     engine = app.app.state.jinlin.engine
-    seen: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SELECT 1")):
-            seen.append(statement)
-
     transport = httpx.ASGITransport(app=app)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://app") as http:
             await gql_data(http, DASHBOARD, {"n": n_funds}, fin_token)  # warm
-            event.listen(engine.sync_engine, "before_cursor_execute", count)
-            d = await gql_data(http, DASHBOARD, {"n": n_funds}, fin_token)
-            event.remove(engine.sync_engine, "before_cursor_execute", count)
+            # SQLAlchemy's statements and those sent straight to asyncpg (db/reads.py)
+            with count_statements(engine) as counter:
+                d = await gql_data(http, DASHBOARD, {"n": n_funds}, fin_token)
         edges = d["funds"]["edges"]
         assert len(edges) == n_funds
         assert all(len(e["node"]["donations"]["edges"]) == 10 for e in edges)
         assert all(e["node"]["donations"]["edges"][0]["node"]["campaign"] for e in edges)
-        return len(seen)
+        return counter.count
     finally:
         await engine.dispose()
 

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from db.announce import WRITTEN_HEADS, announcer, wrote
 from db.engine import driver_connection, write_gate
@@ -128,3 +128,12 @@ async def read_session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
     """A session for reads only (DataLoader batches, reports). Never commits."""
     async with unit_of_work(engine, write=False) as session:
         yield session
+
+
+@asynccontextmanager
+async def read_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection for one read built with SQLAlchemy Core, outside any transaction:
+    no ORM session, BEGIN or COMMIT (one statement sees one snapshot on its own).
+    A connection the database dropped is invalidated by SQLAlchemy, as in a session."""
+    async with engine.connect() as conn:
+        yield await conn.execution_options(isolation_level="AUTOCOMMIT")

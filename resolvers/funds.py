@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from db import directory
 from db.models import CampaignRow, CommunityRow, FundRow, SubdistrictRow
-from db.uow import read_session
+from db.uow import read_connection, read_session
 from ledger import accounts as A
 from ledger import store
 from ledger.accounts import positions as store_positions
@@ -20,7 +20,7 @@ from resolvers.auth import Action, Viewer, authorize
 from resolvers.commands import ChangeFundStatus, CreateCampaign, OpenFund
 from resolvers.errors import AccessDenied, UseCaseError, invalid, not_found
 from resolvers.funds_access import Scope, can_see_fund, fund_condition
-from resolvers.pagination import OrderKey, Page, PageArgs, paginate
+from resolvers.pagination import OrderKey, Page, PageArgs, paginate_rows
 from resolvers.unit_of_work import UnitOfWork
 from resolvers.validation import instant, text
 
@@ -174,13 +174,14 @@ async def fund_page(
     engine: AsyncEngine, viewer: Viewer | None, scope: Scope, args: PageArgs
 ) -> Page:
     condition = fund_condition(viewer)
-    stmt = select(FundRow).where(condition)
+    stmt = select(*FundRow.__table__.c).where(condition)
     if scope.community_id is not None:
         stmt = stmt.where(FundRow.community_id == scope.community_id)
     if scope.subdistrict_id is not None:
         stmt = stmt.where(FundRow.subdistrict_id == scope.subdistrict_id)
-    async with read_session(engine) as session:
-        return await paginate(session, stmt, [OrderKey(FundRow.id)], args)
+    # Read-only rows: the funds are only shown (and primed into the fund loader).
+    async with read_connection(engine) as conn:
+        return await paginate_rows(conn, stmt, [OrderKey(FundRow.id)], args)
 
 
 async def fund_by_code(engine: AsyncEngine, viewer: Viewer | None, code: str) -> FundRow | None:

@@ -13,8 +13,13 @@ MAX_KEY = {"JournalEntry": 2**63 - 1}
 MAX_INT_KEY = 2**31 - 1
 
 
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
 def to_global_id(type_name: str, pk: int) -> str:
-    return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
+    # base64.urlsafe_b64encode, without its three calls per ID: a list page makes many.
+    encoded = binascii.b2a_base64(f"{type_name}:{pk}".encode(), newline=False)
+    return encoded.translate(_URLSAFE).rstrip(b"=").decode()
 
 
 def parse_global_id(value: object) -> tuple[str, int] | None:

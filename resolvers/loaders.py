@@ -4,8 +4,9 @@ that resolve concurrently)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.dataloader import DataLoader
 
+from db import reads
 from db.models import (
     CampaignRow,
     CashCountRow,
@@ -31,8 +33,62 @@ from db.types import utcnow
 from db.uow import read_session
 from ledger import reports
 from ledger.tables import AccountRow, EntryRow, PostingRow
-from resolvers.pagination import OrderKey, Page, PageArgs, paginate_many
+from resolvers.donations import DonationQuery
+from resolvers.pagination import (
+    OrderKey,
+    Page,
+    PageArgs,
+    decode_cursor,
+    pages_by_parent,
+    paginate_many,
+)
 from resolvers.partners import visible_partnerships
+
+
+class Loader(DataLoader):
+    """Strawberry's DataLoader, with two changes.
+
+    The future of a load is shared by every field that asks for its key (the cache),
+    so a field whose task is cancelled (graphql-core cancels the siblings of a field
+    that failed) must not cancel it for the others: a pending load is handed out
+    shielded, and the others still get their answer rather than CancelledError.
+
+    load_many awaits its keys one after the other rather than gathering them: the
+    keys of a batch complete together, so after the first await the others are done,
+    and gather's callback and future per key (a list page asks for dozens) are saved.
+    A failure raises as gather raises it."""
+
+    def load(self, key: Any) -> Awaitable[Any]:
+        future = DataLoader.load(self, key)
+        return future if future.done() else asyncio.shield(future)
+
+    def load_many(self, keys: Iterable[Any]) -> Awaitable[list[Any]]:
+        return _each([DataLoader.load(self, key) for key in keys])
+
+
+async def _each(futures: list[asyncio.Future]) -> list[Any]:
+    try:
+        return [f.result() if f.done() else await asyncio.shield(f) for f in futures]
+    except BaseException:
+        # The batch's other failures count as seen, as gather counts them: no
+        # "exception was never retrieved" in the log.
+        for future in futures:
+            if future.done() and not future.cancelled():
+                future.exception()
+        raise
+
+
+NOT_HELD = object()
+
+
+def held(loader: DataLoader, key: Any) -> Any:
+    """What `loader` holds for `key` from a load that completed, or NOT_HELD: a field
+    whose data a list preloaded answers it without an await (and a failed load is
+    awaited again by the field, which reports it at its own path)."""
+    future = loader.cache_map.get(key) if loader.cache else None
+    if future is None or not future.done() or future.cancelled() or future.exception():
+        return NOT_HELD
+    return future.result()
 
 
 def BY_ID(model):
@@ -45,6 +101,31 @@ def _counting(partner_ids: Sequence[int]) -> tuple:
     return (
         ContributionRow.partner_id.in_(partner_ids),
         or_(DonationRow.id.is_(None), DonationRow.status.notin_(("REFUNDED", "VOIDED"))),
+    )
+
+
+DONATION_ORDER = [
+    OrderKey(DonationRow.received_at, descending=True),
+    OrderKey(DonationRow.id, descending=True),
+]
+
+
+def _donation_slice(args: PageArgs, query: DonationQuery | None) -> reads.DonationSlice:
+    """What db/reads.py reads for one page of donations of each fund."""
+    after = decode_cursor(args.after, DONATION_ORDER, "after") if args.after else None
+    before = decode_cursor(args.before, DONATION_ORDER, "before") if args.before else None
+    q = query or DonationQuery()
+    return reads.DonationSlice(
+        limit=args.size + 1,
+        oldest_first=args.backwards,
+        after=tuple(after) if after else None,
+        before=tuple(before) if before else None,
+        channel=q.channel or None,
+        status=q.status or None,
+        campaign_id=q.campaign_id,
+        partner_id=q.partner_id,
+        received_from=q.received_from,
+        received_to=q.received_to,
     )
 
 
@@ -63,7 +144,7 @@ class Loaders:
             found = {r.id: r for r in rows}
             return [found.get(i) for i in ids]
 
-        return DataLoader(load_fn=load)
+        return Loader(load_fn=load)
 
     def all_by(self, model: Any, column: Any, order: Any) -> DataLoader[Any, list[Any]]:
         async def load(keys: Sequence[Any]) -> list[list[Any]]:
@@ -75,7 +156,7 @@ class Loaders:
                 grouped[getattr(r, column.key)].append(r)
             return [grouped.get(k, []) for k in keys]
 
-        return DataLoader(load_fn=load)
+        return Loader(load_fn=load)
 
     def pages_by(
         self,
@@ -105,7 +186,7 @@ class Loaders:
                         results[(parent, *rest)] = page
             return [results[k] for k in keys]
 
-        return DataLoader(load_fn=load)
+        return Loader(load_fn=load)
 
     # --- places ----------------------------------------------------------
 
@@ -179,7 +260,7 @@ class Loaders:
                 totals[partner_id][kind] = int(hours if kind == "VOLUNTEER_SERVICE" else value)
             return [totals.get(p, {}) for p in partner_ids]
 
-        return DataLoader(load_fn=load)
+        return Loader(load_fn=load)
 
     @cached_property
     def contribution_totals_by_campaign(self) -> DataLoader[int, list[tuple]]:
@@ -210,7 +291,7 @@ class Loaders:
                 by_kind[kind] = int(hours if kind == "VOLUNTEER_SERVICE" else value)
             return [list(totals.get(p, {}).items()) for p in partner_ids]
 
-        return DataLoader(load_fn=load)
+        return Loader(load_fn=load)
 
     # --- people ----------------------------------------------------------
 
@@ -226,7 +307,12 @@ class Loaders:
 
     @cached_property
     def campaign(self) -> DataLoader[int, CampaignRow | None]:
-        return self.by_id(CampaignRow)
+        async def load(ids: Sequence[int]) -> list[Any]:
+            async with reads.bare_connection(self.engine) as conn:
+                found = {r.id: r for r in await reads.campaigns_by_id(conn, ids)}
+            return [found.get(i) for i in ids]
+
+        return Loader(load_fn=load)
 
     @cached_property
     def donation(self) -> DataLoader[int, DonationRow | None]:
@@ -245,11 +331,11 @@ class Loaders:
         """Stored balances by account code: O(1) reads, never sums of postings."""
 
         async def load(fund_ids: Sequence[int]) -> list[dict[str, int]]:
-            async with read_session(self.engine) as session:
-                found = await reports.balances_for_funds(session, list(fund_ids))
+            async with reads.bare_connection(self.engine) as conn:
+                found = await reads.balances_for_funds(conn, fund_ids)
             return [found.get(f, {}) for f in fund_ids]
 
-        return DataLoader(load_fn=load)
+        return Loader(load_fn=load)
 
     @cached_property
     def fund_balances_at(self) -> DataLoader[tuple, dict[str, int]]:
@@ -265,7 +351,7 @@ class Loaders:
                         results[(f, at)] = found.get(f, {})
             return [results[k] for k in keys]
 
-        return DataLoader(load_fn=load)
+        return Loader(load_fn=load)
 
     @cached_property
     def campaign_pages(self) -> DataLoader[tuple, Page]:
@@ -273,17 +359,29 @@ class Loaders:
 
     @cached_property
     def donation_pages(self) -> DataLoader[tuple, Page]:
-        """Newest first; the key's last part is a hashable DonationFilter (or None)."""
-        return self.pages_by(
-            DonationRow,
-            DonationRow.fund_id,
-            [
-                OrderKey(DonationRow.received_at, descending=True),
-                OrderKey(DonationRow.id, descending=True),
-            ],
-            where=lambda f: f.conditions() if f is not None else (),
-            plain=True,  # read-only: Donation reads their columns, nothing writes them
-        )
+        """Keys are (fund id, PageArgs[, DonationQuery or None]), newest first; one
+        statement per distinct (PageArgs, filter) in a batch, on a bare connection
+        (db/reads.py): the rows are only shown."""
+
+        async def load(keys: Sequence[tuple]) -> list[Page]:
+            groups: dict[tuple, list[int]] = defaultdict(list)
+            for key in keys:
+                groups[key[1:]].append(key[0])
+            results: dict[tuple, Page] = {}
+            async with reads.bare_connection(self.engine) as conn:
+                for rest, fund_ids in groups.items():
+                    args: PageArgs = rest[0]
+                    if args.size == 0:
+                        pages = {f: Page([], [], False, False) for f in fund_ids}
+                    else:
+                        part = _donation_slice(args, rest[1] if len(rest) > 1 else None)
+                        rows = await reads.donation_pages(conn, fund_ids, part)
+                        pages = pages_by_parent(rows, fund_ids, "fund_id", DONATION_ORDER, args)
+                    for fund_id, page in pages.items():
+                        results[(fund_id, *rest)] = page
+            return [results[k] for k in keys]
+
+        return Loader(load_fn=load)
 
     @cached_property
     def disbursement_pages(self) -> DataLoader[tuple, Page]:
@@ -331,7 +429,7 @@ class Loaders:
             found = {r.reverses_id: r for r in rows}
             return [found.get(i) for i in entry_ids]
 
-        return DataLoader(load_fn=load)
+        return Loader(load_fn=load)
 
     @cached_property
     def account_balance_at(self) -> DataLoader[tuple, int]:
@@ -341,7 +439,7 @@ class Loaders:
                     await reports.balance_at(session, account_id, at) for account_id, at in keys
                 ]
 
-        return DataLoader(load_fn=load)
+        return Loader(load_fn=load)
 
     @cached_property
     def campaign_progress(self) -> DataLoader[int, dict[str, int]]:
@@ -376,7 +474,7 @@ class Loaders:
                 out[campaign_id]["count"] += int(count)
             return [dict(out.get(c, {})) for c in campaign_ids]
 
-        return DataLoader(load_fn=load)
+        return Loader(load_fn=load)
 
     @cached_property
     def fund_statement(self) -> DataLoader[tuple, Any]:
@@ -389,7 +487,7 @@ class Loaders:
                     for fund_id, start, end, tz in keys
                 ]
 
-        return DataLoader(load_fn=load)
+        return Loader(load_fn=load)
 
     @cached_property
     def trial_balance(self) -> DataLoader[tuple, Any]:
@@ -398,7 +496,7 @@ class Loaders:
         async def load(keys: Sequence[tuple]) -> list[Any]:
             return [await self._trial_balance(fund_id, at) for fund_id, at in keys]
 
-        return DataLoader(load_fn=load)
+        return Loader(load_fn=load)
 
     async def _trial_balance(self, fund_id: int, at: Any) -> Any:
         accounts = await self.accounts_by_fund.load(fund_id)

@@ -16,7 +16,7 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 
 from resolvers.auth import VISIBILITY, Action, Viewer, sees, sees_user
-from resolvers.loaders import Loaders
+from resolvers.loaders import Loader, Loaders
 from resolvers.pagination import Page
 
 EMPTY_PAGE = Page([], [], False, False)
@@ -56,7 +56,7 @@ class VisibleLoaders:
                 for r in found
             ]
 
-        return DataLoader(load_fn=load)
+        return Loader(load_fn=load)
 
     def _under(self, parent: DataLoader, child: DataLoader, empty: Any = None) -> DataLoader:
         """`child`'s answer for keys whose parent (the key, or its first part) the viewer
@@ -68,7 +68,7 @@ class VisibleLoaders:
             answers = dict(zip(shown, await child.load_many(shown), strict=True))
             return [answers[k] if k in answers else empty for k in keys]
 
-        return DataLoader(load_fn=load)
+        return Loader(load_fn=load)
 
     async def _fund_scopes(self, rows: list[Any]) -> list[dict]:
         funds = await self.raw.fund.load_many([r.fund_id for r in rows])
@@ -115,7 +115,7 @@ class VisibleLoaders:
                 for f in funds
             ]
 
-        return DataLoader(load_fn=load)
+        return Loader(load_fn=load)
 
     @cached_property
     def campaign(self) -> DataLoader:
@@ -170,7 +170,7 @@ class VisibleLoaders:
             rows = await self.raw.user.load_many(ids)
             return [r if r is not None and sees_user(viewer, r.id) else None for r in rows]
 
-        return DataLoader(load_fn=load)
+        return Loader(load_fn=load)
 
     # --- what objects hold: loaded only under a visible parent -------------
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import BigInteger, Select, and_, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
 from resolvers.errors import invalid
@@ -62,7 +62,7 @@ class OrderKey:
 @dataclass
 class Page:
     rows: list[Any]
-    cursors: list[str]
+    cursors: Sequence[str]
     has_next: bool
     has_previous: bool
 
@@ -70,6 +70,27 @@ class Page:
 def encode_cursor(values: Sequence[Any]) -> str:
     plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
     return base64.urlsafe_b64encode(orjson.dumps(plain)).decode().rstrip("=")
+
+
+class Cursors(Sequence[str]):
+    """A page's cursors, each encoded when read: most queries of a list ask for no
+    cursor, or only for its first and last (pageInfo)."""
+
+    __slots__ = ("_keys", "_rows")
+
+    def __init__(self, rows: list[Any], keys) -> None:
+        self._rows, self._keys = rows, keys
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [encode_cursor(self._keys(row)) for row in self._rows[index]]
+        return encode_cursor(self._keys(self._rows[index]))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
 
 
 def decode_cursor(cursor: str, order: Sequence[OrderKey], field: str) -> list[Any]:
@@ -130,7 +151,7 @@ def _page(rows: list[Any], order: Sequence[OrderKey], args: PageArgs, keys) -> P
     rows = rows[:size]
     if args.backwards:
         rows.reverse()
-    cursors = [encode_cursor(keys(r)) for r in rows]
+    cursors = Cursors(rows, keys)
     if args.backwards:
         return Page(rows, cursors, has_next=bool(args.before), has_previous=more)
     return Page(rows, cursors, has_next=more, has_previous=bool(args.after))
@@ -150,6 +171,19 @@ async def paginate(
     stmt = _filtered(stmt, order, args)
     stmt = stmt.order_by(*_ordering(order, args.backwards)).limit(args.size + 1)
     rows = list((await session.scalars(stmt)).all())
+    return _page(rows, order, args, _key_getter(order))
+
+
+async def paginate_rows(
+    conn: AsyncConnection, stmt: Select, order: Sequence[OrderKey], args: PageArgs
+) -> Page:
+    """paginate on a Core connection: read-only rows (the columns by name) rather
+    than ORM objects, for lists that are only shown."""
+    if args.size == 0:
+        return Page([], [], False, False)
+    stmt = _filtered(stmt, order, args)
+    stmt = stmt.order_by(*_ordering(order, args.backwards)).limit(args.size + 1)
+    rows = list((await conn.execute(stmt)).all())
     return _page(rows, order, args, _key_getter(order))
 
 
@@ -183,10 +217,21 @@ async def paginate_many(
     else:
         stmt = select(aliased(model, inner))
     stmt = stmt.where(inner.c.rn <= args.size + 1).order_by(inner.c.rn)
-    grouped: dict[Any, list[Any]] = {pid: [] for pid in parent_ids}
-    parent_key = parent_column.key
     result = await (session.execute(stmt) if plain else session.scalars(stmt))
-    for row in result.all():
+    return pages_by_parent(result.all(), parent_ids, parent_column.key, order, args)
+
+
+def pages_by_parent(
+    rows: Sequence[Any],
+    parent_ids: Sequence[Any],
+    parent_key: str,
+    order: Sequence[OrderKey],
+    args: PageArgs,
+) -> dict[Any, Page]:
+    """Each parent's page from rows read as paginate_many reads them: every parent's
+    rows in page order, at most one more than the page holds."""
+    grouped: dict[Any, list[Any]] = {pid: [] for pid in parent_ids}
+    for row in rows:
         grouped[getattr(row, parent_key)].append(row)
     keys = _key_getter(order)
     return {pid: _page(rows, order, args, keys) for pid, rows in grouped.items()}

@@ -16,9 +16,9 @@ serializers, the same selection as graphql-core collects it (fragments, aliases,
 A plan that depends on nothing but the schema and the selection's syntax nodes is kept
 for later requests too (SHARED): the parse cache (schema/pipeline.py) hands every
 request of the same text the same document, so its nodes identify the selection. A
-selection with any directive (@skip or @include may depend on the variables) or with a
-resolver that takes info (called through this request's resolve info) is planned per
-request, as before.
+plan is called with the request's execution context, through which a resolver that
+takes info gets this request's resolve info. A selection with any directive (@skip or
+@include may depend on the variables) is planned per request.
 
 Anything else takes graphql-core's own path, unchanged: asynchronous resolvers (the
 loaders, which decide what the viewer may see), fields with arguments, field
@@ -32,27 +32,32 @@ resolver without arguments. Validation runs before execution, as before.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from typing import Any
 
 from graphql import (
     FragmentSpreadNode,
     GraphQLField,
+    GraphQLID,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLString,
     is_leaf_type,
 )
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 from strawberry.types.field import StrawberryField
 
 BACKREF = "strawberry-definition"
 PLAIN_DIRECTIVES = frozenset({"skip", "include"})  # applied by graphql-core's collection
 
-# complete(value, path) -> the completed value; raises _NotPlain to leave it to graphql-core.
-Complete = Callable[[Any, Path], Any]
+# complete(value, path, execution context) -> the completed value; raises _NotPlain to
+# leave it to graphql-core.
+Complete = Callable[[Any, Path, Any], Any]
 # (return type, ids of the field nodes) -> (the nodes, kept alive so that their ids are
 # not reused; the plan, or None for a value graphql-core completes, or _PER_REQUEST).
 _SHARED: dict[tuple, tuple[tuple, Any]] = {}
@@ -70,7 +75,6 @@ class PlainSubtreeExecutor(StrawberryGraphQLCoreExecutionContext):
         # (type, id(field details)) -> (field details, plan or None); the details are
         # kept alive so that their id is not reused within the request.
         self._plans: dict[tuple, tuple[Any, Complete | None]] = {}
-        self._binds_request = False  # set while planning: a step uses this request
 
     def complete_value(self, return_type, field_details_list, info, path, result, position):
         key = (return_type, id(field_details_list))
@@ -83,7 +87,7 @@ class PlainSubtreeExecutor(StrawberryGraphQLCoreExecutionContext):
         plan = cached[1]
         if plan is not None:
             try:
-                return plan(result, path)
+                return plan(result, path, self)
             except Exception:  # graphql-core completes it again, and reports what it meets
                 pass
         return super().complete_value(return_type, field_details_list, info, path, result, position)
@@ -103,10 +107,7 @@ class PlainSubtreeExecutor(StrawberryGraphQLCoreExecutionContext):
         if not _without_directives(nodes, self.fragments):
             plan = _PER_REQUEST
         else:
-            self._binds_request = False
             plan = self._plan(return_type, field_details_list)
-            if self._binds_request:
-                plan = _PER_REQUEST
         if len(_SHARED) >= SHARED_SIZE:
             _SHARED.clear()
         _SHARED[key] = (nodes, plan)
@@ -152,7 +153,7 @@ class PlainSubtreeExecutor(StrawberryGraphQLCoreExecutionContext):
         name = nodes[0].name.value
         if name == "__typename":
             type_name = object_type.name
-            return response_name, lambda _source, _path: type_name, _as_is
+            return _step(response_name, lambda _source, _path, _ctx: type_name, None, _as_is)
         field_def = self.schema.get_field(object_type, name)
         getter = _plain_getter(field_def, nodes) if field_def is not None else None
         if getter is None:
@@ -161,9 +162,8 @@ class PlainSubtreeExecutor(StrawberryGraphQLCoreExecutionContext):
         if complete is None:
             return None
         if getter is _NEEDS_INFO:
-            self._binds_request = True  # the plan holds this request's build_resolve_info
-            return response_name, self._resolver_with_info(object_type, field_def, nodes), complete
-        return response_name, getter, complete
+            getter = self._resolver_with_info(object_type, field_def, nodes)
+        return _step(response_name, getter, field_def.type, complete)
 
     def _resolver_with_info(self, object_type, field_def: GraphQLField, nodes) -> Callable:
         """A synchronous method resolver that takes info and nothing else: called with
@@ -172,12 +172,11 @@ class PlainSubtreeExecutor(StrawberryGraphQLCoreExecutionContext):
         field = field_def.extensions[BACKREF]
         resolver, info_name = field.base_resolver, field.base_resolver.info_parameter.name
         info_class = self.schema._strawberry_schema.config.info_class
-        build_info, is_awaitable = self.build_resolve_info, self.is_awaitable
 
-        def get(source: Any, path: Path) -> Any:
-            raw = build_info(field_def, nodes, object_type, path)
+        def get(source: Any, path: Path, ctx: PlainSubtreeExecutor) -> Any:
+            raw = ctx.build_resolve_info(field_def, nodes, object_type, path)
             value = resolver(source, **{info_name: info_class(_raw_info=raw, _field=field)})
-            if is_awaitable(value):
+            if ctx.is_awaitable(value):
                 getattr(value, "close", lambda: None)()  # graphql-core will call it again
                 raise _NotPlain
             return value
@@ -212,6 +211,41 @@ def _without_directives(nodes, fragments: dict) -> bool:
     return True
 
 
+def _step(name: str, get: Callable, return_type: Any, complete: Complete) -> tuple:
+    """One field of an object plan: (response name, attribute name or None, getter,
+    leaf serializer or None, whether the leaf is non-null, the type of the leaf's
+    usual values and their answers, completion, whether it needs its path). A leaf
+    (the most common field) is completed inline by the object, without calls."""
+    attr = getattr(get, "attr_name", None)
+    non_null = isinstance(return_type, GraphQLNonNull)
+    leaf = return_type.of_type if non_null else return_type
+    with_path = _needs_path(get) or _needs_path(complete)
+    if return_type is None or not is_leaf_type(leaf):
+        return name, attr, get, None, False, None, None, complete, with_path
+    usual, answers = _usual_values(leaf)
+    coerce = leaf.coerce_output_value
+    return name, attr, get, coerce, non_null, usual, answers, complete, with_path
+
+
+def _usual_values(leaf: Any) -> tuple[type | None, dict | None]:
+    """The type of the values a leaf usually holds, and what it answers for each
+    (None: the value itself), as its serializer would: graphql-core's String and ID
+    answer a str as it is; an enum answers each member by its name, worked out here
+    once by the enum's own serializer."""
+    if leaf is GraphQLString or leaf is GraphQLID:
+        return str, None
+    members = getattr(leaf, "wrapped_cls", None)
+    if not isinstance(members, type) or not issubclass(members, enum.Enum):
+        return None, None
+    try:
+        answers = {member: leaf.coerce_output_value(member) for member in members}
+    except Exception:  # an enum it cannot serialize whole: every value is serialized
+        return None, None
+    if any(answer is None or answer is Undefined for answer in answers.values()):
+        return None, None
+    return members, answers
+
+
 def _plain_getter(field_def: GraphQLField, nodes) -> Any:
     """How a plain field reads its value from its source; None when it is not plain,
     _NEEDS_INFO for a synchronous resolver that asks for info."""
@@ -224,7 +258,9 @@ def _plain_getter(field_def: GraphQLField, nodes) -> Any:
     if resolver is None:
         if getattr(field_def.resolve, "_is_default", False) and field.default_resolver is getattr:
             name = field.python_name
-            return lambda source, _path: getattr(source, name)
+            get = lambda source, _path, _ctx: getattr(source, name)  # noqa: E731
+            get.attr_name = name  # read inline by the object's plan
+            return get
         return None
     if resolver.is_async or resolver.parent_parameter or resolver.root_parameter:
         return None
@@ -233,7 +269,7 @@ def _plain_getter(field_def: GraphQLField, nodes) -> Any:
     if resolver.info_parameter:
         return _NEEDS_INFO
 
-    def get(source: Any, _path: Path) -> Any:
+    def get(source: Any, _path: Path, _ctx: Any) -> Any:
         value = resolver(source)
         if hasattr(value, "__await__"):
             getattr(value, "close", lambda: None)()
@@ -243,13 +279,13 @@ def _plain_getter(field_def: GraphQLField, nodes) -> Any:
     return get
 
 
-def _as_is(value: Any, _path: Path) -> Any:
+def _as_is(value: Any, _path: Path, _ctx: Any) -> Any:
     return value
 
 
 def _non_null(inner: Complete) -> Complete:
-    def complete(value: Any, path: Path) -> Any:
-        completed = inner(value, path)
+    def complete(value: Any, path: Path, ctx: Any) -> Any:
+        completed = inner(value, path, ctx)
         if completed is None:
             raise _NotPlain  # graphql-core raises the field error, at its path
         return completed
@@ -259,29 +295,22 @@ def _non_null(inner: Complete) -> Complete:
 
 
 def _list(inner: Complete) -> Complete:
-    def complete(value: Any, path: Path) -> Any:
+    def complete(value: Any, path: Path, ctx: Any) -> Any:
         if value is None:
             return None
         if type(value) not in (list, tuple):
             raise _NotPlain
         if needs_path:
-            return [inner(item, path.add_key(i)) for i, item in enumerate(value)]
-        return [inner(item, path) for item in value]
+            return [inner(item, path.add_key(i), ctx) for i, item in enumerate(value)]
+        return [inner(item, path, ctx) for item in value]
 
     complete.needs_path = needs_path = _needs_path(inner)
     return complete
 
 
 def _leaf(coerce: Callable[[Any], Any]) -> Complete:
-    def complete(value: Any, _path: Path) -> Any:
-        if value is None:
-            return None
-        if isinstance(value, Exception):
-            raise _NotPlain
-        coerced = coerce(value)
-        if coerced is None or coerced is Undefined:
-            raise _NotPlain
-        return coerced
+    def complete(value: Any, _path: Path, _ctx: Any) -> Any:
+        return None if value is None else _coerced(coerce, value)
 
     return complete
 
@@ -289,24 +318,46 @@ def _leaf(coerce: Callable[[Any], Any]) -> Complete:
 def _object(object_type: GraphQLObjectType, steps: list) -> Complete:
     is_type_of = object_type.is_type_of
     type_name = object_type.name
+    # An object of the type's own class, not cast, is of the type: is_type_of would
+    # say so through its isinstance (Strawberry's, for the types with interfaces).
+    own_class = getattr((object_type.extensions or {}).get(BACKREF), "origin", None)
     # Paths are built only where a resolver below asks for info.
-    with_path = any(_needs_path(get) or _needs_path(done) for _name, get, done in steps)
+    with_path = any(step[-1] for step in steps)
 
-    def complete(value: Any, path: Path) -> Any:
+    def complete(value: Any, path: Path, ctx: Any) -> Any:
         if value is None:
             return None
-        if isinstance(value, Exception) or (is_type_of and not is_type_of(value, None)):
-            raise _NotPlain
-        if not with_path:
-            return {name: done(get(value, path), path) for name, get, done in steps}
+        if type(value) is not own_class or hasattr(value, TYPE_CAST_ATTRIBUTE):
+            if isinstance(value, Exception) or (is_type_of and not is_type_of(value, None)):
+                raise _NotPlain
         out = {}
-        for name, get, done in steps:
-            field_path = Path(path, name, type_name)
-            out[name] = done(get(value, field_path), field_path)
+        for name, attr, get, coerce, non_null, usual, answers, done, step_path in steps:
+            field_path = Path(path, name, type_name) if step_path else path
+            field = getattr(value, attr) if attr is not None else get(value, field_path, ctx)
+            if coerce is None:
+                out[name] = done(field, field_path, ctx)
+            elif field is None:
+                if non_null:
+                    raise _NotPlain  # graphql-core raises the field error, at its path
+                out[name] = None
+            elif type(field) is usual:
+                out[name] = field if answers is None else answers[field]
+            else:
+                out[name] = _coerced(coerce, field)
         return out
 
     complete.needs_path = with_path
     return complete
+
+
+def _coerced(coerce: Callable[[Any], Any], value: Any) -> Any:
+    """A leaf's serialized value, as _leaf gives it for a value that is not None."""
+    if isinstance(value, Exception):
+        raise _NotPlain
+    coerced = coerce(value)
+    if coerced is None or coerced is Undefined:
+        raise _NotPlain
+    return coerced
 
 
 def _needs_path(function: Any) -> bool:

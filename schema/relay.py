@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
@@ -44,10 +44,19 @@ class PageInfo:
     end_cursor: str | None = strawberry.field(description="Cursor of the last item.")
 
 
+def _edge_cursor(self) -> str:
+    return self.cursors[self.index]
+
+
 @strawberry.type(description="An item and its cursor.")
 class Edge(Generic[T]):
-    cursor: str = strawberry.field(description="Pass as after/before to page from here.")
+    cursor: str = strawberry.field(
+        resolver=_edge_cursor, description="Pass as after/before to page from here."
+    )
     node: T = strawberry.field(description="The item.")
+    # The page's cursors and this item's place among them: encoded only when asked.
+    cursors: strawberry.Private[Sequence[str]]
+    index: strawberry.Private[int]
 
 
 @strawberry.type(description="A page of a list.")
@@ -57,7 +66,8 @@ class Connection(Generic[T]):
 
 
 def to_connection(page: Page, convert: Callable[[Any], T]) -> Connection[T]:
-    edges = [Edge(cursor=c, node=convert(r)) for r, c in zip(page.rows, page.cursors, strict=True)]
+    cursors = page.cursors
+    edges = [Edge(cursors=cursors, index=i, node=convert(r)) for i, r in enumerate(page.rows)]
     return Connection(
         page_info=PageInfo(
             has_next_page=page.has_next,

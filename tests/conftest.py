@@ -69,18 +69,39 @@ class StatementCounter:
 
 @contextmanager
 def count_statements(engine: AsyncEngine) -> Iterator[StatementCounter]:
-    """Count the SQL statements the engine sends while the block runs."""
+    """Count the SQL statements the engine sends while the block runs, BEGIN and
+    COMMIT left out: SQLAlchemy's, and those sent straight to asyncpg on a connection
+    checked out during the block (db/reads.py, the hot path), which SQLAlchemy does
+    not see and asyncpg's query loggers do (see count_round_trips)."""
     counter = StatementCounter()
 
-    def _before(conn, cursor, statement, parameters, context, executemany):
+    def _count(statement: str) -> None:
         if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")):
             counter.statements.append(statement)
 
-    event.listen(engine.sync_engine, "before_cursor_execute", _before)
-    try:
+    def _before(conn, cursor, statement, parameters, context, executemany):
+        _count(statement)
+
+    def _log(record) -> None:
+        if not _learns_a_type(record.query):
+            _count(record.query)
+
+    def _checkout(dbapi_connection, record, proxy):
+        dbapi_connection.driver_connection.add_query_logger(_log)
+
+    def _checkin(dbapi_connection, record):
+        if dbapi_connection is not None:
+            dbapi_connection.driver_connection.remove_query_logger(_log)
+
+    with _listening(engine, checkout=_checkout, checkin=_checkin, before_cursor_execute=_before):
         yield counter
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", _before)
+
+
+def _learns_a_type(query: str) -> bool:
+    """Whether asyncpg sent `query` to learn a type (an array of integers, say) the
+    first time a connection meets it, with JIT off around it: once per connection,
+    not per request."""
+    return "typeinfo_tree" in query or "'jit'" in query
 
 
 @contextmanager

@@ -7,6 +7,7 @@ awaitables returned by a synchronous resolver)."""
 from __future__ import annotations
 
 import asyncio
+import enum
 from dataclasses import dataclass
 
 import pytest
@@ -15,6 +16,21 @@ from strawberry.extensions import ParserCache
 from strawberry.types import Info
 
 from schema.executor import PlainSubtreeExecutor
+
+
+@strawberry.enum
+class Kind(enum.Enum):
+    SMALL = "small"
+    LARGE = "large"
+
+
+class Shouting(str):
+    """A str of another type: graphql-core's String answers it as it is, too."""
+
+
+# What each item's `label` (a String) holds: a str, an int graphql-core turns into a
+# string, a str subclass, and an object no String can represent (a field error).
+LABELS = {"A": "a", "B": 7, "C": Shouting("c"), "D": object()}
 
 
 @strawberry.type
@@ -38,6 +54,23 @@ class Item(Named):
     @strawberry.field
     def shout(self) -> str:
         return self.name.upper()
+
+    @strawberry.field
+    def seen_by(self, info: Info) -> str:
+        return f"{info.context} " + ".".join(map(str, info.path.as_list()))
+
+    @strawberry.field
+    def kind(self) -> Kind:
+        # A member, or for C the member's value (graphql-core serializes both).
+        return Kind.SMALL if self.code in "AB" else "large" if self.code == "C" else Kind.LARGE
+
+    @strawberry.field
+    def ref(self) -> strawberry.ID | None:
+        return None if self.code == "B" else strawberry.ID(f"ref-{self.code}")
+
+    @strawberry.field
+    def label(self) -> str:
+        return LABELS[self.code]
 
     @strawberry.field
     def fails(self) -> str | None:
@@ -101,6 +134,9 @@ QUERIES = [
     ("{ strictItems { code strict firstTag { name weight } } }", {}),
     ("{ items { code firstTag { name } } }", {}),
     ("{ named { name ... on Item { code tags { name } } } }", {}),
+    ("{ strictItems { code kind ref k2: kind } }", {}),
+    ("{ items { code label } }", {}),
+    ("{ strictItems { ref code label } }", {}),
 ]
 
 
@@ -144,8 +180,9 @@ async def test_plain_subtrees_take_the_short_way():
 
 async def test_plans_are_kept_across_requests_of_one_document():
     """With the parse cache, requests of one text share its document: a plan without
-    directives is made once; one with @skip or @include follows each request's
-    variables; one with a resolver that takes info is made per request."""
+    directives is made once, also one with a resolver that takes info (it is given
+    each request's own info); one with @skip or @include follows each request's
+    variables."""
     cached = strawberry.Schema(
         query=Query,
         types=[Item],
@@ -160,6 +197,7 @@ async def test_plans_are_kept_across_requests_of_one_document():
         return original(self, return_type, details)
 
     PlainSubtreeExecutor._plan = counting
+    planned: set[str] = set()
     try:
         for query, variables in [
             ("{ items { code tags { name } } }", {}),
@@ -176,9 +214,25 @@ async def test_plans_are_kept_across_requests_of_one_document():
             standard = await _schema().execute(query, variable_values=variables)
             assert _plain(short) == _plain(standard), query
             assert repr(short.data) == repr(standard.data)
-            if query == "{ items { code tags { name } } }" and made:
-                assert len(calls) == made  # planned by the first request, kept
-            elif "@" in query or "firstTag" in query:
+            if "@" in query:
                 assert len(calls) > made  # planned again for this request
+            elif query in planned:
+                assert len(calls) == made  # planned by the first request, kept
+            planned.add(query)
     finally:
         PlainSubtreeExecutor._plan = original
+
+
+async def test_a_kept_plan_gives_each_request_its_own_info():
+    """A resolver that takes info, in a plan kept across requests, sees the request
+    that runs it: its own context, its own path."""
+    cached = strawberry.Schema(
+        query=Query, types=[Item], execution_context_class=PlainSubtreeExecutor,
+        extensions=[ParserCache],
+    )  # fmt: skip
+    query = "{ strictItems { code seenBy } }"
+    for context in ("first", "second", "third"):
+        result = await cached.execute(query, context_value=context)
+        assert not result.errors
+        seen = [item["seenBy"] for item in result.data["strictItems"]]
+        assert seen == [f"{context} strictItems.{i}.seenBy" for i in range(3)]

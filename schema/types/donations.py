@@ -59,6 +59,11 @@ class DonationStatus(enum.Enum):
     )
 
 
+# Members by stored value: a list page builds hundreds (the enum's own lookup for the rest).
+_CHANNELS = {member.value: member for member in DonationChannel}
+_STATUSES = {member.value: member for member in DonationStatus}
+
+
 @strawberry.type(
     description="A gift to a fund, on any channel. Seen by ADMIN and FINANCE, the staff of the fund's community, and the partner who gave it."
 )
@@ -82,8 +87,8 @@ class Donation(Node):
         return cls(
             id=to_global_id("Donation", row.id),
             row=row,
-            channel=DonationChannel(row.channel),
-            status=DonationStatus(row.status),
+            channel=_CHANNELS.get(row.channel) or DonationChannel(row.channel),
+            status=_STATUSES.get(row.status) or DonationStatus(row.status),
             amount=money(row.amount_fen),
             anonymous=row.anonymous,
             external_ref=row.external_ref,

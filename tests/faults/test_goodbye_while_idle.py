@@ -22,6 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from db.driver import is_unavailable
+from db.reads import bare_connection
 from db.uow import one_statement, read_session
 
 
@@ -76,6 +77,17 @@ async def test_a_read_on_it_is_unavailable_and_the_pool_is_thrown_away(engine):
     for _ in range(3):
         async with read_session(engine) as session:
             assert (await session.execute(text("SELECT 2"))).scalar() == 2
+
+
+async def test_a_bare_read_on_it_is_unavailable_and_the_next_gets_a_fresh_connection(engine):
+    await _goodbye_to_a_pooled_connection(engine)
+    with pytest.raises(asyncpg.exceptions.InternalClientError) as caught:
+        async with bare_connection(engine) as conn:  # the dashboard's loaders (db/reads.py)
+            await conn.fetchval("SELECT 1")
+    assert is_unavailable(caught.value)
+    for _ in range(3):
+        async with bare_connection(engine) as conn:
+            assert await conn.fetchval("SELECT 2") == 2
 
 
 def test_a_concurrent_use_of_one_connection_stays_a_bug():

@@ -1,0 +1,135 @@
+"""Reads of the lists staff page through (the dashboard's funds, balances, donations
+and campaigns): one hand-written statement each on a bare pooled connection.
+
+A DataLoader batch reads with one statement, which sees one snapshot on its own: an
+ORM session around it would add a BEGIN and a COMMIT and build ORM rows, which cost
+more CPU than the statement. Rows come back as asyncpg records whose columns read as
+attributes too, like the ORM and Core rows they stand in for. What a viewer may see
+is still decided on these rows by the viewer-scoped loaders (resolvers/loaders_visible.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from operator import itemgetter
+from typing import Any
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.driver import is_unavailable
+from db.models import CampaignRow, DonationRow
+from ledger.tables import AccountRow
+
+
+def _record_class(name: str, table: Any) -> type[asyncpg.Record]:
+    """A record class with one property per column of `table` (a C-level getter, as
+    fast as an attribute of a Core row)."""
+    columns = {c.name: property(itemgetter(c.name)) for c in table.c}
+    return type(name, (asyncpg.Record,), columns)
+
+
+DonationRecord = _record_class("DonationRecord", DonationRow.__table__)
+CampaignRecord = _record_class("CampaignRecord", CampaignRow.__table__)
+_DONATION_COLUMNS = ", ".join(c.name for c in DonationRow.__table__.c)
+_CAMPAIGN_COLUMNS = ", ".join(c.name for c in CampaignRow.__table__.c)
+
+
+@asynccontextmanager
+async def bare_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection straight from the driver, outside any transaction, for
+    reads. A connection the database dropped (a restart) is invalidated with the
+    whole pool, as SQLAlchemy does for a session that meets one."""
+    async with engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        try:
+            yield raw.driver_connection
+        except BaseException as exc:
+            if is_unavailable(exc):
+                await conn.invalidate(exc)
+                await engine.dispose(close=False)
+            raise
+
+
+async def campaigns_by_id(conn: asyncpg.Connection, ids: Sequence[int]) -> list[Any]:
+    return await conn.fetch(
+        f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns WHERE id = ANY($1::int[])",
+        list(ids),
+        record_class=CampaignRecord,
+    )
+
+
+async def balances_for_funds(
+    conn: asyncpg.Connection, fund_ids: Sequence[int]
+) -> dict[int, dict[str, int]]:
+    """Stored balances by fund and account code; a fund without a book maps to {}."""
+    result: dict[int, dict[str, int]] = {fund_id: {} for fund_id in fund_ids}
+    rows = await conn.fetch(
+        f"SELECT fund_id, code, balance_fen FROM {AccountRow.__tablename__} "
+        "WHERE fund_id = ANY($1::int[])",
+        list(fund_ids),
+    )
+    for fund_id, code, balance in rows:
+        result[fund_id][code] = balance
+    return result
+
+
+@dataclass(frozen=True)
+class DonationSlice:
+    """Which donations of each fund a page reads: at most `limit` per fund, in the
+    list's order (newest first: received_at, then id) or, `oldest_first`, the other
+    way; strictly after `after` and before `before` in the list's order (each a
+    (received_at, id) key, or None); matching the filter's fields that are set."""
+
+    limit: int
+    oldest_first: bool = False
+    after: tuple[datetime, int] | None = None
+    before: tuple[datetime, int] | None = None
+    channel: str | None = None
+    status: str | None = None
+    campaign_id: int | None = None
+    partner_id: int | None = None
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+
+
+_FILTERS = (
+    ("channel", "channel = {}"),
+    ("status", "status = {}"),
+    ("campaign_id", "campaign_id = {}"),
+    ("partner_id", "partner_id = {}"),
+    ("received_from", "received_at >= {}"),
+    ("received_to", "received_at <= {}"),
+)
+
+
+async def donation_pages(
+    conn: asyncpg.Connection, fund_ids: Sequence[int], part: DonationSlice
+) -> list[Any]:
+    """Every fund's slice in one statement (ROW_NUMBER() per fund), in page order."""
+    params: list[Any] = [list(fund_ids), part.limit]
+    where = ["fund_id = ANY($1::int[])"]
+
+    def param(value: Any) -> str:
+        params.append(value)
+        return f"${len(params)}"
+
+    for name, condition in _FILTERS:
+        value = getattr(part, name)
+        if value is not None:
+            where.append(condition.format(param(value)))
+    # Cursors are keys in the list's own order, newest first, whichever way it pages.
+    if part.after is not None:
+        where.append(f"(received_at, id) < ({param(part.after[0])}, {param(part.after[1])})")
+    if part.before is not None:
+        where.append(f"(received_at, id) > ({param(part.before[0])}, {param(part.before[1])})")
+    order = "received_at, id" if part.oldest_first else "received_at DESC, id DESC"
+    query = (
+        f"SELECT {_DONATION_COLUMNS} FROM (SELECT {_DONATION_COLUMNS}, "
+        f"row_number() OVER (PARTITION BY fund_id ORDER BY {order}) AS rn "
+        f"FROM donations WHERE {' AND '.join(where)}) AS page WHERE rn <= $2 ORDER BY rn"
+    )
+    return await conn.fetch(query, *params, record_class=DonationRecord)

@@ -1,0 +1,92 @@
+"""A fund's donation pages, read with one hand-written statement on a bare connection
+(db/reads.py), give the same pages as the generic keyset pager (paginate_many) they
+replaced: same rows, cursors and page flags, for every way of paging and filtering."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime
+
+from db.models import DonationRow
+from db.uow import read_session
+from resolvers.donations import DonationQuery
+from resolvers.loaders import DONATION_ORDER, Loaders
+from resolvers.pagination import PageArgs, paginate_many
+from tests.api.world import pk
+
+# Several donations share an instant, so that the id breaks ties.
+INSTANTS = ["2025-01-01T10:00:00+08:00"] * 3 + [
+    f"2025-01-0{d}T10:00:00+08:00" for d in (2, 3, 3, 4, 5, 5, 6)
+]
+
+
+async def _fill(world) -> None:
+    for i, at in enumerate(INSTANTS):
+        extra = {"receivedAt": at}
+        if i % 3 == 0:
+            extra["campaignId"] = world.campaign
+        if i % 4 == 1:
+            extra["partnerId"] = world.partner_id
+        await world.donate("ONLINE" if i % 2 else "CASH", f"{i + 1}.00", **extra)
+    await world.donate("CASH", "9.00", fund=world.other_fund, receivedAt=INSTANTS[0])
+
+
+def _queries(world) -> list[DonationQuery | None]:
+    instant = datetime.fromisoformat("2025-01-03T10:00:00+08:00")
+    return [
+        None,
+        DonationQuery(channel="ONLINE"),
+        DonationQuery(status="SETTLED"),
+        DonationQuery(campaign_id=pk(world.campaign)),
+        DonationQuery(partner_id=pk(world.partner_id)),
+        DonationQuery(received_from=instant),
+        DonationQuery(received_to=instant, channel="CASH"),
+    ]
+
+
+async def _generic(engine, fund_ids, args, query):
+    where = query.conditions() if query is not None else ()
+    async with read_session(engine) as session:
+        return await paginate_many(
+            session, DonationRow, DonationRow.fund_id, fund_ids, DONATION_ORDER, args,
+            where=where, plain=True,
+        )  # fmt: skip
+
+
+def _shape(page):
+    return [r.id for r in page.rows], page.cursors, page.has_next, page.has_previous
+
+
+async def test_bare_pages_match_the_generic_pager(world):
+    await _fill(world)
+    engine = world.api.state.engine
+    funds = [pk(world.fund), pk(world.other_fund)]
+    everything = (await _generic(engine, funds, PageArgs(first=100), None))[funds[0]]
+    assert len(everything.rows) == len(INSTANTS)
+    cursors = [None, everything.cursors[2], everything.cursors[-2]]
+    sizes = [(None, None), (3, None), (None, 3), (0, None), (100, None)]
+    checked = 0
+    for query, (first, last), after, before in itertools.product(
+        _queries(world), sizes, cursors, cursors
+    ):
+        args = PageArgs(first=first, last=last, after=after, before=before)
+        expected = await _generic(engine, funds, args, query)
+        got = await Loaders(engine).donation_pages.load_many([(f, args, query) for f in funds])
+        for fund, page in zip(funds, got, strict=True):
+            assert _shape(page) == _shape(expected[fund]), (args, query, fund)
+            checked += bool(page.rows)
+    assert checked > 100
+
+
+async def test_bare_rows_read_like_the_generic_rows(world):
+    await _fill(world)
+    engine = world.api.state.engine
+    args = PageArgs(first=100)
+    (expected,) = (await _generic(engine, [pk(world.fund)], args, None)).values()
+    got = await Loaders(engine).donation_pages.load((pk(world.fund), args))
+    columns = [c.name for c in DonationRow.__table__.c]
+    for mine, theirs in zip(got.rows, expected.rows, strict=True):
+        for name in columns:
+            assert getattr(mine, name) == getattr(theirs, name), name
+            assert type(getattr(mine, name)) is type(getattr(theirs, name)), name
+        assert mine.received_at.utcoffset() == theirs.received_at.utcoffset()
