@@ -10,17 +10,14 @@ is still decided on these rows by the viewer-scoped loaders (resolvers/loaders_v
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
 import asyncpg
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.driver import is_unavailable
 from db.models import CampaignRow, DonationRow
 from ledger.tables import AccountRow
 
@@ -36,22 +33,6 @@ DonationRecord = _record_class("DonationRecord", DonationRow.__table__)
 CampaignRecord = _record_class("CampaignRecord", CampaignRow.__table__)
 _DONATION_COLUMNS = ", ".join(c.name for c in DonationRow.__table__.c)
 _CAMPAIGN_COLUMNS = ", ".join(c.name for c in CampaignRow.__table__.c)
-
-
-@asynccontextmanager
-async def bare_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
-    """A pooled connection straight from the driver, outside any transaction, for
-    reads. A connection the database dropped (a restart) is invalidated with the
-    whole pool, as SQLAlchemy does for a session that meets one."""
-    async with engine.connect() as conn:
-        raw = await conn.get_raw_connection()
-        try:
-            yield raw.driver_connection
-        except BaseException as exc:
-            if is_unavailable(exc):
-                await conn.invalidate(exc)
-                await engine.dispose(close=False)
-            raise
 
 
 async def campaigns_by_id(conn: asyncpg.Connection, ids: Sequence[int]) -> list[Any]:
@@ -78,22 +59,30 @@ async def balances_for_funds(
 
 
 @dataclass(frozen=True)
-class DonationSlice:
-    """Which donations of each fund a page reads: at most `limit` per fund, in the
-    list's order (newest first: received_at, then id) or, `oldest_first`, the other
-    way; strictly after `after` and before `before` in the list's order (each a
-    (received_at, id) key, or None); matching the filter's fields that are set."""
+class DonationFilter:
+    """Which donations a list shows: those matching every field that is set (an empty
+    string is not set). Hashable: DataLoader keys hold it."""
 
-    limit: int
-    oldest_first: bool = False
-    after: tuple[datetime, int] | None = None
-    before: tuple[datetime, int] | None = None
     channel: str | None = None
     status: str | None = None
     campaign_id: int | None = None
     partner_id: int | None = None
     received_from: datetime | None = None
     received_to: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DonationSlice:
+    """Which donations of each fund a page reads: at most `limit` per fund, in the
+    list's order (newest first: received_at, then id) or, `oldest_first`, the other
+    way; strictly after `after` and before `before` in the list's order (each a
+    (received_at, id) key, or None); matching `where`."""
+
+    limit: int
+    oldest_first: bool = False
+    after: tuple[datetime, int] | None = None
+    before: tuple[datetime, int] | None = None
+    where: DonationFilter = DonationFilter()
 
 
 _FILTERS = (
@@ -118,8 +107,8 @@ async def donation_pages(
         return f"${len(params)}"
 
     for name, condition in _FILTERS:
-        value = getattr(part, name)
-        if value is not None:
+        value = getattr(part.where, name)
+        if value is not None and value != "":
             where.append(condition.format(param(value)))
     # Cursors are keys in the list's own order, newest first, whichever way it pages.
     if part.after is not None:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from db import donations as donations_db
 from db.donations import Draft, RecordedDonation
 from db.models import CampaignRow, DonationRow, FundRow, PartnerRow
+from db.reads import DonationFilter
 from db.uow import read_session
 from ledger import accounts as A
 from ledger import idempotency, store
@@ -322,15 +323,9 @@ async def refund_donation(cmd: RefundDonation, uow: UnitOfWork) -> DonationRow:
 
 
 @dataclass(frozen=True)
-class DonationQuery:
-    """A hashable donation filter (DataLoader keys must hash)."""
-
-    channel: str | None = None
-    status: str | None = None
-    campaign_id: int | None = None
-    partner_id: int | None = None
-    received_from: datetime | None = None
-    received_to: datetime | None = None
+class DonationQuery(DonationFilter):
+    """A hashable donation filter (DataLoader keys must hash), also as SQLAlchemy
+    conditions (db/reads.py states it in SQL for the dashboard's pages)."""
 
     def conditions(self) -> list:
         c = []

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.dataloader import DataLoader
 
 from db import reads
+from db.engine import driver_connection
 from db.models import (
     CampaignRow,
     CashCountRow,
@@ -110,6 +111,15 @@ DONATION_ORDER = [
 ]
 
 
+def _parents_by_rest(keys: Sequence[tuple]) -> dict[tuple, list[Any]]:
+    """Page loader keys (parent, PageArgs[, filter]) grouped by all but the parent: one
+    statement per group reads the pages of all its parents."""
+    groups: dict[tuple, list[Any]] = defaultdict(list)
+    for key in keys:
+        groups[key[1:]].append(key[0])
+    return groups
+
+
 def _donation_slice(args: PageArgs, query: DonationQuery | None) -> reads.DonationSlice:
     """What db/reads.py reads for one page of donations of each fund."""
     after = decode_cursor(args.after, DONATION_ORDER, "after") if args.after else None
@@ -120,12 +130,7 @@ def _donation_slice(args: PageArgs, query: DonationQuery | None) -> reads.Donati
         oldest_first=args.backwards,
         after=tuple(after) if after else None,
         before=tuple(before) if before else None,
-        channel=q.channel or None,
-        status=q.status or None,
-        campaign_id=q.campaign_id,
-        partner_id=q.partner_id,
-        received_from=q.received_from,
-        received_to=q.received_to,
+        where=q,
     )
 
 
@@ -171,9 +176,7 @@ class Loaders:
         rows, not ORM objects (see paginate_many)."""
 
         async def load(keys: Sequence[tuple]) -> list[Page]:
-            groups: dict[tuple, list[Any]] = defaultdict(list)
-            for key in keys:
-                groups[key[1:]].append(key[0])
+            groups = _parents_by_rest(keys)
             results: dict[tuple, Page] = {}
             async with read_session(self.engine) as session:
                 for rest, parents in groups.items():
@@ -308,7 +311,7 @@ class Loaders:
     @cached_property
     def campaign(self) -> DataLoader[int, CampaignRow | None]:
         async def load(ids: Sequence[int]) -> list[Any]:
-            async with reads.bare_connection(self.engine) as conn:
+            async with driver_connection(self.engine) as conn:
                 found = {r.id: r for r in await reads.campaigns_by_id(conn, ids)}
             return [found.get(i) for i in ids]
 
@@ -331,7 +334,7 @@ class Loaders:
         """Stored balances by account code: O(1) reads, never sums of postings."""
 
         async def load(fund_ids: Sequence[int]) -> list[dict[str, int]]:
-            async with reads.bare_connection(self.engine) as conn:
+            async with driver_connection(self.engine) as conn:
                 found = await reads.balances_for_funds(conn, fund_ids)
             return [found.get(f, {}) for f in fund_ids]
 
@@ -364,11 +367,9 @@ class Loaders:
         (db/reads.py): the rows are only shown."""
 
         async def load(keys: Sequence[tuple]) -> list[Page]:
-            groups: dict[tuple, list[int]] = defaultdict(list)
-            for key in keys:
-                groups[key[1:]].append(key[0])
+            groups = _parents_by_rest(keys)
             results: dict[tuple, Page] = {}
-            async with reads.bare_connection(self.engine) as conn:
+            async with driver_connection(self.engine) as conn:
                 for rest, fund_ids in groups.items():
                     args: PageArgs = rest[0]
                     if args.size == 0:

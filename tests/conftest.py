@@ -86,14 +86,7 @@ def count_statements(engine: AsyncEngine) -> Iterator[StatementCounter]:
         if not _learns_a_type(record.query):
             _count(record.query)
 
-    def _checkout(dbapi_connection, record, proxy):
-        dbapi_connection.driver_connection.add_query_logger(_log)
-
-    def _checkin(dbapi_connection, record):
-        if dbapi_connection is not None:
-            dbapi_connection.driver_connection.remove_query_logger(_log)
-
-    with _listening(engine, checkout=_checkout, checkin=_checkin, before_cursor_execute=_before):
+    with _listening(engine, before_cursor_execute=_before, **_logging_queries(_log)):
         yield counter
 
 
@@ -120,15 +113,22 @@ def count_round_trips(engine: AsyncEngine) -> Iterator[StatementCounter]:
     def _before(conn, cursor, statement, parameters, context, executemany):
         counter.statements.append(statement)
 
-    def _checkout(dbapi_connection, record, proxy):
-        dbapi_connection.driver_connection.add_query_logger(_log)
-
-    def _checkin(dbapi_connection, record):
-        if dbapi_connection is not None:
-            dbapi_connection.driver_connection.remove_query_logger(_log)
-
-    with _listening(engine, checkout=_checkout, checkin=_checkin, before_cursor_execute=_before):
+    with _listening(engine, before_cursor_execute=_before, **_logging_queries(_log)):
         yield counter
+
+
+def _logging_queries(log) -> dict:
+    """Pool listeners that hand `log` every query asyncpg sends on a connection while
+    it is checked out."""
+
+    def checkout(dbapi_connection, record, proxy):
+        dbapi_connection.driver_connection.add_query_logger(log)
+
+    def checkin(dbapi_connection, record):
+        if dbapi_connection is not None:
+            dbapi_connection.driver_connection.remove_query_logger(log)
+
+    return {"checkout": checkout, "checkin": checkin}
 
 
 @contextmanager

@@ -22,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from db.driver import is_unavailable
-from db.reads import bare_connection
+from db.engine import driver_connection
 from db.uow import one_statement, read_session
 
 
@@ -82,11 +82,11 @@ async def test_a_read_on_it_is_unavailable_and_the_pool_is_thrown_away(engine):
 async def test_a_bare_read_on_it_is_unavailable_and_the_next_gets_a_fresh_connection(engine):
     await _goodbye_to_a_pooled_connection(engine)
     with pytest.raises(asyncpg.exceptions.InternalClientError) as caught:
-        async with bare_connection(engine) as conn:  # the dashboard's loaders (db/reads.py)
+        async with driver_connection(engine) as conn:  # the dashboard's loaders (db/reads.py)
             await conn.fetchval("SELECT 1")
     assert is_unavailable(caught.value)
     for _ in range(3):
-        async with bare_connection(engine) as conn:
+        async with driver_connection(engine) as conn:
             assert await conn.fetchval("SELECT 2") == 2
 
 
