@@ -6,8 +6,8 @@ keys its cache by the heads.
 Sent after the commit, not inside the writing transaction: PostgreSQL serialises the
 commits of every transaction that sent a NOTIFY, holding one cluster-wide lock until the
 commit record is flushed, which cost the donation writes much of their rate
-(docs/performance.md). A transaction that only notifies writes no WAL and holds that
-lock briefly.
+(docs/performance.md). A transaction that only notifies need not wait for that flush
+(`_script`), so it holds the lock briefly.
 
 Per engine, writes that commit while a send is in flight share the next send, so under
 load one statement tells of many writes. A writer sends on the connection it wrote on
@@ -39,19 +39,31 @@ CAMPAIGN_CHANNEL = "jinlin_campaign"
 # A session's info key: the heads its ledger writes reached (ledger/store.py).
 WRITTEN_HEADS = "jinlin.written_heads"
 
-# The heads first: a subscriber woken by its campaign then re-reads through a cache that
-# already knows the fund's new head (notifications arrive in the order they were sent).
-_SEND = f"""
-WITH journal AS MATERIALIZED (
-    SELECT pg_notify('{JOURNAL_CHANNEL}', head) FROM unnest($1::text[]) AS head
-), told AS MATERIALIZED (
-    SELECT count(*) AS heads FROM journal
-)
-SELECT told.heads,
-       (SELECT count(pg_notify('{CAMPAIGN_CHANNEL}', campaign))
-        FROM unnest($2::text[]) AS campaign WHERE told.heads >= 0) AS campaigns
-FROM told
-"""
+
+def _script(heads: dict[int, int], campaigns: set[int]) -> str:
+    """The send, as one simple query: its statements run in order, in one implicit
+    transaction. The heads first: a subscriber woken by its campaign then re-reads
+    through a cache that already knows the fund's new head (notifications arrive in the
+    order they were sent). Whole numbers only, so they go in as literals.
+
+    NOTIFY gives its transaction an id at commit, and PostgreSQL holds its cluster-wide
+    notify lock until that commit is flushed; this transaction writes nothing else, so
+    it need not wait for the flush (synchronous_commit off, for it alone), and the lock
+    is held briefly."""
+    statements = ["SET LOCAL synchronous_commit TO off"]
+    if heads:
+        told = ",".join(f"'{int(fund)}:{int(seq)}'" for fund, seq in sorted(heads.items()))
+        statements.append(
+            f"SELECT pg_notify('{JOURNAL_CHANNEL}', head) FROM unnest(ARRAY[{told}]) AS head"
+        )
+    if campaigns:
+        told = ",".join(f"'{int(c)}'" for c in sorted(campaigns))
+        statements.append(
+            f"SELECT pg_notify('{CAMPAIGN_CHANNEL}', c) FROM unnest(ARRAY[{told}]) AS c"
+        )
+    return "; ".join(statements)
+
+
 # The listener's own check of the heads it relies on (resolvers/live.py).
 HEADS_NOW = "SELECT fund_id, last_sequence FROM ledger_books WHERE fund_id = ANY($1::bigint[])"
 
@@ -122,30 +134,36 @@ class Announcer:
             self._in_flight = self._pending = None
 
     async def _send_pending(self, via: asyncpg.Connection | None) -> None:
-        batch, self._pending = self._pending, None
-        assert batch is not None and not batch.told.done()
         flight = self._in_flight = asyncio.get_running_loop().create_future()
+        batch = None
         told = False
         try:
+            # One turn of the loop first: writes whose answers came in with this one
+            # announce in the same send.
+            await asyncio.sleep(0)
+            batch, self._pending = self._pending, None
+            assert batch is not None and not batch.told.done()
             await self._send(batch, via)
             told = True
         except Exception:  # a lost announcement must not fail a committed write
-            log.warning("could not announce %s heads", len(batch.heads), exc_info=True)
+            log.warning(
+                "could not announce %s heads", len(batch.heads) if batch else 0, exc_info=True
+            )
         finally:
             self._in_flight = None
             flight.set_result(None)
-            batch.told.set_result(told)
+            if batch is not None:
+                batch.told.set_result(told)
 
     async def _send(self, batch: _Batch, via: asyncpg.Connection | None) -> None:
         self.sends += 1
-        heads = [f"{fund}:{sequence}" for fund, sequence in sorted(batch.heads.items())]
-        campaigns = [str(c) for c in sorted(batch.campaigns)]
+        script = _script(batch.heads, batch.campaigns)
         if via is None:
             async with driver_connection(self._engine) as conn:
-                await conn.execute(_SEND, heads, campaigns)
+                await conn.execute(script)
             return
         try:
-            await via.execute(_SEND, heads, campaigns)
+            await via.execute(script)
         except BaseException:
             via.terminate()  # in an unknown state now: the pool drops it when it returns
             raise

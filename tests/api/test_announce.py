@@ -105,22 +105,30 @@ async def test_a_donation_announces_its_head_then_its_campaign(world: World):
     assert heard[0][1].startswith(f"{fund}:") and heard[1][1] == str(pk(world.campaign))
 
 
-async def test_writes_that_commit_during_a_send_share_the_next(world: World):
+async def test_writes_that_commit_together_share_one_send(world: World):
     told = Announcer(world.api.state.engine)  # its own, so that its count is this test's
     async with notifications(world) as heard:
         results = await asyncio.gather(
             *(told.announce({900_000 + i: i + 1}, [800_000 + i % 3]) for i in range(50))
         )
+        await settle(heard, 53)
+        # One more, alone: a send of its own.
+        assert await told.announce({900_050: 51}) is True
         await settle(heard, 54)
     assert results == [True] * 50
-    # The first write sends at once; the 49 that came while it was in flight, in one.
     assert told.sends == 2
-    first, rest = heard[:2], heard[2:]
-    assert first == [(JOURNAL_CHANNEL, "900000:1"), (CAMPAIGN_CHANNEL, "800000")]
-    # Each send tells the heads before the campaigns.
-    assert rest == [(JOURNAL_CHANNEL, f"{900_000 + i}:{i + 1}") for i in range(1, 50)] + [
+    # The heads before the campaigns.
+    assert heard == [(JOURNAL_CHANNEL, f"{900_000 + i}:{i + 1}") for i in range(50)] + [
         (CAMPAIGN_CHANNEL, str(800_000 + i)) for i in range(3)
-    ]
+    ] + [(JOURNAL_CHANNEL, "900050:51")]
+
+
+async def test_a_send_leaves_the_writers_connection_durable(world: World):
+    async with driver_connection(world.api.state.engine) as conn:
+        assert await Announcer(world.api.state.engine).announce({900_200: 1}, via=conn)
+        # The send's own transaction waits for no flush; the next write on this
+        # pooled connection must.
+        assert await conn.fetchval("SHOW synchronous_commit") == "on"
 
 
 async def test_a_failed_send_fails_no_write_and_wakes_local_subscribers():
