@@ -26,24 +26,6 @@ POSTINGS = PostingRow.__table__
 # ---------------------------------------------------------------- balances
 
 
-async def balances_for_funds(
-    session: AsyncSession, fund_ids: Sequence[int]
-) -> dict[int, dict[str, int]]:
-    """Stored balances by fund and code, in one query; a fund without a book maps to {}."""
-    result: dict[int, dict[str, int]] = {fund_id: {} for fund_id in fund_ids}
-    if not fund_ids:
-        return result
-    conn = await session.connection()
-    rows = await conn.execute(
-        select(ACCOUNTS.c.fund_id, ACCOUNTS.c.code, ACCOUNTS.c.balance_fen).where(
-            ACCOUNTS.c.fund_id.in_(list(fund_ids))
-        )
-    )
-    for fund_id, code, balance in rows:
-        result[fund_id][code] = balance
-    return result
-
-
 def _sums_through(at: datetime):
     """Per account: the sum of its postings effective at or before `at`."""
     return (

@@ -35,7 +35,6 @@ from ops import metrics
 from resolvers.public_reads import PublicReads
 
 log = logging.getLogger("jinlin.live")
-CHANNEL = CAMPAIGN_CHANNEL
 CHECK_EVERY = 1.0  # seconds between the listener's reads of the heads it relies on
 
 
@@ -96,7 +95,7 @@ class CampaignFeed:
             conn = None
             try:
                 conn = await asyncpg.connect(dsn, timeout=5, **hosts)
-                await conn.add_listener(CHANNEL, self._on_notify)
+                await conn.add_listener(CAMPAIGN_CHANNEL, self._on_notify)
                 await conn.add_listener(JOURNAL_CHANNEL, self._on_journal)
                 self.reads.heads.connected()
                 delay = 0.2

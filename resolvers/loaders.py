@@ -169,11 +169,9 @@ class Loaders:
         column: Any,
         order: list[OrderKey],
         where: Callable[[Any], Sequence[Any]] | None = None,
-        plain: bool = False,
     ) -> DataLoader[tuple, Page]:
         """Keys are (parent id, PageArgs[, extra filter]); one statement per distinct
-        (PageArgs, filter) in a batch, whatever the number of parents. `plain`: Core
-        rows, not ORM objects (see paginate_many)."""
+        (PageArgs, filter) in a batch, whatever the number of parents."""
 
         async def load(keys: Sequence[tuple]) -> list[Page]:
             groups = _parents_by_rest(keys)
@@ -183,7 +181,7 @@ class Loaders:
                     args: PageArgs = rest[0]
                     extra = where(rest[1]) if (where and len(rest) > 1) else ()
                     pages = await paginate_many(
-                        session, model, column, parents, order, args, where=extra, plain=plain
+                        session, model, column, parents, order, args, where=extra
                     )
                     for parent, page in pages.items():
                         results[(parent, *rest)] = page

@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from db import reads
+from db.engine import driver_connection
 from db.models import FundRow
 from db.uow import read_session
 from demo import seed_demo
@@ -19,7 +21,8 @@ async def test_demo_festival_day_agrees_to_the_fen(engine):
     assert "/board/" in report and "admin" in report
     async with read_session(engine) as session:
         fund = await session.scalar(select(FundRow).where(FundRow.code == "ETGY"))
-        balances = (await reports.balances_for_funds(session, [fund.id]))[fund.id]
+        async with driver_connection(engine) as conn:
+            balances = (await reads.balances_for_funds(conn, [fund.id]))[fund.id]
         held = positions(balances)
         assert (held.bank, held.online_clearing, held.in_kind, held.cash_on_hand) == (
             1_035_000,

@@ -9,13 +9,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from db.engine import driver_connection
+from db.reads import balances_for_funds
 from db.uow import read_session, unit_of_work
 from ledger.accounts import CHART
 from ledger.errors import InsufficientFunds, InvalidEntry, NotFound
 from ledger.reports import (
     balance_at,
     balances_at,
-    balances_for_funds,
     statement,
     trial_balance,
 )
@@ -51,11 +52,10 @@ async def test_balances_for_funds_is_one_query(engine):
     a, b = await new_fund(engine), await new_fund(engine)
     await post(engine, a, [dr("1002", 100), cr("4101.02", 100)], None)
     await post(engine, b, [dr("1009.01", 7), cr("4101.01", 7)], None)
-    async with read_session(engine) as session:
-        await session.connection()
-        with count_statements(engine) as counter:
-            got = await balances_for_funds(session, [a, b, 987654])
-        assert counter.count == 1
+    with count_statements(engine) as counter:
+        async with driver_connection(engine) as conn:
+            got = await balances_for_funds(conn, [a, b, 987654])
+    assert counter.count == 1
     assert got[a]["1002"] == 100 and got[a]["4101.02"] == 100 and got[a]["1009.01"] == 0
     assert got[b]["1009.01"] == 7 and len(got[b]) == 16
     assert got[987654] == {}

@@ -17,9 +17,8 @@ try:
 except ImportError:  # skipped by conftest outside CI when playwright is missing
     expect = None
 
+from db.announce import CAMPAIGN_CHANNEL, JOURNAL_CHANNEL
 from resolvers.ids import parse_global_id
-from resolvers.live import CHANNEL as CAMPAIGN_CHANNEL
-from resolvers.live import JOURNAL_CHANNEL
 from tests.faults.harness import asyncpg_dsn
 from tests.pages.conftest import ROOT, Api
 
