@@ -64,15 +64,23 @@ logfile = {self.folder / "pgbouncer.log"}
 pidfile = {self.folder / "pgbouncer.pid"}
 """
 
+    def _runs_as(self) -> pwd.struct_passwd:
+        """A user other than root: the owner of the server's socket folder when it is
+        reached by one (the embedded server's is private to its user), else postgres."""
+        host = self.server.query.get("host") or ""
+        if isinstance(host, str) and host.startswith("/"):
+            return pwd.getpwuid(os.stat(host).st_uid)
+        return pwd.getpwnam("postgres")
+
     def start(self) -> None:
         config = self.folder / "pgbouncer.ini"
         config.write_text(self._config())
         command = [PGBOUNCER, str(config)]
         if os.geteuid() == 0:  # PgBouncer refuses to run as root
-            owner = pwd.getpwnam("postgres")
+            owner = self._runs_as()
             for path in (self.folder, *self.folder.iterdir()):
                 os.chown(path, owner.pw_uid, owner.pw_gid)
-            command[1:1] = ["-u", "postgres"]
+            command[1:1] = ["-u", owner.pw_name]
         self.proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     async def wait_ready(self, within: float = 10) -> None:
