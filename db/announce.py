@@ -1,6 +1,7 @@
 """After a write commits, every worker is told what moved: the funds' new journal heads
-(NOTIFY jinlin_journal 'fund:sequence') and the campaigns whose progress changed
-(NOTIFY jinlin_campaign 'campaign'). resolvers/live.py listens; resolvers/public_reads.py
+(NOTIFY jinlin_journal 'fund:sequence,fund:sequence') and the campaigns whose progress
+changed (NOTIFY jinlin_campaign 'campaign,campaign'): one payload per channel and send,
+so a listener wakes once per send. resolvers/live.py listens; resolvers/public_reads.py
 keys its cache by the heads.
 
 Sent after the commit, not inside the writing transaction: PostgreSQL serialises the
@@ -36,8 +37,25 @@ log = logging.getLogger("jinlin.announce")
 
 JOURNAL_CHANNEL = "jinlin_journal"
 CAMPAIGN_CHANNEL = "jinlin_campaign"
+MAX_PAYLOAD = 7900  # characters: PostgreSQL refuses a NOTIFY payload of 8000 bytes or more
 # A session's info key: the heads its ledger writes reached (ledger/store.py).
 WRITTEN_HEADS = "jinlin.written_heads"
+
+
+def _payloads(items: list[str]) -> list[str]:
+    """`items` joined by commas into as few payloads as fit NOTIFY's limit."""
+    payloads: list[str] = []
+    for item in items:
+        if payloads and len(payloads[-1]) + 1 + len(item) <= MAX_PAYLOAD:
+            payloads[-1] += "," + item
+        else:
+            payloads.append(item)
+    return payloads
+
+
+def _notify(channel: str, items: list[str]) -> str:
+    told = ",".join(f"'{payload}'" for payload in _payloads(items))
+    return f"SELECT pg_notify('{channel}', told) FROM unnest(ARRAY[{told}]) AS told"
 
 
 def _script(heads: dict[int, int], campaigns: set[int]) -> str:
@@ -52,16 +70,16 @@ def _script(heads: dict[int, int], campaigns: set[int]) -> str:
     is held briefly."""
     statements = ["SET LOCAL synchronous_commit TO off"]
     if heads:
-        told = ",".join(f"'{int(fund)}:{int(seq)}'" for fund, seq in sorted(heads.items()))
-        statements.append(
-            f"SELECT pg_notify('{JOURNAL_CHANNEL}', head) FROM unnest(ARRAY[{told}]) AS head"
-        )
+        items = [f"{int(fund)}:{int(seq)}" for fund, seq in sorted(heads.items())]
+        statements.append(_notify(JOURNAL_CHANNEL, items))
     if campaigns:
-        told = ",".join(f"'{int(c)}'" for c in sorted(campaigns))
-        statements.append(
-            f"SELECT pg_notify('{CAMPAIGN_CHANNEL}', c) FROM unnest(ARRAY[{told}]) AS c"
-        )
+        statements.append(_notify(CAMPAIGN_CHANNEL, [str(int(c)) for c in sorted(campaigns)]))
     return "; ".join(statements)
+
+
+def told_of(payload: str) -> list[str]:
+    """The items of one payload (a listener's side of `_payloads`)."""
+    return payload.split(",")
 
 
 # The listener's own check of the heads it relies on (resolvers/live.py).

@@ -30,7 +30,7 @@ import asyncpg
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.announce import CAMPAIGN_CHANNEL, HEADS_NOW, JOURNAL_CHANNEL, announcer
+from db.announce import CAMPAIGN_CHANNEL, HEADS_NOW, JOURNAL_CHANNEL, announcer, told_of
 from ops import metrics
 from resolvers.public_reads import PublicReads
 
@@ -126,11 +126,13 @@ class CampaignFeed:
             heads.seen(fund, sequence)
 
     def _on_notify(self, _conn, _pid, _channel, payload: str) -> None:
-        with contextlib.suppress(ValueError):
-            self._dispatch(int(payload))
+        for item in told_of(payload):
+            with contextlib.suppress(ValueError):
+                self._dispatch(int(item))
 
     def _on_journal(self, _conn, _pid, _channel, payload: str) -> None:
-        self.reads.heads.on_notify(payload)
+        for item in told_of(payload):
+            self.reads.heads.on_notify(item)
 
 
 def listen_dsn(url) -> tuple[str, dict]:

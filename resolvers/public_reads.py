@@ -2,7 +2,7 @@
 
 A public answer (the disclosure page, the board, publicFundReport, a campaign's
 progress) changes when its fund's journal moves, and every ledger write's unit of work
-announces NOTIFY jinlin_journal 'fund:sequence' after its commit (db/announce.py), which
+announces NOTIFY jinlin_journal 'fund:sequence,…' after its commit (db/announce.py), which
 the change feed's listener hands to `JournalHeads.seen` (as it does the heads it reads
 itself every second, in case an announcement was lost). An entry is served only while it was read at or
 after the head this process has heard of for each of its funds: a worker never answers

@@ -11,7 +11,14 @@ import contextlib
 import asyncpg
 import pytest
 
-from db.announce import CAMPAIGN_CHANNEL, JOURNAL_CHANNEL, Announcer, announcer
+from db.announce import (
+    CAMPAIGN_CHANNEL,
+    JOURNAL_CHANNEL,
+    MAX_PAYLOAD,
+    Announcer,
+    announcer,
+    told_of,
+)
 from db.engine import driver_connection, make_engine
 from db.uow import unit_of_work
 from ledger import store
@@ -111,16 +118,31 @@ async def test_writes_that_commit_together_share_one_send(world: World):
         results = await asyncio.gather(
             *(told.announce({900_000 + i: i + 1}, [800_000 + i % 3]) for i in range(50))
         )
-        await settle(heard, 53)
+        await settle(heard, 2)
         # One more, alone: a send of its own.
         assert await told.announce({900_050: 51}) is True
-        await settle(heard, 54)
+        await settle(heard, 3)
     assert results == [True] * 50
     assert told.sends == 2
-    # The heads before the campaigns.
-    assert heard == [(JOURNAL_CHANNEL, f"{900_000 + i}:{i + 1}") for i in range(50)] + [
-        (CAMPAIGN_CHANNEL, str(800_000 + i)) for i in range(3)
-    ] + [(JOURNAL_CHANNEL, "900050:51")]
+    # One payload per channel, the heads before the campaigns.
+    heads = ",".join(f"{900_000 + i}:{i + 1}" for i in range(50))
+    campaigns = ",".join(str(800_000 + i) for i in range(3))
+    assert heard == [
+        (JOURNAL_CHANNEL, heads),
+        (CAMPAIGN_CHANNEL, campaigns),
+        (JOURNAL_CHANNEL, "900050:51"),
+    ]
+
+
+async def test_a_send_of_many_heads_splits_them_into_payloads_notify_takes(world: World):
+    many = {fund: 10**12 + fund for fund in range(10**11, 10**11 + 2_000)}
+    async with notifications(world) as heard:
+        assert await Announcer(world.api.state.engine).announce(many) is True
+        await settle(heard, 6)
+    assert {c for c, _ in heard} == {JOURNAL_CHANNEL}
+    assert all(len(p.encode()) <= MAX_PAYLOAD for _, p in heard) and len(heard) > 1
+    items = [item for _, p in heard for item in told_of(p)]
+    assert items == [f"{fund}:{seq}" for fund, seq in sorted(many.items())]
 
 
 async def test_a_send_leaves_the_writers_connection_durable(world: World):
@@ -180,3 +202,17 @@ async def test_what_another_event_loop_left_in_flight_does_not_stall_the_next(wo
         assert await asyncio.wait_for(told.announce({900_100: 1}), 5) is True
         await settle(heard, 1)
     assert heard == [(JOURNAL_CHANNEL, "900100:1")]
+
+
+async def test_the_listener_hears_every_item_of_a_payload(world: World):
+    async with listening(world) as reads:
+        feed = world.api.state.events
+        async with feed.subscribe(800_401) as first, feed.subscribe(800_402) as second:
+            told = Announcer(world.api.state.engine)
+            assert await told.announce({900_401: 3, 900_402: 5}, [800_401, 800_402])
+            for _ in range(200):
+                if reads.heads.known(900_402) == 5 and not second.empty():
+                    break
+                await asyncio.sleep(0.01)
+            assert (reads.heads.known(900_401), reads.heads.known(900_402)) == (3, 5)
+            assert (first.get_nowait(), second.get_nowait()) == (800_401, 800_402)
