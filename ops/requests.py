@@ -22,7 +22,7 @@ from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
 
 from ops import metrics
-from ops.caches import sync_cache_counters
+from ops.caches import after_request
 
 log = logging.getLogger("jinlin.request")
 _RECORD: ContextVar[RequestRecord | None] = ContextVar("jinlin_request", default=None)
@@ -98,7 +98,7 @@ def _finish(scope, record: RequestRecord, status: int, seconds: float) -> None:
     if graphql:
         metrics.child(metrics.REQUESTS, operation, str(status)).inc()
         metrics.child(metrics.LATENCY, operation).observe(seconds)
-        sync_cache_counters()
+        after_request()
     fields = {
         "request_id": record.request_id,
         "method": scope["method"],
