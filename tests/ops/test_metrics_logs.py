@@ -11,6 +11,7 @@ import pytest
 import websockets
 from prometheus_client.parser import text_string_to_metric_families
 
+from ops.caches import SYNC_EVERY
 from tests.faults.harness import (
     PASSWORD,
     SECRET,
@@ -112,6 +113,8 @@ async def test_metrics_add_up_over_workers_and_logs_keep_secrets(pg_url):
                     await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
                     assert json.loads(await ws.recv())["type"] == "next"
                     during = await scrape(http)
+                # The caches' counts reach Prometheus within SYNC_EVERY of a request.
+                await asyncio.sleep(SYNC_EVERY + 0.3)
                 after = await _settled_scrape(http)
 
                 given = http.headers.copy()
