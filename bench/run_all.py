@@ -20,7 +20,7 @@ import donations
 import memory
 import public_reads
 import wrk_donations
-from common import LOAD_COLUMNS, machine, markdown  # puts the project first on the path
+from common import machine, markdown  # puts the project first on the path
 
 
 def _ledger_bench():
@@ -41,8 +41,7 @@ async def main() -> None:
     n, mem_n = ("500", 2000) if args.quick else ("4000", 100_000)
     header = machine()
     sections = []
-    for title, rows in await donations.main(["-n", n]):
-        sections.append((title, [*LOAD_COLUMNS, "vs SQL", "vs use case"], rows))
+    sections += await donations.main(["-n", n, "--share-rounds", "2" if args.quick else "4"])
     sections += await wrk_donations.main(["--seconds", "5" if args.quick else "15"])
     sections += await dashboard.main(
         ["-n", "200", "--seconds", "5"]
