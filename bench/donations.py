@@ -286,8 +286,8 @@ async def share_rounds(
             await server.start_ready(60)
             async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
                 admin, fin = await login(http, "admin"), await login(http, "fin")
-                funds = await open_funds(http, admin, n_funds, "H")
-                floor_funds = await open_funds(http, admin, n_funds, "F")
+                opened = await open_funds(http, admin, 2 * n_funds, "S")
+                funds, floor_funds = opened[:n_funds], opened[n_funds:]
             await wrk_load("warm", server.base_url, fin, funds, 2, 8)
             await analyze(db.url)
             rng = random.Random(3)
@@ -296,9 +296,9 @@ async def share_rounds(
                 if run.errors:
                     raise RuntimeError(f"{run.errors} errors over HTTP")
                 targets = [floor_funds[rng.randrange(n_funds)] for _ in range(n)]
-                floor = max(
-                    (await sql_phase(db.url, n, k, targets, f"floor {k}")).rate for k in (c, 4)
-                )
+                floor = 0.0
+                for k in (c, 4):
+                    floor = max(floor, (await sql_phase(db.url, n, k, targets, "floor")).rate)
                 shares.append(run.rate / floor)
                 rows.append(
                     [str(r + 1), f"{run.rate:,.0f}", f"{floor:,.0f}", ratio(run.rate, floor)]
@@ -343,10 +343,11 @@ async def main(argv: list[str] | None = None) -> list[tuple[str, list[str], list
         "--share-rounds", type=int, default=4, help="alternating turns of HTTP and the floor"
     )
     parser.add_argument("--share-seconds", type=float, default=6, help="wrk's part of a turn")
+    parser.add_argument("--share-only", action="store_true", help="only the alternating turns")
     args = parser.parse_args(argv)
     console.print(f"[bold]machine[/]: {machine()}")
     results = []
-    for n_funds in (args.funds, 1):
+    for n_funds in () if args.share_only else (args.funds, 1):
         loads = await scenario(args.url, args.n, args.c, args.workers, n_funds, args.http_seconds)
         where = f"spread over {n_funds} funds" if n_funds > 1 else "all into ONE fund"
         results.append(report(f"Donations {where}: {args.n:,} each path, C={args.c}", loads))
