@@ -31,10 +31,13 @@ from common import (  # first: the project on the path
     ScratchDatabase,
     Server,
     console,
+    cpu_spent,
+    cpu_times,
     create_users,
     login,
     machine,
     open_funds,
+    postgres_processes,
     wrk_load,
 )
 from sqlalchemy.engine import make_url
@@ -77,28 +80,6 @@ def export(ref: str) -> Path:
     return folder
 
 
-def cpu(procs: list[psutil.Process]) -> dict[int, float]:
-    """CPU seconds so far, by process id (those gone meanwhile left out)."""
-    times = {}
-    for p in procs:
-        try:
-            t = p.cpu_times()
-            times[p.pid] = t.user + t.system
-        except psutil.Error:
-            pass
-    return times
-
-
-def spent(before: dict[int, float], after: dict[int, float]) -> float:
-    """CPU seconds between two snapshots, of the processes alive at the second (those
-    begun meanwhile count from zero)."""
-    return sum(t - before.get(pid, 0.0) for pid, t in after.items())
-
-
-def postgres() -> list[psutil.Process]:
-    return [p for p in psutil.process_iter(["name"]) if (p.info["name"] or "") == "postgres"]
-
-
 async def commits(url: str) -> int:
     """Transactions committed in the database so far (statistics lag a little)."""
     conn = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string())
@@ -115,15 +96,15 @@ async def measured(server: Server, token: str, funds: list[str], seconds: float,
     """req/s; the CPU ms per donation of the server's workers and of PostgreSQL (every
     backend: the other server idles meanwhile); transactions committed per donation."""
     workers = psutil.Process(server.proc.pid).children(recursive=True)
-    before = cpu(workers), cpu(postgres()), await commits(server.database_url)
+    before = cpu_times(workers), cpu_times(postgres_processes()), await commits(server.database_url)
     run = await wrk_load("ab", server.base_url, token, funds, seconds, c)
-    after = cpu(workers), cpu(postgres())
+    after = cpu_times(workers), cpu_times(postgres_processes())
     await asyncio.sleep(1)  # the statistics collector's delay
     done = max(run.requests, 1)
     committed = await commits(server.database_url) - before[2]
     if run.errors:
         raise RuntimeError(f"{run.errors} errors from {server.base_url}")
-    ms = [spent(b, a) / done * 1000 for b, a in zip(before[:2], after, strict=True)]
+    ms = [cpu_spent(b, a) / done * 1000 for b, a in zip(before[:2], after, strict=True)]
     return run.rate, ms[0], ms[1], committed / done
 
 

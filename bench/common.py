@@ -392,3 +392,26 @@ async def signed_in(db_url: str, *, fill: bool):
     await app.app.state.jinlin.engine.dispose()
     if fill:
         await analyze(db_url)
+
+
+def cpu_times(processes: list[psutil.Process]) -> dict[int, float]:
+    """CPU seconds so far, by process id."""
+    times = {}
+    for p in processes:
+        try:
+            t = p.cpu_times()
+            times[p.pid] = t.user + t.system
+        except psutil.Error:
+            pass  # a PostgreSQL backend that ended meanwhile
+    return times
+
+
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds spent between two snapshots by the processes alive at the second:
+    a backend that ended in between takes its time with it (pool connections closed
+    on return), so the figure is a lower bound then, never a negative one."""
+    return sum(t - before.get(pid, 0.0) for pid, t in after.items())
+
+
+def postgres_processes() -> list[psutil.Process]:
+    return [p for p in psutil.process_iter(["name"]) if (p.info["name"] or "") == "postgres"]

@@ -24,11 +24,14 @@ from common import (  # first: the project on the path
     WrkRun,
     analyze,
     console,
+    cpu_spent,
+    cpu_times,
     create_users,
     have_wrk,
     login,
     machine,
     open_funds,
+    postgres_processes,
     table,
     wrk_load,
 )
@@ -48,35 +51,15 @@ COLUMNS = [
 COUNT = "{funds(first:100){edges{node{journalEntries(last:1){edges{node{sequence}}}}}}}"
 
 
-def _cpu_times(processes: list[psutil.Process]) -> dict[int, float]:
-    """CPU seconds so far, by process id."""
-    times = {}
-    for p in processes:
-        try:
-            t = p.cpu_times()
-            times[p.pid] = t.user + t.system
-        except psutil.Error:
-            pass  # a PostgreSQL backend that ended meanwhile
-    return times
-
-
-def _spent(before: dict[int, float], after: dict[int, float]) -> float:
-    """CPU seconds spent between two snapshots by the processes alive at the second:
-    a backend that ended in between takes its time with it (pool connections closed
-    on return), so the figure is a lower bound then, never a negative one."""
-    return sum(t - before.get(pid, 0.0) for pid, t in after.items())
-
-
-def _postgres() -> list[psutil.Process]:
-    return [p for p in psutil.process_iter(["name"]) if (p.info["name"] or "") == "postgres"]
-
-
 async def _measured(server: Server, fin: str, funds: list[str], seconds: float, c: int):
     workers = psutil.Process(server.proc.pid).children(recursive=True)
-    before = _cpu_times(workers), _cpu_times(_postgres())
+    before = cpu_times(workers), cpu_times(postgres_processes())
     run = await wrk_load(f"C={c}", server.base_url, fin, funds, seconds, c)
     # Backends opened meanwhile count from zero.
-    spent = _spent(before[0], _cpu_times(workers)), _spent(before[1], _cpu_times(_postgres()))
+    spent = (
+        cpu_spent(before[0], cpu_times(workers)),
+        cpu_spent(before[1], cpu_times(postgres_processes())),
+    )
     done = max(run.requests, 1)
     return run, spent[0] / done * 1000, spent[1] / done * 1000
 
