@@ -43,7 +43,8 @@ async def earlier_payout(conn: AsyncConnection, fund_id: int, payout_ref: str) -
 async def online_donations(
     conn: AsyncConnection, fund_id: int, refs: Sequence[str]
 ) -> dict[str, tuple]:
-    """online ref -> (id, amount_fen, status, settled_entry_id), for one chunk of refs."""
+    """online ref -> (id, amount_fen, status, settled_entry_id, received_at), for one
+    chunk of refs."""
     rows = await conn.execute(
         select(
             DonationRow.online_ref,
@@ -51,6 +52,7 @@ async def online_donations(
             DonationRow.amount_fen,
             DonationRow.status,
             DonationRow.settled_entry_id,
+            DonationRow.received_at,
         ).where(DonationRow.fund_id == fund_id, DonationRow.online_ref.in_(refs))
     )
     return {ref: tuple(rest) for ref, *rest in rows}

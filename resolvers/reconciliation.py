@@ -26,7 +26,7 @@ from db.uow import read_session
 from ledger import accounts as A
 from ledger import idempotency, reports, store
 from ledger.entries import PostingSpec
-from ledger.errors import PeriodClosed
+from ledger.errors import InsufficientFunds, PeriodClosed
 from reconciliation.detect import ParsedStatement, read_statement
 from reconciliation.statement_files import (
     BankLine,
@@ -224,7 +224,7 @@ def _match_settlement_line(line: SettlementLine, found: tuple | None, totals: _T
     """One settlement line against the online donation with its reference, if any."""
     if found is None:
         return _Match("UNMATCHED", note="no online donation of this fund has this reference")
-    donation_id, amount, status, settled_entry = found
+    donation_id, amount, status, settled_entry, _received = found
     if settled_entry is not None:
         return _Match(
             "DUPLICATE",
@@ -288,6 +288,22 @@ async def _post_payout(
         ) from None
 
 
+def _refuse_early_payout(payout: _Payout, donations: dict[str, tuple], totals: _Totals) -> None:
+    """The ledger refused the payout (its clearing account would go below zero at the
+    payout's instant): when that is because the payout is dated before donations it
+    settles, say so, on the date the caller gave or the file implied."""
+    received = {found[0]: found[4] for found in donations.values()}
+    late = sorted(received[d] for d in totals.settled_here if received[d] > payout.at)
+    if late:
+        raise UseCaseError(
+            "INVALID_INPUT",
+            f"the payout date {payout.day} is before {len(late)} of the donations it "
+            f"settles (the last received {late[-1].isoformat(timespec='seconds')}): a "
+            "payout cannot settle money not yet received; give its date as payoutDate",
+            field="payoutDate",
+        )
+
+
 async def _settle(
     session: AsyncSession,
     fund: FundRow,
@@ -314,7 +330,11 @@ async def _settle(
         f"settlement payout {payout.ref}: {len(totals.settled_here)} donations settled, "
         f"{len(lines)} lines"
     )
-    entry = await _post_payout(session, fund, postings, payout, memo)
+    try:
+        entry = await _post_payout(session, fund, postings, payout, memo)
+    except InsufficientFunds:
+        _refuse_early_payout(payout, donations, totals)
+        raise
     for m in matches:
         if m.status == "MATCHED":
             m.entry_id = entry.id

@@ -121,3 +121,22 @@ async def test_payout_date_is_for_channel_files_and_part_of_the_key(books: Books
     assert again["statementImport"]["id"] == first["statementImport"]["id"]
     other = await _import(books, trade, "PO-1", payoutDate="2023-06-13", idempotencyKey=key)
     assert other["errors"][0]["code"] == "IDEMPOTENCY_CONFLICT"
+
+
+async def test_a_payout_dated_before_the_donations_it_settles_is_refused_on_its_date(
+    books: Books,
+):
+    # Received 2023-06-01 10:00 (Books.donate), settled by a payout dated the day before.
+    await _gifts(books)
+    size = await books.journal_size()
+    trade = (SAMPLES / "wechat-trade-bill.csv").read_text(encoding="utf-8")
+    d = await _import(books, trade, "PO-EARLY", payoutDate="2023-05-31")
+    assert d["statementImport"] is None
+    (error,) = d["errors"]
+    assert error["code"] == "INVALID_INPUT" and error["field"] == ["input", "payoutDate"]
+    assert "2023-05-31 is before 8 of the donations it settles" in error["message"]
+    assert "2023-06-01T02:00:00+00:00" in error["message"]
+    assert await books.journal_size() == size  # nothing written
+    # Dated after them, the same file settles.
+    d = await _import(books, trade, "PO-EARLY", payoutDate="2023-06-01")
+    assert d["errors"] == [] and d["statementImport"]["matchedCount"] == 8
