@@ -8,6 +8,8 @@ record's status and the journal always agree:
 
 - void a donation recorded by mistake, before anything settled it;
 - take back a cash count (the latest one of its fund, before its cash was deposited);
+- take back a cash deposit (before a bank statement line matched it, while the bank
+  still holds the money);
 - cancel an approved disbursement before it is paid;
 - undo a statement import that nothing later depends on.
 
@@ -26,7 +28,7 @@ from db.reconciliation_models import StatementImportRow, StatementLineRow
 from db.types import utcnow
 from ledger import idempotency, store
 from ledger.entries import PostedEntry
-from ledger.tables import PostingRow
+from ledger.tables import EntryRow, PostingRow
 from resolvers.auth import Action, Viewer, authorize
 from resolvers.errors import UseCaseError
 from resolvers.funds import owning_fund
@@ -48,6 +50,10 @@ class VoidDonation(UndoRecord):
 
 
 class ReverseCashCount(UndoRecord):
+    __slots__ = ()
+
+
+class ReverseCashDeposit(UndoRecord):
     __slots__ = ()
 
 
@@ -162,6 +168,42 @@ async def reverse_cash_count(cmd: ReverseCashCount, uow: UnitOfWork) -> CashCoun
         await session.flush()
         await idempotency.remember(session, key, "reverseCashCount", fingerprint, count.id)
         return count
+
+
+async def reverse_cash_deposit(cmd: ReverseCashDeposit, uow: UnitOfWork) -> EntryRow:
+    """A deposit recorded by mistake, taken back: its entry (the record itself: a deposit
+    has no row of its own) reversed, so the money is cash on hand again. Refused once a
+    bank statement line matched it (the bank says it arrived), and by the rule book
+    once the bank no longer holds it (paid out since) or it was taken back already."""
+    viewer = uow.viewer
+    authorize(viewer, Action.HANDLE_CASH)
+    key = idempotency.check_key(cmd.idempotency_key)
+    pk = cmd.record_id
+    reason = text(cmd.reason, "reason", max_length=400)
+    fingerprint = idempotency.fingerprint("reverseCashDeposit", {"entry": pk, "reason": reason})
+    async with uow.transaction() as session:
+        entry = await session.get(EntryRow, pk)
+        if entry is not None and entry.kind != "deposit":
+            entry = None  # only a deposit is taken back here: as if not found
+        await owning_fund(
+            session, viewer, entry, Action.HANDLE_CASH, what="deposit", field="journalEntryId"
+        )
+        earlier = await idempotency.recall(session, key, "reverseCashDeposit", fingerprint)
+        if earlier is not None:
+            return await session.get(EntryRow, earlier)
+        matched = await session.scalar(
+            select(exists().where(StatementLineRow.matched_entry_id == pk))
+        )
+        if matched:
+            raise _state(
+                "a bank statement line matched this deposit: post a correcting entry instead",
+                "journalEntryId",
+            )
+        reversal = await _reverse(
+            session, pk, "deposit", f"deposit {pk} taken back: {reason}", viewer
+        )
+        await idempotency.remember(session, key, "reverseCashDeposit", fingerprint, reversal.id)
+        return await session.get(EntryRow, reversal.id)
 
 
 # ---------------------------------------------------------------- disbursements

@@ -12,9 +12,11 @@ from schema.arguments import INPUT
 from schema.context import Info
 from schema.errors import UserError
 from schema.mutations import DisbursementPayload
-from schema.mutations.base import execute, key
+from schema.mutations.base import execute, key, of
+from schema.mutations.journal import JournalEntryPayload
 from schema.types.disbursements import Disbursement
 from schema.types.donations import CashCount, Donation
+from schema.types.ledger import JournalEntry
 from schema.types.reconciliation import StatementImport
 
 _KEY = "Same key and input: the first result."
@@ -30,6 +32,15 @@ class VoidDonationInput:
 @strawberry.input(description="A cash count to take back.")
 class ReverseCashCountInput:
     cash_count_id: strawberry.ID = strawberry.field(description="The count: its fund's latest.")
+    reason: str = strawberry.field(description="Why.")
+    idempotency_key: str = strawberry.field(description=_KEY)
+
+
+@strawberry.input(description="A cash deposit to take back.")
+class ReverseCashDepositInput:
+    journal_entry_id: strawberry.ID = strawberry.field(
+        description="The deposit's journal entry (depositCash's journalEntry)."
+    )
     reason: str = strawberry.field(description="Why.")
     idempotency_key: str = strawberry.field(description=_KEY)
 
@@ -97,6 +108,20 @@ class UndoMutations:
         row, errors = await execute(info, undo.reverse_cash_count, cmd)
         count = CashCount.of(row) if row is not None else None
         return ReverseCashCountPayload(cash_count=count, errors=errors)
+
+    @strawberry.mutation(
+        description="Take back a cash deposit recorded by mistake, before a bank statement "
+        "line matched it and while the bank still holds it: its entry is reversed and the "
+        "money is cash on hand again. Answers the reversing entry."
+    )
+    async def reverse_cash_deposit(
+        self, info: Info, input: Annotated[ReverseCashDepositInput, INPUT]
+    ) -> JournalEntryPayload:
+        cmd = undo.ReverseCashDeposit(
+            key(input.journal_entry_id, "JournalEntry"), input.reason, input.idempotency_key
+        )
+        row, errors = await execute(info, undo.reverse_cash_deposit, cmd)
+        return JournalEntryPayload(journal_entry=of(JournalEntry.of, row), errors=errors)
 
     @strawberry.mutation(
         description="Withdraw an APPROVED disbursement before it is paid: its approval is "

@@ -92,7 +92,7 @@ RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
         WHEN 'refund' THEN 'the donation''s own operations'
         WHEN 'settlement' THEN 'undoStatementImport'
         WHEN 'cash_count' THEN 'reverseCashCount'
-        WHEN 'deposit' THEN 'a correcting manual entry (a deposit has no undo operation)'
+        WHEN 'deposit' THEN 'reverseCashDeposit'
         WHEN 'disbursement_approval' THEN 'cancelDisbursement'
         WHEN 'disbursement_payment' THEN 'the disbursement''s own operations'
         WHEN 'suspense' THEN 'a correcting manual entry (a resolution has no undo operation)'

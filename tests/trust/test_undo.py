@@ -146,3 +146,97 @@ async def test_a_partner_outside_the_funds_area_is_refused(world: World):
     mine = await world.donate("BANK_TRANSFER", "10.00", partnerId=world.partner_id)
     assert mine["errors"] == []
     assert pk(world.partner_id) != pk(world.other_partner_id)
+
+
+UNDEPOSIT = (
+    "mutation($i:ReverseCashDepositInput!){reverseCashDeposit(input:$i)"
+    "{journalEntry{id memo reverses{id reversedBy{id}}} errors{code message field}}}"
+)
+
+
+async def _counted_and_deposited(world: World, amount: str) -> str:
+    """Cash given, counted and deposited: the deposit's journal entry."""
+    await world.donate("CASH", amount)
+    count = {"fundId": world.fund, "counted": {"amount": amount, "currency": "CNY"}}
+    assert (await _do(world, COUNT, count | {"countedBy": ["王芳", "李强"]}))["errors"] == []
+    money = {"amount": amount, "currency": "CNY"}
+    deposit = await _do(world, DEPOSIT, {"fundId": world.fund, "amount": money})
+    assert deposit["errors"] == [], deposit
+    return deposit["journalEntry"]["id"]
+
+
+async def test_a_deposit_is_taken_back_by_its_own_operation_once(world: World):
+    entry = await _counted_and_deposited(world, "300.00")
+    assert (await world.balances())["bank"] == "300.00"
+    # Not by hand: the refusal names the operation that owns it.
+    by_hand = await _do(world, REVERSE, {"entryId": entry, "reason": "存错"})
+    assert by_hand["errors"][0]["code"] == "INVALID_STATE"
+    assert "reverseCashDeposit" in by_hand["errors"][0]["message"]
+    # Not by staff of another community (to whom the fund is not there), and not an
+    # entry that is no deposit.
+    size = await journal_size(world)
+    other = await _do(world, UNDEPOSIT, {"journalEntryId": entry, "reason": "x"}, world.other_staff)
+    assert other["errors"][0]["code"] == "NOT_FOUND", other
+    gift = (await world.donate("CASH", "1.00"))["donation"]
+    not_one = await _do(
+        world, UNDEPOSIT, {"journalEntryId": await entry_of(world, gift["id"]), "reason": "x"}
+    )
+    assert not_one["errors"][0]["code"] == "NOT_FOUND"
+    assert not_one["errors"][0]["field"] == ["input", "journalEntryId"]
+    assert await journal_size(world) == size + 1  # the gift only
+
+    taken = await _do(world, UNDEPOSIT, {"journalEntryId": entry, "reason": "存错了账户"})
+    assert taken["errors"] == [], taken
+    reversal = taken["journalEntry"]
+    assert reversal["reverses"] == {"id": entry, "reversedBy": {"id": reversal["id"]}}
+    assert "存错了账户" in reversal["memo"]
+    balances = await world.balances()
+    # The deposit's 300.00 is cash on hand again, beside the later 1.00 gift.
+    assert (balances["bank"], balances["cashOnHand"]) == ("0.00", "301.00")
+    again = await _do(world, UNDEPOSIT, {"journalEntryId": entry, "reason": "再来"})
+    assert again["errors"][0]["code"] == "INVALID_STATE", again
+    assert await audit_findings(world) == []
+
+
+async def test_a_deposit_the_bank_no_longer_holds_is_not_taken_back(world: World):
+    entry = await _counted_and_deposited(world, "200.00")
+    post = "mutation($i:PostJournalEntryInput!){postJournalEntry(input:$i){errors{code message}}}"
+    out = [
+        {"accountCode": "5101", "side": "DEBIT", "amount": {"amount": "150.00", "currency": "CNY"}},
+        {
+            "accountCode": "1002",
+            "side": "CREDIT",
+            "amount": {"amount": "150.00", "currency": "CNY"},
+        },
+    ]
+    spent = await _do(world, post, {"fundId": world.fund, "memo": "付款", "postings": out})
+    assert spent["errors"] == [], spent
+    size = await journal_size(world)
+    refused = await _do(world, UNDEPOSIT, {"journalEntryId": entry, "reason": "x"})
+    assert refused["errors"][0]["code"] == "INSUFFICIENT_FUNDS", refused
+    assert await journal_size(world) == size
+
+
+async def test_a_deposit_a_bank_line_matched_is_not_taken_back(world: World):
+    await world.donate("CASH", "80.00")
+    count = {"fundId": world.fund, "counted": {"amount": "80.00", "currency": "CNY"}}
+    assert (await _do(world, COUNT, count | {"countedBy": ["王芳", "李强"]}))["errors"] == []
+    money = {"amount": "80.00", "currency": "CNY"}
+    deposit = await _do(world, DEPOSIT, {"fundId": world.fund, "amount": money, "bankRef": "DEP-9"})
+    entry = deposit["journalEntry"]["id"]
+    imported = await _do(
+        world,
+        "mutation($i:ImportStatementInput!){importStatement(input:$i)"
+        "{statementImport{matchedCount} errors{code message}}}",
+        {
+            "fundId": world.fund,
+            "source": "BANK",
+            "csv": "date,reference,amount,balance\n2026-12-01,DEP-9,80.00,80.00\n",
+        },
+    )
+    assert imported == {"statementImport": {"matchedCount": 1}, "errors": []}, imported
+    size = await journal_size(world)
+    refused = await _do(world, UNDEPOSIT, {"journalEntryId": entry, "reason": "x"})
+    assert refused["errors"][0]["code"] == "INVALID_STATE"
+    assert "bank statement line" in refused["errors"][0]["message"]
+    assert await journal_size(world) == size
