@@ -170,7 +170,7 @@ async def reverse_cash_count(cmd: ReverseCashCount, uow: UnitOfWork) -> CashCoun
         return count
 
 
-async def reverse_cash_deposit(cmd: ReverseCashDeposit, uow: UnitOfWork) -> EntryRow:
+async def reverse_cash_deposit(cmd: ReverseCashDeposit, uow: UnitOfWork) -> EntryRow | PostedEntry:
     """A deposit recorded by mistake, taken back: its entry (the record itself: a deposit
     has no row of its own) reversed, so the money is cash on hand again. Refused once a
     bank statement line matched it (the bank says it arrived), and by the rule book
@@ -203,7 +203,7 @@ async def reverse_cash_deposit(cmd: ReverseCashDeposit, uow: UnitOfWork) -> Entr
             session, pk, "deposit", f"deposit {pk} taken back: {reason}", viewer
         )
         await idempotency.remember(session, key, "reverseCashDeposit", fingerprint, reversal.id)
-        return await session.get(EntryRow, reversal.id)
+        return reversal
 
 
 # ---------------------------------------------------------------- disbursements
