@@ -204,8 +204,9 @@ async def record(
     contribution, in one statement that commits on its own; the new donation's id, the
     entry, and whether the live feed is told (it is, after the commit, when a campaign
     is named: one_statement announces it with the fund's new head). None when the key
-    or the ONLINE ref is already taken: nothing is written (read again to find by whom). A refusal of the rule book (a fund frozen or closed
-    meanwhile, say) is raised as its LedgerError, and nothing is written."""
+    or the ONLINE ref is already taken: nothing is written (read again to find by whom).
+    A refusal of the rule book (a fund frozen or closed meanwhile, say) is raised as its
+    LedgerError, and nothing is written."""
     entry = store.prepare_entry(fund.id, draft.postings, **draft.entry_args())
     contribution = draft.contribution or {}
     try:
