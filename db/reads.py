@@ -10,6 +10,7 @@ is still decided on these rows by the viewer-scoped loaders (resolvers/loaders_v
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,7 +33,14 @@ def _record_class(name: str, table: Any) -> type[asyncpg.Record]:
 DonationRecord = _record_class("DonationRecord", DonationRow.__table__)
 CampaignRecord = _record_class("CampaignRecord", CampaignRow.__table__)
 _DONATION_COLUMNS = ", ".join(c.name for c in DonationRow.__table__.c)
-_CAMPAIGN_COLUMNS = ", ".join(c.name for c in CampaignRow.__table__.c)
+_CAMPAIGN_NAMES = tuple(c.name for c in CampaignRow.__table__.c)
+_CAMPAIGN_COLUMNS = ", ".join(_CAMPAIGN_NAMES)
+# A page's donations come with their campaigns' columns, named campaign__<column>.
+_JOINED = tuple(f"campaign__{name}" for name in _CAMPAIGN_NAMES)
+_JOINED_COLUMNS = ", ".join(
+    f"c.{name} AS {alias}" for name, alias in zip(_CAMPAIGN_NAMES, _JOINED, strict=True)
+)
+JoinedCampaign = namedtuple("JoinedCampaign", _CAMPAIGN_NAMES)  # reads like a CampaignRow
 
 
 async def campaigns_by_id(conn: asyncpg.Connection, ids: Sequence[int]) -> list[Any]:
@@ -98,7 +106,9 @@ _FILTERS = (
 async def donation_pages(
     conn: asyncpg.Connection, fund_ids: Sequence[int], part: DonationSlice
 ) -> list[Any]:
-    """Every fund's slice in one statement (ROW_NUMBER() per fund), in page order."""
+    """Every fund's slice in one statement (ROW_NUMBER() per fund), in page order, each
+    donation with its campaign's columns (see joined_campaigns): a page that shows its
+    campaigns needs no second statement, and the join on the key costs little."""
     params: list[Any] = [list(fund_ids), part.limit]
     where = ["fund_id = ANY($1::int[])"]
 
@@ -117,8 +127,19 @@ async def donation_pages(
         where.append(f"(received_at, id) > ({param(part.before[0])}, {param(part.before[1])})")
     order = "received_at, id" if part.oldest_first else "received_at DESC, id DESC"
     query = (
-        f"SELECT {_DONATION_COLUMNS} FROM (SELECT {_DONATION_COLUMNS}, "
+        f"SELECT page.*, {_JOINED_COLUMNS} FROM (SELECT {_DONATION_COLUMNS}, "
         f"row_number() OVER (PARTITION BY fund_id ORDER BY {order}) AS rn "
-        f"FROM donations WHERE {' AND '.join(where)}) AS page WHERE rn <= $2 ORDER BY rn"
+        f"FROM donations WHERE {' AND '.join(where)}) AS page "
+        f"LEFT JOIN campaigns AS c ON c.id = page.campaign_id WHERE rn <= $2 ORDER BY rn"
     )
     return await conn.fetch(query, *params, record_class=DonationRecord)
+
+
+def joined_campaigns(rows: Sequence[Any]) -> dict[int, JoinedCampaign]:
+    """The campaigns of donation_pages' rows, each once, by id."""
+    found: dict[int, JoinedCampaign] = {}
+    for row in rows:
+        campaign_id = row["campaign_id"]
+        if campaign_id is not None and campaign_id not in found:
+            found[campaign_id] = JoinedCampaign(*(row[name] for name in _JOINED))
+    return found

@@ -375,6 +375,9 @@ class Loaders:
                     else:
                         part = _donation_slice(args, rest[1] if len(rest) > 1 else None)
                         rows = await reads.donation_pages(conn, fund_ids, part)
+                        # Their campaigns came with them: a page that shows them
+                        # (Donation.preload_campaigns) reads them from the cache.
+                        self.campaign.prime_many(reads.joined_campaigns(rows))
                         pages = pages_by_parent(rows, fund_ids, "fund_id", DONATION_ORDER, args)
                     for fund_id, page in pages.items():
                         results[(fund_id, *rest)] = page

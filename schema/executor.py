@@ -53,6 +53,7 @@ from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 from strawberry.types.field import StrawberryField
 
 BACKREF = "strawberry-definition"
+PRELOADED_AS = "jinlin_preloaded_as"  # set on a resolver by @preloaded
 PLAIN_DIRECTIVES = frozenset({"skip", "include"})  # applied by graphql-core's collection
 
 # complete(value, path, execution context) -> the completed value; raises _NotPlain to
@@ -67,6 +68,28 @@ _PER_REQUEST = object()
 
 class _NotPlain(Exception):
     """This value goes graphql-core's way after all."""
+
+
+class _NotPreloaded:
+    def __repr__(self) -> str:
+        return "NOT_PRELOADED"
+
+
+NOT_PRELOADED: Any = _NotPreloaded()
+
+
+def preloaded(attribute: str) -> Callable[[Callable], Callable]:
+    """Marks a resolver that takes info only to load what a list may have preloaded
+    into the source's `attribute` (NOT_PRELOADED until then). This executor answers
+    such a field from the attribute without calling the resolver (no resolve info,
+    no path), and leaves a value whose attribute was not preloaded to graphql-core,
+    which calls the resolver. The resolver must answer the attribute when it is set."""
+
+    def mark(resolver: Callable) -> Callable:
+        setattr(resolver, PRELOADED_AS, attribute)
+        return resolver
+
+    return mark
 
 
 class PlainSubtreeExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -267,13 +290,24 @@ def _plain_getter(field_def: GraphQLField, nodes) -> Any:
     if not resolver.self_parameter:
         return None
     if resolver.info_parameter:
-        return _NEEDS_INFO
+        attribute = getattr(resolver.wrapped_func, PRELOADED_AS, None)
+        return _NEEDS_INFO if attribute is None else _preloaded_getter(attribute)
 
     def get(source: Any, _path: Path, _ctx: Any) -> Any:
         value = resolver(source)
         if hasattr(value, "__await__"):
             getattr(value, "close", lambda: None)()
             raise _NotPlain
+        return value
+
+    return get
+
+
+def _preloaded_getter(attribute: str) -> Callable:
+    def get(source: Any, _path: Path, _ctx: Any) -> Any:
+        value = getattr(source, attribute, NOT_PRELOADED)
+        if value is NOT_PRELOADED:
+            raise _NotPlain  # graphql-core calls the resolver, with its info
         return value
 
     return get

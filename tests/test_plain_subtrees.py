@@ -9,13 +9,14 @@ from __future__ import annotations
 import asyncio
 import enum
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import strawberry
 from strawberry.extensions import ParserCache
 from strawberry.types import Info
 
-from schema.executor import PlainSubtreeExecutor
+from schema.executor import NOT_PRELOADED, PlainSubtreeExecutor, preloaded
 
 
 @strawberry.enum
@@ -50,6 +51,8 @@ class Item(Named):
     tags: list[Tag]
     strict: str  # non-null: an item whose strict is None is a field error
     calls: strawberry.Private[list]
+    # Set by the lists that preload each item's best tag (see best_tag).
+    preloaded_best: strawberry.Private[Any] = NOT_PRELOADED
 
     @strawberry.field
     def shout(self) -> str:
@@ -87,6 +90,19 @@ class Item(Named):
         return self.tags[0] if self.tags else None
 
 
+    @strawberry.field
+    @preloaded("preloaded_best")
+    def best_tag(self, info: Info) -> Tag | None:
+        # What a list preloaded, else a load of its own (an awaitable, as a loader's).
+        BEST_TAG_CALLS.append(".".join(map(str, info.path.as_list())))
+        if self.preloaded_best is not NOT_PRELOADED:
+            return self.preloaded_best
+        return _later(self.tags[-1])
+
+
+BEST_TAG_CALLS: list[str] = []
+
+
 async def _later(tag: Tag) -> Tag:
     await asyncio.sleep(0)
     return tag
@@ -119,6 +135,16 @@ class Query:
     async def strict_items(self) -> list[Item]:
         return [i for i in _items() if i.strict is not None]
 
+    @strawberry.field
+    async def preloaded_items(self, only: list[str] | None = None) -> list[Item]:
+        """Items whose best tag a list preloaded (their first tag, or None for B): all
+        of them, or those named in `only`."""
+        items = _items()
+        for item in items:
+            if only is None or item.code in only:
+                item.preloaded_best = None if item.code == "B" else item.tags[0]
+        return items
+
 
 QUERIES = [
     ("{ items { code name shout tags { name weight } } }", {}),
@@ -137,6 +163,9 @@ QUERIES = [
     ("{ strictItems { code kind ref k2: kind } }", {}),
     ("{ items { code label } }", {}),
     ("{ strictItems { ref code label } }", {}),
+    ("{ preloadedItems { code bestTag { name } } }", {}),
+    ('{ preloadedItems(only: ["A", "C"]) { code bestTag { name } } }', {}),
+    ("{ items { code bestTag { name } } }", {}),
 ]
 
 
@@ -236,3 +265,24 @@ async def test_a_kept_plan_gives_each_request_its_own_info():
         assert not result.errors
         seen = [item["seenBy"] for item in result.data["strictItems"]]
         assert seen == [f"{context} strictItems.{i}.seenBy" for i in range(3)]
+
+
+async def test_a_preloaded_field_is_read_without_its_resolver():
+    """A field marked @preloaded answers what the list preloaded without calling its
+    resolver; an item whose list did not preload it takes graphql-core's way, which
+    calls the resolver (with its info and path) and awaits what it returns."""
+    schema = _schema(PlainSubtreeExecutor)
+    BEST_TAG_CALLS.clear()
+    result = await schema.execute("{ preloadedItems { code bestTag { name } } }")
+    assert not result.errors
+    assert [i["bestTag"] for i in result.data["preloadedItems"]] == [
+        {"name": "A1"}, None, {"name": "C1"}, {"name": "D1"},
+    ]  # fmt: skip
+    assert BEST_TAG_CALLS == []
+
+    result = await schema.execute('{ preloadedItems(only: ["B"]) { code bestTag { name } } }')
+    assert not result.errors
+    assert [i["bestTag"] for i in result.data["preloadedItems"]] == [
+        {"name": "A2"}, None, {"name": "C2"}, {"name": "D2"},
+    ]  # fmt: skip
+    assert sorted(BEST_TAG_CALLS) == [f"preloadedItems.{i}.bestTag" for i in (0, 2, 3)]

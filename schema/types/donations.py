@@ -15,6 +15,7 @@ from resolvers.ids import decode_id, to_global_id
 from resolvers.public import masked_donor
 from resolvers.validation import instant
 from schema.context import Info
+from schema.executor import NOT_PRELOADED, preloaded
 from schema.relay import Node
 from schema.types.common import Money, money, shown
 from schema.types.funds import Campaign, Fund, PublicFundReport
@@ -78,7 +79,7 @@ class Donation(Node):
     )
     received_at: datetime = strawberry.field(description="When it was received.")
     # Set by a list that preloaded the campaigns of its donations (see preload_campaigns).
-    preloaded_campaign: strawberry.Private[Campaign | None] = None
+    preloaded_campaign: strawberry.Private[Campaign | None] = NOT_PRELOADED
 
     @classmethod
     def of(cls, row: DonationRow | RecordedDonation) -> Donation:
@@ -102,8 +103,10 @@ class Donation(Node):
 
     @staticmethod
     async def preload_campaigns(info: Info, donations: list[Donation]) -> None:
-        """Fetch the campaigns of a page of donations in one batch, so that each
-        donation's campaign field resolves without an await of its own."""
+        """Give each donation of a page its campaign, so that its campaign field is read
+        as an attribute (schema/executor.preloaded). A page read through the fund's
+        donation loader brought its campaigns with it (db/reads.donation_pages), so
+        this finds them in the campaign loader's cache; others are read in one batch."""
         # Each campaign once: a page names few campaigns, and each load is a future.
         ids = list(dict.fromkeys(d.row.campaign_id for d in donations))
         ids = [i for i in ids if i is not None]
@@ -125,12 +128,13 @@ class Donation(Node):
         return PublicFundReport.of(await info.context.loaders.fund.load(self.row.fund_id))
 
     @strawberry.field(description="The campaign it was given to, if any.")
+    @preloaded("preloaded_campaign")
     def campaign(self, info: Info) -> Campaign | None:
         # Synchronous when the list this donation came in preloaded its campaign.
+        if self.preloaded_campaign is not NOT_PRELOADED:
+            return self.preloaded_campaign
         if self.row.campaign_id is None:
             return None
-        if self.preloaded_campaign is not None:
-            return self.preloaded_campaign
         return self._load_campaign(info)
 
     async def _load_campaign(self, info: Info) -> Campaign | None:
