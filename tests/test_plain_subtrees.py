@@ -89,7 +89,6 @@ class Item(Named):
             return _later(self.tags[0])
         return self.tags[0] if self.tags else None
 
-
     @strawberry.field
     @preloaded("preloaded_best")
     def best_tag(self, info: Info) -> Tag | None:
