@@ -91,6 +91,7 @@ class DonationSlice:
     after: tuple[datetime, int] | None = None
     before: tuple[datetime, int] | None = None
     where: DonationFilter = DonationFilter()
+    with_campaigns: bool = False  # each row also carries its campaign's columns
 
 
 _FILTERS = (
@@ -106,9 +107,9 @@ _FILTERS = (
 async def donation_pages(
     conn: asyncpg.Connection, fund_ids: Sequence[int], part: DonationSlice
 ) -> list[Any]:
-    """Every fund's slice in one statement (ROW_NUMBER() per fund), in page order, each
-    donation with its campaign's columns (see joined_campaigns): a page that shows its
-    campaigns needs no second statement, and the join on the key costs little."""
+    """Every fund's slice in one statement (ROW_NUMBER() per fund), in page order; with
+    each donation's campaign columns when the slice asks (see joined_campaigns), so
+    that a page that shows its campaigns needs no second statement."""
     params: list[Any] = [list(fund_ids), part.limit]
     where = ["fund_id = ANY($1::int[])"]
 
@@ -126,17 +127,22 @@ async def donation_pages(
     if part.before is not None:
         where.append(f"(received_at, id) > ({param(part.before[0])}, {param(part.before[1])})")
     order = "received_at, id" if part.oldest_first else "received_at DESC, id DESC"
+    joined = (
+        (f", {_JOINED_COLUMNS}", "LEFT JOIN campaigns AS c ON c.id = page.campaign_id ")
+        if part.with_campaigns
+        else ("", "")
+    )
     query = (
-        f"SELECT page.*, {_JOINED_COLUMNS} FROM (SELECT {_DONATION_COLUMNS}, "
+        f"SELECT page.*{joined[0]} FROM (SELECT {_DONATION_COLUMNS}, "
         f"row_number() OVER (PARTITION BY fund_id ORDER BY {order}) AS rn "
         f"FROM donations WHERE {' AND '.join(where)}) AS page "
-        f"LEFT JOIN campaigns AS c ON c.id = page.campaign_id WHERE rn <= $2 ORDER BY rn"
+        f"{joined[1]}WHERE rn <= $2 ORDER BY rn"
     )
     return await conn.fetch(query, *params, record_class=DonationRecord)
 
 
 def joined_campaigns(rows: Sequence[Any]) -> dict[int, JoinedCampaign]:
-    """The campaigns of donation_pages' rows, each once, by id."""
+    """The campaigns of donation_pages' rows (read with_campaigns), each once, by id."""
     found: dict[int, JoinedCampaign] = {}
     for row in rows:
         campaign_id = row["campaign_id"]

@@ -120,7 +120,9 @@ def _parents_by_rest(keys: Sequence[tuple]) -> dict[tuple, list[Any]]:
     return groups
 
 
-def _donation_slice(args: PageArgs, query: DonationQuery | None) -> reads.DonationSlice:
+def _donation_slice(
+    args: PageArgs, query: DonationQuery | None = None, with_campaigns: bool = False
+) -> reads.DonationSlice:
     """What db/reads.py reads for one page of donations of each fund."""
     after = decode_cursor(args.after, DONATION_ORDER, "after") if args.after else None
     before = decode_cursor(args.before, DONATION_ORDER, "before") if args.before else None
@@ -131,6 +133,7 @@ def _donation_slice(args: PageArgs, query: DonationQuery | None) -> reads.Donati
         after=tuple(after) if after else None,
         before=tuple(before) if before else None,
         where=q,
+        with_campaigns=with_campaigns,
     )
 
 
@@ -360,9 +363,11 @@ class Loaders:
 
     @cached_property
     def donation_pages(self) -> DataLoader[tuple, Page]:
-        """Keys are (fund id, PageArgs[, DonationQuery or None]), newest first; one
-        statement per distinct (PageArgs, filter) in a batch, on a bare connection
-        (db/reads.py): the rows are only shown."""
+        """Keys are (fund id, PageArgs[, DonationQuery or None[, with campaigns]]),
+        newest first; one statement per distinct rest of the key in a batch, on a bare
+        connection (db/reads.py): the rows are only shown. With campaigns (a page that
+        shows them), their columns come in the same statement and prime the campaign
+        loader."""
 
         async def load(keys: Sequence[tuple]) -> list[Page]:
             groups = _parents_by_rest(keys)
@@ -373,11 +378,10 @@ class Loaders:
                     if args.size == 0:
                         pages = {f: Page([], [], False, False) for f in fund_ids}
                     else:
-                        part = _donation_slice(args, rest[1] if len(rest) > 1 else None)
+                        part = _donation_slice(args, *rest[1:])
                         rows = await reads.donation_pages(conn, fund_ids, part)
-                        # Their campaigns came with them: a page that shows them
-                        # (Donation.preload_campaigns) reads them from the cache.
-                        self.campaign.prime_many(reads.joined_campaigns(rows))
+                        if part.with_campaigns:  # Donation.preload_campaigns finds them
+                            self.campaign.prime_many(reads.joined_campaigns(rows))
                         pages = pages_by_parent(rows, fund_ids, "fund_id", DONATION_ORDER, args)
                     for fund_id, page in pages.items():
                         results[(fund_id, *rest)] = page

@@ -266,10 +266,12 @@ class Fund(Node):
 
         key_filter = filter.to_query() if filter is not None else None
         args = PageArgs.of(first, after, last, before)
+        with_campaigns = selects(info, "edges", "node", "campaign")
         connection = await child_connection(
-            info.context.visible.donation_pages, self.pk, Donation.of, args, key_filter
-        )
-        if selects(info, "edges", "node", "campaign"):
+            info.context.visible.donation_pages, self.pk, Donation.of, args, key_filter,
+            with_campaigns,
+        )  # fmt: skip
+        if with_campaigns:
             await Donation.preload_campaigns(info, [edge.node for edge in connection.edges])
         return connection
 

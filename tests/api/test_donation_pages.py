@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 from datetime import datetime
 
-from db.models import DonationRow
+from db.models import CampaignRow, DonationRow
 from db.uow import read_session
 from resolvers.donations import DonationQuery
 from resolvers.loaders import DONATION_ORDER, Loaders
@@ -71,11 +71,32 @@ async def test_bare_pages_match_the_generic_pager(world):
     ):
         args = PageArgs(first=first, last=last, after=after, before=before)
         expected = await _generic(engine, funds, args, query)
-        got = await Loaders(engine).donation_pages.load_many([(f, args, query) for f in funds])
+        with_campaigns = bool(checked % 2)  # the join changes no page
+        keys = [(f, args, query, with_campaigns) for f in funds]
+        got = await Loaders(engine).donation_pages.load_many(keys)
         for fund, page in zip(funds, got, strict=True):
             assert _shape(page) == _shape(expected[fund]), (args, query, fund)
             checked += bool(page.rows)
     assert checked > 100
+
+
+async def test_a_page_with_campaigns_primes_them_as_stored(world):
+    """A page read with its campaigns leaves each in the campaign loader, the same
+    columns as a read of the campaign itself; a page read without them leaves none."""
+    await _fill(world)
+    engine = world.api.state.engine
+    fund, args = pk(world.fund), PageArgs(first=100)
+    bare = Loaders(engine)
+    await bare.donation_pages.load((fund, args, None, False))
+    assert bare.campaign.cache_map.get(pk(world.campaign)) is None
+    loaders = Loaders(engine)
+    page = await loaders.donation_pages.load((fund, args, None, True))
+    assert {r.campaign_id for r in page.rows} == {pk(world.campaign), None}
+    primed = loaders.campaign.cache_map.get(pk(world.campaign))
+    assert primed.done()
+    stored = await Loaders(engine).campaign.load(pk(world.campaign))
+    for column in CampaignRow.__table__.c:
+        assert getattr(primed.result(), column.name) == getattr(stored, column.name)
 
 
 async def test_bare_rows_read_like_the_generic_rows(world):
