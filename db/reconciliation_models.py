@@ -85,3 +85,11 @@ class StatementLineRow(SQLModel, table=True):
     resolution: str | None = Field(default=None, max_length=16)
     resolved_by: str | None = Field(default=None, max_length=64)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # What the resolution replaced, put back by reopenStatementLine: the status
+    # (UNMATCHED or DISCREPANCY) and the entry the line was matched to before a SUSPENSE
+    # booking took its place. NULL on lines resolved before they were kept.
+    resolved_from: str | None = Field(default=None, max_length=16)
+    former_entry_id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger, ForeignKey("journal_entries.id"), nullable=True),
+    )

@@ -1,5 +1,5 @@
 """The command-line side of reconciliation: import-statement, reconcile, resolve-line,
-statement-formats and export.
+reopen-line, statement-formats and export.
 
 Both run as the system user "cli" (FINANCE rights) against JINLIN_DATABASE_URL.
 """
@@ -484,6 +484,43 @@ async def _resolve(args, import_id: int, line_no: int) -> int:
     return 0
 
 
+def reopen_line_command(args) -> int:
+    import_id, sep, line_no = args.line.partition(":")
+    if not (sep and import_id.isdigit() and line_no.isdigit()):
+        return _fail("LINE is IMPORT:LINE_NO as jinlin reconcile prints it, e.g. 12:3", 2)
+    if not args.reason.strip():
+        return _fail("--reason must say why the resolution is taken back", 2)
+    return asyncio.run(_reopen(args, int(import_id), int(line_no)))
+
+
+async def _reopen(args, import_id: int, line_no: int) -> int:
+    from db.engine import make_engine
+    from ledger.errors import LedgerError
+    from resolvers import reconciliation
+    from resolvers.commands import ReopenStatementLine
+    from resolvers.unit_of_work import UnitOfWork
+
+    # Running the same command again returns the first result instead of failing.
+    digest = hashlib.sha256(args.reason.encode()).hexdigest()[:16]
+    key = f"cli:reopen:{import_id}:{line_no}:{digest}"
+    engine = make_engine(load_settings().database_url)
+    try:
+        cmd = ReopenStatementLine(
+            statement_import_id=import_id, line_no=line_no, reason=args.reason, idempotency_key=key
+        )
+        line = await reconciliation.reopen_statement_line(cmd, UnitOfWork(engine, CLI_VIEWER))
+    except LedgerError as exc:
+        return _report_error(args, getattr(exc, "code", "ERROR"), exc.message, exc.field)
+    finally:
+        await engine.dispose()
+    result = {"line": f"{import_id}:{line_no}", "status": line.status, "note": line.note}
+    if args.json:
+        _print_json(result)
+    else:
+        print(f"line {result['line']}: {line.status} again")
+    return 0
+
+
 def statement_formats_command(args) -> int:
     from reconciliation.detect import LEGACY_FORMATS
     from reconciliation.profiles import PROFILES_ENV, load_profiles
@@ -529,6 +566,13 @@ def _add_month_commands(sub) -> None:
     res.add_argument("--note", help="why")
     res.add_argument("--json", action="store_true", help="print the result as JSON")
     res.set_defaults(run=resolve_line_command)
+    reo = sub.add_parser(
+        "reopen-line", help="take a resolution back (a SUSPENSE booking is reversed)"
+    )
+    reo.add_argument("line", help="IMPORT:LINE_NO, as jinlin reconcile prints it")
+    reo.add_argument("--reason", required=True, help="why")
+    reo.add_argument("--json", action="store_true", help="print the result as JSON")
+    reo.set_defaults(run=reopen_line_command)
     fmt = sub.add_parser("statement-formats", help="list the statement formats and profiles")
     fmt.add_argument("--json", action="store_true", help="print the list as JSON")
     fmt.set_defaults(run=statement_formats_command)

@@ -214,3 +214,11 @@ class ResolveStatementLine:
     resolution: str
     idempotency_key: str
     note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReopenStatementLine:
+    statement_import_id: int
+    line_no: int
+    reason: str
+    idempotency_key: str

@@ -35,7 +35,7 @@ from reconciliation.statement_files import (
     closing_balance,
 )
 from resolvers.auth import Action, Viewer, authorize
-from resolvers.commands import ImportStatement, ResolveStatementLine
+from resolvers.commands import ImportStatement, ReopenStatementLine, ResolveStatementLine
 from resolvers.errors import UseCaseError, invalid, not_found
 from resolvers.funds import fund_for, owning_fund
 from resolvers.ids import decode_id, stored_ref
@@ -498,6 +498,7 @@ async def _book_suspense(
         kind="suspense",
         reference=line.reference,
     )
+    line.former_entry_id = line.matched_entry_id  # a DISCREPANCY's entry, put back on reopening
     line.matched_entry_id = entry.id
     line.matched_posting_id = await statements_db.posting_on(
         await session.connection(), entry.id, A.BANK
@@ -534,6 +535,7 @@ async def resolve_statement_line(cmd: ResolveStatementLine, uow: UnitOfWork) -> 
         else:
             imported.discrepancy_count -= 1
         imported.resolved_count += 1
+        line.resolved_from = line.status
         line.status = "RESOLVED"
         line.resolution = cmd.resolution
         line.note = note
@@ -542,6 +544,89 @@ async def resolve_statement_line(cmd: ResolveStatementLine, uow: UnitOfWork) -> 
         session.add_all([line, imported])
         await session.flush()
         await idempotency.remember(session, key, "resolveStatementLine", fingerprint, line.id)
+        return line
+
+
+# ---------------------------------------------------------------- reopen
+
+
+async def _resolved_line(session: AsyncSession, import_id: int, line_no: int) -> StatementLineRow:
+    line = await statements_db.line_for_update(session, import_id, line_no)
+    if line is None:
+        raise not_found("statement line", "lineNo")
+    if line.status != "RESOLVED":
+        raise UseCaseError(
+            "INVALID_STATE", f"line {line_no} is {line.status}; only a RESOLVED line is reopened",
+            field="lineNo",
+        )  # fmt: skip
+    if line.resolved_from not in OPEN_STATUSES:
+        raise UseCaseError(
+            "INVALID_STATE",
+            f"line {line_no} was resolved before its former status was kept; "
+            "correct it with a manual entry",
+            field="lineNo",
+        )
+    return line
+
+
+async def _unbook_suspense(
+    session: AsyncSession, fund: FundRow, line: StatementLineRow, reason: str, username: str
+) -> None:
+    """Reverse the line's SUSPENSE booking (Dr 2209.02 / Cr 1002), while its money is
+    still in unidentified receipts: once a manual entry moved it on (identified as a
+    gift, say), taking the booking back would leave suspense below zero. The rule book
+    refuses it too if the bank no longer holds the money."""
+    await store.lock_book(session, fund.id)  # suspense cannot move until the commit
+    held = (await store.account_balances(session, fund.id)).get(A.SUSPENSE, 0)
+    if held < line.amount_fen:
+        raise UseCaseError(
+            "INVALID_STATE",
+            f"unidentified receipts hold {_yuan(held)}, less than this line's "
+            f"{_yuan(line.amount_fen)}: the money was moved on; reverse that entry first",
+            field="lineNo",
+        )
+    memo = f"suspense booking of statement line {line.line_no} taken back: {reason}"
+    await store.reverse_entry(
+        session, line.matched_entry_id, memo=memo[:500], recorded_by=username, owner="suspense"
+    )
+    line.matched_entry_id, line.former_entry_id = line.former_entry_id, None
+    line.matched_posting_id = None  # an open line claims no bank posting
+
+
+async def reopen_statement_line(cmd: ReopenStatementLine, uow: UnitOfWork) -> StatementLineRow:
+    """A resolution taken back: the line is UNMATCHED or DISCREPANCY again, as it was,
+    and a SUSPENSE booking is reversed by this operation (the only one that may)."""
+    viewer = uow.viewer
+    authorize(viewer, Action.RECONCILE)
+    key = idempotency.check_key(cmd.idempotency_key)
+    pk = cmd.statement_import_id
+    reason = text(cmd.reason, "reason", max_length=400)
+    request = {"import": pk, "lineNo": cmd.line_no, "reason": reason}
+    fingerprint = idempotency.fingerprint("reopenStatementLine", request)
+    async with uow.transaction() as session:
+        imported = await session.get(StatementImportRow, pk)
+        fund = await owning_fund(
+            session, viewer, imported, Action.RECONCILE, what="statement import",
+            field="statementImportId",
+        )  # fmt: skip
+        earlier = await idempotency.recall(session, key, "reopenStatementLine", fingerprint)
+        if earlier is not None:
+            return await session.get(StatementLineRow, earlier)
+        line = await _resolved_line(session, pk, cmd.line_no)
+        await session.refresh(imported)
+        if line.resolution == "SUSPENSE":
+            await _unbook_suspense(session, fund, line, reason, viewer.username)
+        imported.resolved_count -= 1
+        if line.resolved_from == "UNMATCHED":
+            imported.unmatched_count += 1
+        else:
+            imported.discrepancy_count += 1
+        line.status, line.resolved_from = line.resolved_from, None
+        line.resolution = line.resolved_by = line.resolved_at = None
+        line.note = f"reopened by {viewer.username}: {reason}"[:500]
+        session.add_all([line, imported])
+        await session.flush()
+        await idempotency.remember(session, key, "reopenStatementLine", fingerprint, line.id)
         return line
 
 

@@ -301,7 +301,10 @@ async def _check_undoable(session: AsyncSession, row: StatementImportRow) -> Non
         )
     )
     if resolved:
-        raise _state("a line of this import was booked to suspense; undo that first", "importId")
+        raise _state(
+            "a line of this import was booked to suspense; reopen it first (reopenStatementLine)",
+            "importId",
+        )
     if row.entry_id is None:
         return
     depends = await session.scalar(

@@ -95,7 +95,7 @@ RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
         WHEN 'deposit' THEN 'reverseCashDeposit'
         WHEN 'disbursement_approval' THEN 'cancelDisbursement'
         WHEN 'disbursement_payment' THEN 'the disbursement''s own operations'
-        WHEN 'suspense' THEN 'a correcting manual entry (a resolution has no undo operation)'
+        WHEN 'suspense' THEN 'reopenStatementLine'
         ELSE 'its own operation'
     END
 $$;

@@ -1,5 +1,5 @@
-"""importStatement and resolveStatementLine (FINANCE, ADMIN); their inputs are in
-schema/types/reconciliation.py."""
+"""importStatement, resolveStatementLine and reopenStatementLine (FINANCE, ADMIN); their
+inputs are in schema/types/reconciliation.py."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from typing import Annotated
 import strawberry
 
 from resolvers import reconciliation
-from resolvers.commands import ImportStatement, ResolveStatementLine
+from resolvers.commands import ImportStatement, ReopenStatementLine, ResolveStatementLine
 from schema.arguments import INPUT
 from schema.context import Info
 from schema.mutations.base import execute, key, of, payload
 from schema.types.reconciliation import (
     ImportStatementInput,
+    ReopenStatementLineInput,
     ResolveStatementLineInput,
     StatementImport,
     StatementLine,
@@ -24,6 +25,9 @@ ImportStatementPayload = payload(
 )
 ResolveStatementLinePayload = payload(
     "ResolveStatementLinePayload", "line", StatementLine, "Result of resolveStatementLine."
+)
+ReopenStatementLinePayload = payload(
+    "ReopenStatementLinePayload", "line", StatementLine, "Result of reopenStatementLine."
 )
 
 
@@ -61,3 +65,18 @@ class ReconciliationMutations:
         )
         row, errors = await execute(info, reconciliation.resolve_statement_line, cmd)
         return ResolveStatementLinePayload(line=of(StatementLine.of, row), errors=errors)
+
+    @strawberry.mutation(
+        description="Take a resolution back (FINANCE, ADMIN): the line is UNMATCHED or DISCREPANCY again, as it was; a SUSPENSE booking is reversed, refused once its money left unidentified receipts or the bank (INVALID_STATE, INSUFFICIENT_FUNDS). A line resolved before its former status was kept is INVALID_STATE."
+    )
+    async def reopen_statement_line(
+        self, info: Info, input: Annotated[ReopenStatementLineInput, INPUT]
+    ) -> ReopenStatementLinePayload:
+        cmd = ReopenStatementLine(
+            statement_import_id=key(input.statement_import_id, "StatementImport"),
+            line_no=input.line_no,
+            reason=input.reason,
+            idempotency_key=input.idempotency_key,
+        )
+        row, errors = await execute(info, reconciliation.reopen_statement_line, cmd)
+        return ReopenStatementLinePayload(line=of(StatementLine.of, row), errors=errors)

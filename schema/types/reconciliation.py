@@ -260,3 +260,15 @@ class ResolveStatementLineInput:
     idempotency_key: str = strawberry.field(
         description="Same key and input: the first result, nothing new written."
     )
+
+
+@strawberry.input(
+    description="Takes a resolution back: the line is open again as it was before it was resolved."
+)
+class ReopenStatementLineInput:
+    statement_import_id: strawberry.ID = strawberry.field(description="The import.")
+    line_no: int = strawberry.field(description="The line's lineNo.")
+    reason: str = strawberry.field(description="Why (required, at most 400 characters).")
+    idempotency_key: str = strawberry.field(
+        description="Same key and input: the first result, nothing new written."
+    )

@@ -91,6 +91,21 @@ async def test_a_bank_xlsx_reconciled_and_resolved_from_the_command_line(
     code, r = await run_json(monkeypatch, db_url, capsys, "reconcile", "etgy")
     assert r["ledgerBank"] == "3286.50" and len(r["linesNeedingAttention"]) == 3
 
+    # The suspense booking taken back: the line needs attention again, the money is out
+    # of the bank and of suspense; the same command again is the same answer.
+    argv = ("reopen-line", deposit["line"], "--reason", "the bank will explain it")
+    code, res = await run_json(monkeypatch, db_url, capsys, *argv)
+    assert code == 0 and res["status"] == "UNMATCHED"
+    assert (await books.balances())["1002"] == Decimal("2000.00")
+    code, again = await run_json(monkeypatch, db_url, capsys, *argv)
+    assert code == 0 and again == res
+    code, r = await run_json(monkeypatch, db_url, capsys, "reconcile", "etgy")
+    assert r["ledgerBank"] == "2000.00" and len(r["linesNeedingAttention"]) == 4
+    code, _out, err = await run(
+        monkeypatch, db_url, capsys, "reopen-line", payment, "--reason", " "
+    )
+    assert code == 2 and "--reason" in err
+
 
 async def test_resolve_line_refusals(books: Books, db_url, monkeypatch, capsys):
     await books.donate("BANK_TRANSFER", "2000.00", "ZZTRF20230610-0231")
