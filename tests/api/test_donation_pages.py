@@ -44,8 +44,27 @@ def _queries(world) -> list[DonationQuery | None]:
     ]
 
 
+def _conditions(q: DonationQuery) -> list:
+    """The filter as SQLAlchemy conditions: the reference db/reads.py's SQL is checked
+    against, written apart from it."""
+    c = []
+    if q.channel:
+        c.append(DonationRow.channel == q.channel)
+    if q.status:
+        c.append(DonationRow.status == q.status)
+    if q.campaign_id is not None:
+        c.append(DonationRow.campaign_id == q.campaign_id)
+    if q.partner_id is not None:
+        c.append(DonationRow.partner_id == q.partner_id)
+    if q.received_from is not None:
+        c.append(DonationRow.received_at >= q.received_from)
+    if q.received_to is not None:
+        c.append(DonationRow.received_at <= q.received_to)
+    return c
+
+
 async def _generic(engine, fund_ids, args, query):
-    where = query.conditions() if query is not None else ()
+    where = _conditions(query) if query is not None else ()
     async with read_session(engine) as session:
         return await paginate_many(
             session, DonationRow, DonationRow.fund_id, fund_ids, DONATION_ORDER, args,
