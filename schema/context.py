@@ -48,6 +48,9 @@ class Context:
     # One anonymous subscription's execution, shared by many sockets (web/broadcasts.py):
     # those count the open subscriptions, not it.
     broadcast: bool = False
+    # Set by a mutation (schema/mutations/base.py): the rest of the request reads its
+    # own writes, public reads included (see read_engine).
+    wrote: bool = False
 
     @property
     def engine(self) -> AsyncEngine:
@@ -58,10 +61,23 @@ class Context:
         """Plain loaders: public objects, and what the viewer-scoped ones read through."""
         return Loaders(self.app.engine)
 
-    @cached_property
+    @property
+    def read_engine(self) -> AsyncEngine:
+        """Where this request's public reads go: AppState.read_engine (the replica when
+        there is one and it keeps up), but the primary once the request wrote, so that a
+        mutation's payload shows what it wrote (a gift's publicFund with the gift in it)."""
+        return self.app.engine if self.wrote else self.app.read_engine
+
+    @property
     def public_loaders(self) -> Loaders:
-        """Loaders for what anyone may see, through the read replica when there is one."""
-        return self.loaders if self.app.replica is None else Loaders(self.app.read_engine)
+        """Loaders for what anyone may see, through read_engine."""
+        if self.app.replica is None or self.wrote:
+            return self.loaders
+        return self._replica_loaders
+
+    @cached_property
+    def _replica_loaders(self) -> Loaders:
+        return Loaders(self.app.read_engine)
 
     @cached_property
     def visible(self) -> VisibleLoaders:

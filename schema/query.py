@@ -142,7 +142,7 @@ class Query:
 
     @strawberry.field(description="What anyone may see of a fund, with donors' names masked.")
     async def public_fund_report(self, info: Info, code: FundCode) -> PublicFundReport | None:
-        row = await fund_cases.public_fund(info.context.app.read_engine, code)
+        row = await fund_cases.public_fund(info.context.read_engine, code)
         if row is None:
             return None
         return PublicFundReport.of(row)

@@ -181,9 +181,9 @@ class ReportQueries:
         start, end = public.quarter_of(datetime.now(tz).date())
         start, end = from_ or start, to or end
         check_period(start, end)
-        fund = await public_fund(info.context.app.read_engine, code)
+        fund = await public_fund(info.context.read_engine, code)
         if fund is None:
             return None
-        async with read_session(info.context.app.read_engine) as session:
+        async with read_session(info.context.read_engine) as session:
             d = await public.disclosure(session, fund.id, start, end, tz)
         return _disclosure_of(fund, d)

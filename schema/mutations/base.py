@@ -53,7 +53,9 @@ async def unit_of_work(info: Info) -> UnitOfWork:
 async def execute(
     info: Info, use_case: Callable[[Command, UnitOfWork], Awaitable[Any]], cmd: Command
 ) -> tuple[Any, list[UserError]]:
-    """Run `use_case(cmd, uow)` in the request's unit of work: (result, errors)."""
+    """Run `use_case(cmd, uow)` in the request's unit of work: (result, errors). The
+    rest of the request then reads its own writes (Context.read_engine)."""
+    info.context.wrote = True
     return await run(use_case, cmd, await unit_of_work(info))
 
 

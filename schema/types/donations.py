@@ -253,7 +253,7 @@ async def public_donations(info: Info, fund_id: int, first: int | None) -> list[
     limit = PUBLIC_DEFAULT if first is None else first
     if not 0 <= limit <= PUBLIC_MAX:
         raise invalid(f"first must be between 0 and {PUBLIC_MAX}", "first")
-    rows = await recent_public_donations(info.context.app.read_engine, fund_id, limit)
+    rows = await recent_public_donations(info.context.read_engine, fund_id, limit)
     return [
         PublicDonation(
             donor_name=masked_donor(

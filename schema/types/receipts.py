@@ -86,6 +86,7 @@ class ReceiptMutations:
     ) -> PublishDailyRootsPayload:
         from schema.mutations import run
 
+        info.context.wrote = True  # its payload reads the roots it published
         value, errors = await run(
             receipts.publish_daily_roots,
             info.context.engine,
@@ -113,5 +114,5 @@ async def donation_receipt(info: Info, row) -> DonationReceipt | None:
 
 
 async def fund_roots(info: Info, fund_pk: int, first: int | None) -> list[DailyRoot]:
-    values = await receipts.public_roots(info.context.app.read_engine, fund_pk, first)
+    values = await receipts.public_roots(info.context.read_engine, fund_pk, first)
     return [DailyRoot.of(v) for v in values]

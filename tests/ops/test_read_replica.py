@@ -38,7 +38,8 @@ CAMPAIGN = (
 )
 DONATE = (
     "mutation($i:RecordDonationInput!){recordDonation(input:$i){"
-    "donation{receipt{number}} errors{code message}}}"
+    "donation{receipt{number} publicFund{balances{total{amount}} recentDonations{amount{amount}}}}"
+    " errors{code message}}}"
 )
 MAX_LAG = 5.0  # JINLIN_READ_MAX_LAG: long enough for the stale reads the test expects first
 PUBLIC_TOTAL = "query($c:String!){publicFundReport(code:$c){balances{total{amount}}}}"
@@ -68,6 +69,7 @@ class Site:
         }
         d = (await gql_data(self.http, DONATE, {"i": inp}, self.fin))["recordDonation"]
         assert d["errors"] == [], d
+        self.written = d["donation"]["publicFund"]  # the public face, as the payload shows it
         return d["donation"]["receipt"]["number"]
 
     async def public_total(self) -> str:
@@ -180,7 +182,10 @@ async def _lagging(pair: ReplicatedPair, site: Site, board: Board) -> None:
     pair.standby.psql("SELECT pg_wal_replay_pause()")
     sent = time.monotonic()
     receipt = await site.donate("5.00")
-    assert await site.public_total() == "10.00"  # the replica, seconds behind
+    # The mutation's payload reads its own write, public face included (the primary)...
+    assert site.written["balances"]["total"]["amount"] == "15.00"
+    assert [d["amount"]["amount"] for d in site.written["recentDonations"]] == ["5.00", "10.00"]
+    assert await site.public_total() == "10.00"  # ...a public read, the replica, seconds behind
     assert not await site.page_shows("15.00")
     assert await site.board_recent() == 1
     assert await site.staff_total() == "15.00"  # finance reads the primary
