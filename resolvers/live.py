@@ -15,7 +15,9 @@ announces its fund's new head after the commit (db/announce.py): the feed keeps 
 process's cache of public reads (`reads`), which those heads invalidate
 (resolvers/public_reads.py). An announcement can be lost (a worker killed between its
 commit and its send), so every second the listener also reads the heads of the funds
-the cache knows, on its own session.
+the cache knows, and of the funds of the campaigns subscribed to, on its own session: a
+head that moved without an announcement wakes that fund's subscribed campaigns (they
+read their progress again), since whatever moved it may have been a gift to one.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from resolvers.public_reads import PublicReads
 
 log = logging.getLogger("jinlin.live")
 CHECK_EVERY = 1.0  # seconds between the listener's reads of the heads it relies on
+CAMPAIGN_FUNDS = "SELECT id, fund_id FROM campaigns WHERE id = ANY($1::int[])"
 
 
 class CampaignFeed:
@@ -45,6 +48,9 @@ class CampaignFeed:
         self._queues: dict[int, set[asyncio.Queue]] = defaultdict(set)
         self._task: asyncio.Task | None = None
         self.reads = PublicReads()
+        self._fund_of: dict[int, int] = {}  # campaign -> its fund (never changes)
+        self._watched: dict[int, int] = {}  # fund of a subscribed campaign -> head heard
+        self._unheard: dict[int, int] = {}  # such a fund -> a head the check read beyond it
 
     async def start(self) -> None:
         if self._task is None:
@@ -118,12 +124,48 @@ class CampaignFeed:
             delay = min(delay * 2, 5)
 
     async def _check_heads(self, conn: asyncpg.Connection) -> None:
-        """The heads of the funds the cache knows, read now: what a lost announcement
-        left out is then heard at most CHECK_EVERY late. Also keeps the session alive."""
+        """The heads of the funds the cache knows and of the subscribed campaigns' funds,
+        read now: what a lost announcement left out is then heard at most CHECK_EVERY
+        late. Also keeps the session alive."""
         heads = self.reads.heads
-        rows = await conn.fetch(HEADS_NOW, heads.funds())
+        cached = heads.funds()
+        watched = await self._watched_funds(conn)
+        rows = await conn.fetch(HEADS_NOW, list({*cached, *watched}))
+        cached_set = set(cached)
         for fund, sequence in rows:
-            heads.seen(fund, sequence)
+            if fund in cached_set:
+                heads.seen(fund, sequence)
+            if fund in watched:
+                self._head_checked(fund, sequence)
+
+    async def _watched_funds(self, conn: asyncpg.Connection) -> set[int]:
+        """The funds of the campaigns subscribed to now (looked up once per campaign)."""
+        unknown = [c for c in self._queues if c not in self._fund_of]
+        if unknown:
+            rows = await conn.fetch(CAMPAIGN_FUNDS, unknown)
+            self._fund_of.update((campaign, fund) for campaign, fund in rows)
+        funds = {self._fund_of[c] for c in self._queues if c in self._fund_of}
+        for fund in [f for f in self._watched if f not in funds]:
+            del self._watched[fund]
+            self._unheard.pop(fund, None)
+        return funds
+
+    def _head_checked(self, fund: int, sequence: int) -> None:
+        """A head read by the check. The first read of a fund sets where it stands. A
+        head past what was announced may be an announcement still on its way: if the
+        next check finds it still unannounced, it was lost, and the fund's subscribed
+        campaigns are woken (heard at most two checks late, never woken twice)."""
+        heard = self._watched.get(fund)
+        if heard is None:
+            self._watched[fund] = sequence
+            return
+        unheard = self._unheard.pop(fund, None)
+        if unheard is not None and unheard > heard:
+            self._watched[fund] = heard = unheard
+            for campaign in [c for c, f in self._fund_of.items() if f == fund]:
+                self._dispatch(campaign)
+        if sequence > heard:
+            self._unheard[fund] = sequence
 
     def _on_notify(self, _conn, _pid, _channel, payload: str) -> None:
         for item in told_of(payload):
@@ -133,6 +175,10 @@ class CampaignFeed:
     def _on_journal(self, _conn, _pid, _channel, payload: str) -> None:
         for item in told_of(payload):
             self.reads.heads.on_notify(item)
+            fund, _, sequence = item.partition(":")
+            with contextlib.suppress(ValueError):
+                if int(fund) in self._watched:  # announced: the check will not wake for it
+                    self._watched[int(fund)] = max(self._watched[int(fund)], int(sequence))
 
 
 def listen_dsn(url) -> tuple[str, dict]:

@@ -23,7 +23,7 @@ from db.engine import driver_connection, make_engine
 from db.uow import unit_of_work
 from ledger import store
 from ledger.entries import PostingSpec
-from resolvers.live import CampaignFeed, listen_dsn
+from resolvers.live import CHECK_EVERY, CampaignFeed, listen_dsn
 from tests.api.test_public_reads import heard, listening
 from tests.api.world import World, pk
 
@@ -178,6 +178,37 @@ async def test_a_lost_announcement_is_heard_by_the_listeners_own_check(world: Wo
                 break
             await asyncio.sleep(0.01)
         assert reads.heads.known(pk(world.fund)) == known + 1
+
+
+async def test_a_lost_announcement_wakes_the_funds_subscribed_campaigns(world: World):
+    """A write whose announcement was lost (its worker died after the commit) moves its
+    fund's head unannounced: the listener's check wakes the subscribers of that fund's
+    campaigns within two checks, once. An announced write wakes them once, by its
+    announcement, and the check adds nothing."""
+    feed = world.api.state.events
+    campaign = pk(world.campaign)
+    woken: list[float] = []
+    dispatch = feed._dispatch
+
+    def counting(campaign_id: int) -> None:
+        woken.append(asyncio.get_running_loop().time())
+        dispatch(campaign_id)
+
+    feed._dispatch = counting
+    async with listening(world), feed.subscribe(campaign) as queue:
+        await asyncio.sleep(CHECK_EVERY * 1.5)  # the first check sees where the fund stands
+        woken.clear()
+        assert (await world.donate("CASH", campaignId=world.campaign))["errors"] == []
+        assert await asyncio.wait_for(queue.get(), 5) == campaign
+        await asyncio.sleep(CHECK_EVERY * 2.5)
+        assert len(woken) == 1, woken  # the announcement only
+
+        woken.clear()
+        written = asyncio.get_running_loop().time()
+        await post_without_announcing(world)
+        assert await asyncio.wait_for(queue.get(), CHECK_EVERY * 4) == campaign
+        await asyncio.sleep(CHECK_EVERY * 1.5)
+        assert len(woken) == 1 and woken[0] - written <= CHECK_EVERY * 2.5, woken
 
 
 async def test_a_connection_a_failed_send_closed_does_not_go_back_to_the_pool(world: World):
