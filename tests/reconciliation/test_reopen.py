@@ -4,10 +4,13 @@ booking is reversed by this operation and by no other, and a refusal writes noth
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
+from alembic import command
 from sqlalchemy import text
 
+from db.migrate import alembic_config
 from tests.api.client import new_key
 from tests.api.world import pk
 from tests.reconciliation.conftest import Books
@@ -162,3 +165,44 @@ async def test_who_may_reopen_and_lines_resolved_before(books: Books):
     assert [line["status"] for line in (await _counts(books, imp["id"]))["lines"]] == [
         "RESOLVED", "RESOLVED",
     ]  # fmt: skip
+
+
+async def test_lines_resolved_before_migration_0013_are_reopened_where_it_can_tell(
+    books: Books, db_url
+):
+    """Migration 0013 fills in what lines resolved before it were, where what they kept
+    tells: an IGNORE (UNMATCHED, or DISCREPANCY when it names an entry or a donation), a
+    SUSPENSE on a line that named a donation (a DISCREPANCY on that donation's entry).
+    A SUSPENSE on a line that named nothing is left unknown, and refused."""
+    await books.donate("CASH", "100.00")
+    await books.count_cash("100.00")
+    await books.deposit("100.00", "DEP-1")
+    gift = await books.donate("BANK_TRANSFER", "50.00", "TRF-1")
+    csv = (
+        "date,reference,amount,balance\n"
+        "2023/06/11,NOBODY,1.00,1.00\n"  # UNMATCHED, then IGNORE
+        "2023/06/11,DEP-1,120.00,121.00\n"  # DISCREPANCY on the deposit, then IGNORE
+        "2023/06/12,GIFT-9,66.00,187.00\n"  # UNMATCHED, then SUSPENSE
+        "2023/06/12,TRF-1,55.00,242.00\n"  # DISCREPANCY on the gift, then SUSPENSE
+    )
+    imp = (await books.import_("BANK", csv))["statementImport"]
+    trf_entry = imp["lines"][3]["matchedEntry"]["id"]
+    assert imp["lines"][3]["matchedDonation"]["id"] == gift["id"]
+    for line_no, resolution in ((1, "IGNORE"), (2, "IGNORE"), (3, "SUSPENSE"), (4, "SUSPENSE")):
+        d = await books.resolve(imp["id"], line_no, resolution, "x")
+        assert d["errors"] == [], d
+
+    await asyncio.to_thread(command.downgrade, alembic_config(db_url), "0012")
+    await asyncio.to_thread(command.upgrade, alembic_config(db_url), "head")
+
+    statuses = {}
+    for line_no in (1, 2, 4):
+        d = await _reopen(books, imp["id"], line_no)
+        assert d["errors"] == [], (line_no, d)
+        statuses[line_no] = d["line"]["status"]
+    assert statuses == {1: "UNMATCHED", 2: "DISCREPANCY", 4: "DISCREPANCY"}
+    assert d["line"]["matchedEntry"]["id"] == trf_entry  # line 4's, put back
+    d = await _reopen(books, imp["id"], 3)
+    assert (
+        d["errors"][0]["code"] == "INVALID_STATE" and "former status" in d["errors"][0]["message"]
+    )
