@@ -87,6 +87,9 @@ async def test_a_suspense_booking_is_reversed_by_reopening_only(books: Books):
     assert d["line"]["status"] == "UNMATCHED" and d["line"]["matchedEntry"] is None
     assert await books.balances() == before  # bank and suspense as before the booking
     assert await books.journal_size() == entries + 1  # the reversal; nothing deleted
+    audit = "query($f:ID!){node(id:$f){... on Fund{audit{ok findings{check message}}}}}"
+    found = (await books.api.data(audit, {"f": books.fund}, token=books.fin))["node"]["audit"]
+    assert found == {"ok": True, "findings": []}  # the records agree with the ledger
     # Now the import can be undone, and the line could go to suspense again.
     assert (await books.api.data(undo, {"i": {**i, "idempotencyKey": new_key()}},
                                  token=books.fin))["undoStatementImport"]["errors"] == []  # fmt: skip
