@@ -104,6 +104,18 @@ _STATUSES = text(
     ) AS checks(problem)
     WHERE b.fund_id = :fund AND problem IS NOT NULL
     UNION ALL
+    SELECT format('disbursement %s had a payment taken back, but %s', r.disbursement_id, problem)
+    FROM reversed_payments AS r
+    JOIN disbursements AS b ON b.id = r.disbursement_id
+    CROSS JOIN LATERAL (VALUES
+        (CASE WHEN r.reversal_entry_id IS DISTINCT FROM
+                   (SELECT id FROM reversal WHERE of = r.entry_id)
+              THEN 'the reversals of that payment''s entry disagree' END),
+        (CASE WHEN r.entry_id = b.pay_entry_id
+              THEN 'it still names that payment' END)
+    ) AS checks(problem)
+    WHERE b.fund_id = :fund AND problem IS NOT NULL
+    UNION ALL
     SELECT format('cash count %s %s', c.id, problem)
     FROM cash_counts AS c
     CROSS JOIN LATERAL (VALUES
@@ -138,6 +150,7 @@ _ORPHANS = text(
       AND NOT EXISTS (SELECT 1 FROM cash_counts AS c WHERE c.entry_id = e.id)
       AND NOT EXISTS (SELECT 1 FROM disbursements AS b
                       WHERE e.id IN (b.approve_entry_id, b.pay_entry_id))
+      AND NOT EXISTS (SELECT 1 FROM reversed_payments AS r WHERE r.entry_id = e.id)
       AND NOT EXISTS (SELECT 1 FROM statement_imports AS i WHERE i.entry_id = e.id)
     ORDER BY e.sequence
     """

@@ -239,3 +239,19 @@ class DisbursementRow(SQLModel, table=True):
     cancel_entry_id: int | None = Field(
         default=None, sa_type=BigInteger, foreign_key="journal_entries.id"
     )
+
+
+class ReversedPaymentRow(SQLModel, table=True):
+    """A disbursement's payment taken back (reverseDisbursementPayment): the payment's
+    entry and its reversal. The disbursement is APPROVED again and names neither."""
+
+    __tablename__ = "reversed_payments"
+    __table_args__ = (UniqueConstraint("entry_id", name="uq_reversed_payment_entry"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    disbursement_id: int = Field(foreign_key="disbursements.id", index=True)
+    entry_id: int = Field(sa_type=BigInteger, foreign_key="journal_entries.id")
+    reversal_entry_id: int = Field(sa_type=BigInteger, foreign_key="journal_entries.id")
+    reason: str = Field(max_length=400)
+    reversed_by: str = Field(max_length=64)
+    reversed_at: datetime = Field(sa_type=UTCDateTime, nullable=False)

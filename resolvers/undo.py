@@ -11,6 +11,8 @@ record's status and the journal always agree:
 - take back a cash deposit (before a bank statement line matched it, while the bank
   still holds the money);
 - cancel an approved disbursement before it is paid;
+- take back a disbursement's payment recorded by mistake (before a bank statement line
+  matched it): the disbursement is APPROVED again;
 - undo a statement import that nothing later depends on.
 
 Each takes an idempotency key, as every money write does.
@@ -23,7 +25,13 @@ from dataclasses import dataclass
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import CashCountRow, ContributionRow, DisbursementRow, DonationRow
+from db.models import (
+    CashCountRow,
+    ContributionRow,
+    DisbursementRow,
+    DonationRow,
+    ReversedPaymentRow,
+)
 from db.reconciliation_models import StatementImportRow, StatementLineRow
 from db.types import utcnow
 from ledger import idempotency, store
@@ -58,6 +66,10 @@ class ReverseCashDeposit(UndoRecord):
 
 
 class CancelDisbursement(UndoRecord):
+    __slots__ = ()
+
+
+class ReverseDisbursementPayment(UndoRecord):
     __slots__ = ()
 
 
@@ -248,6 +260,68 @@ async def cancel_disbursement(cmd: CancelDisbursement, uow: UnitOfWork) -> Disbu
         await session.flush()
         await idempotency.remember(session, key, "cancelDisbursement", fingerprint, row.id)
         return row
+
+
+async def reverse_disbursement_payment(
+    cmd: ReverseDisbursementPayment, uow: UnitOfWork
+) -> DisbursementRow:
+    """A payment recorded by mistake, taken back: its entry reversed (the money is in
+    the bank and owed again), the disbursement APPROVED again, ready to be paid; the
+    payment and its reversal kept as a ReversedPaymentRow. Refused once a bank statement
+    line matched the payment (the bank says it went out)."""
+    viewer = uow.viewer
+    authorize(viewer, Action.DECIDE_DISBURSEMENT)
+    key = idempotency.check_key(cmd.idempotency_key)
+    pk = cmd.record_id
+    reason = text(cmd.reason, "reason", max_length=400)
+    fingerprint = idempotency.fingerprint(
+        "reverseDisbursementPayment", {"id": pk, "reason": reason}
+    )
+    async with uow.transaction() as session:
+        row = await session.get(DisbursementRow, pk)
+        await owning_fund(
+            session, viewer, row, Action.DECIDE_DISBURSEMENT, what="disbursement",
+            field="disbursementId",
+        )  # fmt: skip
+        await session.refresh(row)
+        earlier = await idempotency.recall(session, key, "reverseDisbursementPayment", fingerprint)
+        if earlier is not None:
+            return row
+        if row.status != "PAID" or row.pay_entry_id is None:
+            raise _state(f"only a PAID disbursement's payment is taken back, not a {row.status} one",
+                         "disbursementId")  # fmt: skip
+        await _refuse_if_banked(session, row.pay_entry_id)
+        memo = f"payment of disbursement {row.id} taken back: {reason}"
+        reversal = await _reverse(session, row.pay_entry_id, "disbursement_payment", memo, viewer)
+        session.add(
+            ReversedPaymentRow(
+                disbursement_id=row.id, entry_id=row.pay_entry_id, reversal_entry_id=reversal.id,
+                reason=reason, reversed_by=viewer.username, reversed_at=utcnow(),
+            )
+        )  # fmt: skip
+        row.status, row.pay_entry_id = "APPROVED", None
+        await session.flush()
+        await idempotency.remember(session, key, "reverseDisbursementPayment", fingerprint, row.id)
+        return row
+
+
+async def _refuse_if_banked(session: AsyncSession, entry_id: int) -> None:
+    """A payment a bank statement line matched (or found again) went out of the bank."""
+    banked = await session.scalar(
+        select(
+            exists().where(
+                StatementLineRow.matched_entry_id == entry_id,
+                StatementLineRow.status.in_(("MATCHED", "DUPLICATE")),
+                StatementLineRow.import_id == StatementImportRow.id,
+                StatementImportRow.undone_at.is_(None),
+            )
+        )
+    )
+    if banked:
+        raise _state(
+            "a bank statement line matched this payment: it went out; post a correcting "
+            "entry instead", "disbursementId",
+        )  # fmt: skip
 
 
 # ---------------------------------------------------------------- statement imports

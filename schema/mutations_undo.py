@@ -52,6 +52,13 @@ class CancelDisbursementInput:
     idempotency_key: str = strawberry.field(description=_KEY)
 
 
+@strawberry.input(description="A disbursement whose payment was recorded by mistake.")
+class ReverseDisbursementPaymentInput:
+    disbursement_id: strawberry.ID = strawberry.field(description="The PAID disbursement.")
+    reason: str = strawberry.field(description="Why.")
+    idempotency_key: str = strawberry.field(description=_KEY)
+
+
 @strawberry.input(description="A statement import to undo.")
 class UndoStatementImportInput:
     import_id: strawberry.ID = strawberry.field(description="The import.")
@@ -134,6 +141,21 @@ class UndoMutations:
             key(input.disbursement_id, "Disbursement"), input.reason, input.idempotency_key
         )
         row, errors = await execute(info, undo.cancel_disbursement, cmd)
+        result = Disbursement.of(row) if row is not None else None
+        return DisbursementPayload(disbursement=result, errors=errors)
+
+    @strawberry.mutation(
+        description="Take back a payment recorded by mistake (FINANCE, ADMIN): the payment "
+        "entry is reversed and the disbursement is APPROVED again, ready to be paid. Refused "
+        "once a bank statement line matched the payment."
+    )
+    async def reverse_disbursement_payment(
+        self, info: Info, input: Annotated[ReverseDisbursementPaymentInput, INPUT]
+    ) -> DisbursementPayload:
+        cmd = undo.ReverseDisbursementPayment(
+            key(input.disbursement_id, "Disbursement"), input.reason, input.idempotency_key
+        )
+        row, errors = await execute(info, undo.reverse_disbursement_payment, cmd)
         result = Disbursement.of(row) if row is not None else None
         return DisbursementPayload(disbursement=result, errors=errors)
 

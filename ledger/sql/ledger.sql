@@ -94,7 +94,7 @@ RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
         WHEN 'cash_count' THEN 'reverseCashCount'
         WHEN 'deposit' THEN 'reverseCashDeposit'
         WHEN 'disbursement_approval' THEN 'cancelDisbursement'
-        WHEN 'disbursement_payment' THEN 'the disbursement''s own operations'
+        WHEN 'disbursement_payment' THEN 'reverseDisbursementPayment'
         WHEN 'suspense' THEN 'reopenStatementLine'
         ELSE 'its own operation'
     END

@@ -1,10 +1,10 @@
 """A Hypothesis state machine drives a running `jinlin serve` (two workers, PostgreSQL,
 real HTTP) through random sequences of every money operation: donations on every
 channel, refunds, voids, cash counts and their reversal, deposits, disbursements
-requested, approved, paid and cancelled, settlement imports and their undoing, manual
-entries and reversals, freezing and reopening, and concurrent bursts. After every step
-the audit (db/audit.py) and verify-journal hold; after every refusal, nothing was
-written."""
+requested, approved, paid, their payments taken back and cancelled, settlement imports
+and their undoing, manual entries and reversals, freezing and reopening, and concurrent
+bursts. After every step the audit (db/audit.py) and verify-journal hold; after every
+refusal, nothing was written."""
 
 from __future__ import annotations
 
@@ -55,6 +55,7 @@ MUTATIONS = {
     "approve": "mutation($i:DecideDisbursementInput!){approveDisbursement(input:$i){disbursement{id} errors{code}}}",
     "pay": "mutation($i:DecideDisbursementInput!){payDisbursement(input:$i){disbursement{id} errors{code}}}",
     "cancel": "mutation($i:CancelDisbursementInput!){cancelDisbursement(input:$i){disbursement{id} errors{code}}}",
+    "unpay": "mutation($i:ReverseDisbursementPaymentInput!){reverseDisbursementPayment(input:$i){disbursement{id} errors{code}}}",
     "import": "mutation($i:ImportStatementInput!){importStatement(input:$i){statementImport{id} errors{code}}}",
     "undo": "mutation($i:UndoStatementImportInput!){undoStatementImport(input:$i){statementImport{id} errors{code}}}",
     "post": "mutation($i:PostJournalEntryInput!){postJournalEntry(input:$i){journalEntry{id} errors{code}}}",
@@ -161,19 +162,29 @@ def machine_for(books: Books):
             made = self.do("request", i | {"payee": "食堂", "purpose": "慰问"})
             return made if made is not None else "none"
 
-        @rule(disbursement=disbursements, how=st.sampled_from(["approve", "pay", "cancel"]))
+        @rule(
+            disbursement=disbursements,
+            how=st.sampled_from(["approve", "pay", "cancel", "unpay"]),
+        )
         def decide(self, disbursement, how):
             if disbursement == "none":
                 return
             i = {"disbursementId": disbursement}
-            if how == "cancel":
+            if how in ("cancel", "unpay"):
                 i["reason"] = "取消"
-            self.do(how, i, who="fin2" if how != "cancel" else "fin")
+            self.do(how, i, who="fin" if how in ("cancel", "unpay") else "fin2")
 
         @rule(
             target=disbursements,
             amount=amounts,
-            path=st.sampled_from([["approve"], ["approve", "pay"], ["approve", "cancel"]]),
+            path=st.sampled_from(
+                [
+                    ["approve"],
+                    ["approve", "pay"],
+                    ["approve", "cancel"],
+                    ["approve", "pay", "unpay", "pay"],
+                ]
+            ),
         )
         def disbursement_flow(self, amount, path):
             """Request and decide at once: deep states without waiting for luck."""
