@@ -104,6 +104,8 @@ class CampaignFeed:
                 await conn.add_listener(CAMPAIGN_CHANNEL, self._on_notify)
                 await conn.add_listener(JOURNAL_CHANNEL, self._on_journal)
                 self.reads.heads.connected()
+                self._watched.clear()  # heads heard before are no guide now:
+                self._unheard.clear()  # every subscriber is woken below anyway
                 delay = 0.2
                 # Wake every subscriber once: anything may have changed while away.
                 for campaign_id in list(self._queues):

@@ -457,6 +457,19 @@ def _check_resolution(cmd: ResolveStatementLine) -> str | None:
     return text(cmd.note, "note", max_length=500, required=False)
 
 
+async def _import_of(
+    session: AsyncSession, viewer: Viewer | None, pk: int
+) -> tuple[StatementImportRow, FundRow]:
+    """The import whose lines are resolved or reopened, and its fund, which the viewer
+    must reconcile (NOT_FOUND on statementImportId otherwise)."""
+    imported = await session.get(StatementImportRow, pk)
+    fund = await owning_fund(
+        session, viewer, imported, Action.RECONCILE, what="statement import",
+        field="statementImportId",
+    )  # fmt: skip
+    return imported, fund
+
+
 async def _open_line(session: AsyncSession, import_id: int, line_no: int) -> StatementLineRow:
     line = await statements_db.line_for_update(session, import_id, line_no)
     if line is None:
@@ -514,15 +527,7 @@ async def resolve_statement_line(cmd: ResolveStatementLine, uow: UnitOfWork) -> 
     request = {"import": pk, "lineNo": cmd.line_no, "resolution": cmd.resolution, "note": note}
     fingerprint = idempotency.fingerprint("resolveStatementLine", request)
     async with uow.transaction() as session:
-        imported = await session.get(StatementImportRow, pk)
-        fund = await owning_fund(
-            session,
-            viewer,
-            imported,
-            Action.RECONCILE,
-            what="statement import",
-            field="statementImportId",
-        )
+        imported, fund = await _import_of(session, viewer, pk)
         earlier = await idempotency.recall(session, key, "resolveStatementLine", fingerprint)
         if earlier is not None:
             return await session.get(StatementLineRow, earlier)
@@ -604,11 +609,7 @@ async def reopen_statement_line(cmd: ReopenStatementLine, uow: UnitOfWork) -> St
     request = {"import": pk, "lineNo": cmd.line_no, "reason": reason}
     fingerprint = idempotency.fingerprint("reopenStatementLine", request)
     async with uow.transaction() as session:
-        imported = await session.get(StatementImportRow, pk)
-        fund = await owning_fund(
-            session, viewer, imported, Action.RECONCILE, what="statement import",
-            field="statementImportId",
-        )  # fmt: skip
+        imported, fund = await _import_of(session, viewer, pk)
         earlier = await idempotency.recall(session, key, "reopenStatementLine", fingerprint)
         if earlier is not None:
             return await session.get(StatementLineRow, earlier)

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from db.audit import audit_fund
 from db.uow import read_session
 from ledger.tables import EntryRow
+from tests.api.client import new_key
 from tests.api.world import World, pk
 
 
@@ -28,3 +29,15 @@ async def entry_of(world: World, donation: str) -> str:
         token=world.fin,
     )
     return data["node"]["journalEntry"]["id"]
+
+
+IMPORT = (
+    "mutation($i:ImportStatementInput!){importStatement(input:$i)"
+    "{statementImport{matchedCount} errors{code message}}}"
+)
+
+
+async def import_bank_statement(world: World, csv: str) -> dict:
+    """A bank statement imported by finance: importStatement's answer."""
+    i = {"fundId": world.fund, "source": "BANK", "csv": csv, "idempotencyKey": new_key()}
+    return (await world.api.data(IMPORT, {"i": i}, token=world.fin))["importStatement"]

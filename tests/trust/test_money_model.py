@@ -1,6 +1,6 @@
 """A Hypothesis state machine drives a running `jinlin serve` (two workers, PostgreSQL,
 real HTTP) through random sequences of every money operation: donations on every
-channel, refunds, voids, cash counts and their reversal, deposits, disbursements
+channel, refunds, voids, cash counts and deposits and their reversal, disbursements
 requested, approved, paid, their payments taken back and cancelled, settlement imports
 and their undoing, manual entries and reversals, freezing and reopening, and concurrent
 bursts. After every step the audit (db/audit.py) and verify-journal hold; after every
@@ -51,6 +51,7 @@ MUTATIONS = {
     "count": "mutation($i:RecordCashCountInput!){recordCashCount(input:$i){cashCount{id} errors{code}}}",
     "uncount": "mutation($i:ReverseCashCountInput!){reverseCashCount(input:$i){cashCount{id} errors{code}}}",
     "deposit": "mutation($i:DepositCashInput!){depositCash(input:$i){journalEntry{id} errors{code}}}",
+    "undeposit": "mutation($i:ReverseCashDepositInput!){reverseCashDeposit(input:$i){journalEntry{id} errors{code}}}",
     "request": "mutation($i:RequestDisbursementInput!){requestDisbursement(input:$i){disbursement{id} errors{code}}}",
     "approve": "mutation($i:DecideDisbursementInput!){approveDisbursement(input:$i){disbursement{id} errors{code}}}",
     "pay": "mutation($i:DecideDisbursementInput!){payDisbursement(input:$i){disbursement{id} errors{code}}}",
@@ -109,6 +110,7 @@ def machine_for(books: Books):
         donations = Bundle("donations")
         disbursements = Bundle("disbursements")
         counts = Bundle("counts")
+        deposits = Bundle("deposits")
         imports = Bundle("imports")
         entries = Bundle("entries")
 
@@ -151,10 +153,16 @@ def machine_for(books: Books):
             if count != "none":
                 self.do("uncount", {"cashCountId": count, "reason": "数错"})
 
-        @rule(amount=amounts)
+        @rule(target=deposits, amount=amounts)
         def deposit(self, amount):
             i = {"fundId": books.fund, "amount": {"amount": amount, "currency": "CNY"}}
-            self.do("deposit", i | {"bankRef": key("DEP")})
+            made = self.do("deposit", i | {"bankRef": key("DEP")})
+            return made if made is not None else "none"
+
+        @rule(deposit=deposits)
+        def undeposit(self, deposit):
+            if deposit != "none":
+                self.do("undeposit", {"journalEntryId": deposit, "reason": "存错"})
 
         @rule(target=disbursements, amount=amounts)
         def request(self, amount):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from tests.api.client import new_key
 from tests.api.world import World
-from tests.trust.helpers import audit_findings, journal_size
+from tests.trust.helpers import audit_findings, import_bank_statement, journal_size
 
 REQUEST = (
     "mutation($f:ID!,$k:String!){requestDisbursement(input:{fundId:$f,"
@@ -91,16 +91,8 @@ async def test_a_payment_is_taken_back_by_its_own_operation_and_paid_again(world
 async def test_a_payment_the_bank_statement_shows_is_not_taken_back(world: World):
     disbursement = await _approved(world)
     await _pay(world, disbursement, "PAY-9")
-    imported = await _do(
-        world,
-        "mutation($i:ImportStatementInput!){importStatement(input:$i)"
-        "{statementImport{matchedCount} errors{code message}}}",
-        {
-            "fundId": world.fund,
-            "source": "BANK",
-            "csv": "date,reference,amount,balance\n2026-12-01,PAY-9,-600.00,400.00\n",
-        },
-    )
+    csv = "date,reference,amount,balance\n2026-12-01,PAY-9,-600.00,400.00\n"
+    imported = await import_bank_statement(world, csv)
     assert imported == {"statementImport": {"matchedCount": 1}, "errors": []}, imported
     size = await journal_size(world)
     refused = await _do(world, UNPAY, {"disbursementId": disbursement, "reason": "x"})

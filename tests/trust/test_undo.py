@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from tests.api.client import new_key
 from tests.api.world import World, pk
-from tests.trust.helpers import audit_findings, entry_of, journal_size
+from tests.trust.helpers import audit_findings, entry_of, import_bank_statement, journal_size
 
 REVERSE = "mutation($i:ReverseJournalEntryInput!){reverseJournalEntry(input:$i){journalEntry{id} errors{code message field}}}"
 VOID = "mutation($i:VoidDonationInput!){voidDonation(input:$i){donation{id status} errors{code message field}}}"
@@ -224,16 +224,8 @@ async def test_a_deposit_a_bank_line_matched_is_not_taken_back(world: World):
     money = {"amount": "80.00", "currency": "CNY"}
     deposit = await _do(world, DEPOSIT, {"fundId": world.fund, "amount": money, "bankRef": "DEP-9"})
     entry = deposit["journalEntry"]["id"]
-    imported = await _do(
-        world,
-        "mutation($i:ImportStatementInput!){importStatement(input:$i)"
-        "{statementImport{matchedCount} errors{code message}}}",
-        {
-            "fundId": world.fund,
-            "source": "BANK",
-            "csv": "date,reference,amount,balance\n2026-12-01,DEP-9,80.00,80.00\n",
-        },
-    )
+    csv = "date,reference,amount,balance\n2026-12-01,DEP-9,80.00,80.00\n"
+    imported = await import_bank_statement(world, csv)
     assert imported == {"statementImport": {"matchedCount": 1}, "errors": []}, imported
     size = await journal_size(world)
     refused = await _do(world, UNDEPOSIT, {"journalEntryId": entry, "reason": "x"})
