@@ -176,11 +176,10 @@ class CampaignFeed:
 
     def _on_journal(self, _conn, _pid, _channel, payload: str) -> None:
         for item in told_of(payload):
-            self.reads.heads.on_notify(item)
-            fund, _, sequence = item.partition(":")
-            with contextlib.suppress(ValueError):
-                if int(fund) in self._watched:  # announced: the check will not wake for it
-                    self._watched[int(fund)] = max(self._watched[int(fund)], int(sequence))
+            told = self.reads.heads.on_notify(item)
+            if told is not None and told[0] in self._watched:
+                fund, sequence = told  # announced: the check will not wake for it
+                self._watched[fund] = max(self._watched[fund], sequence)
 
 
 def listen_dsn(url) -> tuple[str, dict]:

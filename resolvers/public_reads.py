@@ -90,14 +90,17 @@ class JournalHeads:
     def epoch(self, fund: int) -> int:
         return self._epochs.get(fund, 0)
 
-    def on_notify(self, payload: str) -> None:
-        """'fund:sequence' from a ledger write; 'fund:' for a change outside the journal."""
+    def on_notify(self, payload: str) -> tuple[int, int] | None:
+        """'fund:sequence' from a ledger write; 'fund:' for a change outside the journal.
+        The (fund, sequence) of a ledger write, for the listener's own use; else None."""
         fund, _, sequence = payload.partition(":")
         with contextlib.suppress(ValueError):
             if sequence:
-                self.seen(int(fund), int(sequence))
-            else:
-                self.changed(int(fund))
+                told = int(fund), int(sequence)
+                self.seen(*told)
+                return told
+            self.changed(int(fund))
+        return None
 
 
 @dataclass(slots=True, frozen=True)

@@ -470,17 +470,24 @@ async def _import_of(
     return imported, fund
 
 
-async def _open_line(session: AsyncSession, import_id: int, line_no: int) -> StatementLineRow:
+async def _line_in(
+    session: AsyncSession, import_id: int, line_no: int, statuses: tuple[str, ...], only: str
+) -> StatementLineRow:
+    """The line, as the database has it now, if its status is one of `statuses`
+    (INVALID_STATE on lineNo, saying `only`, otherwise)."""
     line = await statements_db.line_for_update(session, import_id, line_no)
     if line is None:
         raise not_found("statement line", "lineNo")
-    if line.status not in OPEN_STATUSES:
+    if line.status not in statuses:
         raise UseCaseError(
-            "INVALID_STATE",
-            f"line {line_no} is {line.status}; only UNMATCHED or DISCREPANCY lines are resolved",
-            field="lineNo",
+            "INVALID_STATE", f"line {line_no} is {line.status}; {only}", field="lineNo"
         )
     return line
+
+
+async def _open_line(session: AsyncSession, import_id: int, line_no: int) -> StatementLineRow:
+    only = "only UNMATCHED or DISCREPANCY lines are resolved"
+    return await _line_in(session, import_id, line_no, OPEN_STATUSES, only)
 
 
 async def _book_suspense(
@@ -556,14 +563,8 @@ async def resolve_statement_line(cmd: ResolveStatementLine, uow: UnitOfWork) -> 
 
 
 async def _resolved_line(session: AsyncSession, import_id: int, line_no: int) -> StatementLineRow:
-    line = await statements_db.line_for_update(session, import_id, line_no)
-    if line is None:
-        raise not_found("statement line", "lineNo")
-    if line.status != "RESOLVED":
-        raise UseCaseError(
-            "INVALID_STATE", f"line {line_no} is {line.status}; only a RESOLVED line is reopened",
-            field="lineNo",
-        )  # fmt: skip
+    only = "only a RESOLVED line is reopened"
+    line = await _line_in(session, import_id, line_no, ("RESOLVED",), only)
     if line.resolved_from not in OPEN_STATUSES:
         raise UseCaseError(
             "INVALID_STATE",
