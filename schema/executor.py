@@ -21,8 +21,8 @@ takes info gets this request's resolve info. A selection with any directive (@sk
 @include may depend on the variables) is planned per request.
 
 Anything else takes graphql-core's own path, unchanged: asynchronous resolvers (the
-loaders, which decide what the viewer may see), fields with arguments, field
-extensions or middleware, abstract types, @defer and @stream. So does any value the
+loaders, which decide what the viewer may see), fields with arguments (unless a list
+preloaded their values: @preloaded and @preloaded_by_node), field extensions or middleware, abstract types, @defer and @stream. So does any value the
 plan does not expect (an error raised, a null where the schema forbids one, an
 awaitable, an object of another type): graphql-core then completes that value again
 from the start and reports the error at its path, as without this class. That is why a
@@ -33,7 +33,10 @@ resolver without arguments. Validation runs before execution, as before.
 from __future__ import annotations
 
 import enum
+import inspect
+import weakref
 from collections.abc import Callable
+from types import CoroutineType
 from typing import Any
 
 from graphql import (
@@ -54,6 +57,7 @@ from strawberry.types.field import StrawberryField
 
 BACKREF = "strawberry-definition"
 PRELOADED_AS = "jinlin_preloaded_as"  # set on a resolver by @preloaded
+PRELOADED_BY_NODE = "jinlin_preloaded_by_node"  # set on a resolver by @preloaded_by_node
 PLAIN_DIRECTIVES = frozenset({"skip", "include"})  # applied by graphql-core's collection
 
 # complete(value, path, execution context) -> the completed value; raises _NotPlain to
@@ -92,6 +96,24 @@ def preloaded(attribute: str) -> Callable[[Callable], Callable]:
     return mark
 
 
+def preloaded_by_node(attribute: str) -> Callable[[Callable], Callable]:
+    """Marks the resolver of a field with arguments whose values a list may have
+    preloaded, for each syntax node of the field in the query, into the source's
+    `attribute`: a dict from the node's id to the value, None until then. This executor
+    answers the field from it without calling the resolver (no resolve info, no
+    arguments converted), and leaves a source without the node's value to graphql-core,
+    which calls the resolver. The preloading list must give what the resolver would
+    give for the node's arguments; it keys a field that the query selects through
+    several nodes (fragments) by each of them, since the plan keys it by the first
+    that graphql-core collects."""
+
+    def mark(resolver: Callable) -> Callable:
+        setattr(resolver, PRELOADED_BY_NODE, attribute)
+        return resolver
+
+    return mark
+
+
 class PlainSubtreeExecutor(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -114,6 +136,23 @@ class PlainSubtreeExecutor(StrawberryGraphQLCoreExecutionContext):
             except Exception:  # graphql-core completes it again, and reports what it meets
                 pass
         return super().complete_value(return_type, field_details_list, info, path, result, position)
+
+    def complete_awaitable_value(
+        self, return_type, field_details_list, info, path, result, position
+    ):
+        """graphql-core's, and a resolver's coroutine closed if graphql-core never runs
+        the completion that would await it. When a field fails, graphql-core cancels the
+        completions of its siblings still pending (gather_with_cancel); one cancelled
+        before its first step never awaits the resolver's coroutine, which then warns
+        that it was never awaited. Nothing is lost: the resolver never ran, and the
+        failure nulls what its value would have gone into. A completion dropped without
+        being cancelled still warns, as its own coroutine was never awaited."""
+        completion = super().complete_awaitable_value(
+            return_type, field_details_list, info, path, result, position
+        )
+        if type(result) is CoroutineType:
+            weakref.finalize(completion, _close_if_unstarted, result)
+        return completion
 
     def _shared_plan(self, return_type, field_details_list) -> Any:
         """The plan kept for this selection by an earlier request, made now if it can
@@ -273,11 +312,14 @@ def _plain_getter(field_def: GraphQLField, nodes) -> Any:
     """How a plain field reads its value from its source; None when it is not plain,
     _NEEDS_INFO for a synchronous resolver that asks for info."""
     field = (field_def.extensions or {}).get(BACKREF)
-    if not isinstance(field, StrawberryField) or field_def.args or any(n.arguments for n in nodes):
-        return None
-    if field.extensions or field.is_subscription:
+    if not isinstance(field, StrawberryField) or field.extensions or field.is_subscription:
         return None
     resolver = field.base_resolver
+    by_node = getattr(getattr(resolver, "wrapped_func", None), PRELOADED_BY_NODE, None)
+    if by_node is not None:
+        return _by_node_getter(by_node, nodes[0])
+    if field_def.args or any(n.arguments for n in nodes):
+        return None
     if resolver is None:
         if getattr(field_def.resolve, "_is_default", False) and field.default_resolver is getattr:
             name = field.python_name
@@ -311,6 +353,24 @@ def _preloaded_getter(attribute: str) -> Callable:
         return value
 
     return get
+
+
+def _by_node_getter(attribute: str, node: Any) -> Callable:
+    key = id(node)  # the plan keeps the node alive, so its id names it
+
+    def get(source: Any, _path: Path, _ctx: Any) -> Any:
+        values = getattr(source, attribute, None)
+        value = NOT_PRELOADED if values is None else values.get(key, NOT_PRELOADED)
+        if value is NOT_PRELOADED:
+            raise _NotPlain  # graphql-core calls the resolver, with its arguments
+        return value
+
+    return get
+
+
+def _close_if_unstarted(coroutine: CoroutineType) -> None:
+    if inspect.getcoroutinestate(coroutine) == inspect.CORO_CREATED:
+        coroutine.close()
 
 
 def _as_is(value: Any, _path: Path, _ctx: Any) -> Any:

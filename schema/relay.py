@@ -6,7 +6,8 @@ from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
-from graphql import FieldNode, FragmentSpreadNode
+from graphql import FieldNode, FragmentSpreadNode, GraphQLField
+from graphql.execution.values import VariableValues, get_argument_values
 
 from resolvers.pagination import Page, PageArgs
 
@@ -94,21 +95,39 @@ def selects(info: Any, *path: str) -> bool:
     syntax tree itself: info.selected_fields converts the whole selection, on every
     call, into Strawberry's own nodes."""
     raw = info._raw_info
-    fragments = raw.fragments
+    return bool(nodes_at(raw.field_nodes, raw.fragments, path))
 
-    def walk(selection_set: Any, rest: tuple[str, ...]) -> bool:
-        if not rest:
-            return True
+
+def nodes_at(field_nodes: Sequence[Any], fragments: Any, path: Sequence[str]) -> list[FieldNode]:
+    """The field nodes at `path` below `field_nodes` (GraphQL names, not aliases),
+    through fragments too, in document order. Directives are not applied: a node that
+    @skip leaves out is still found."""
+    found: list[FieldNode] = []
+
+    def walk(selection_set: Any, rest: Sequence[str]) -> None:
         for selection in selection_set.selections if selection_set else ():
             if isinstance(selection, FieldNode):
-                if selection.name.value == rest[0] and walk(selection.selection_set, rest[1:]):
-                    return True
+                if selection.name.value != rest[0]:
+                    continue
+                if len(rest) == 1:
+                    found.append(selection)
+                else:
+                    walk(selection.selection_set, rest[1:])
             elif isinstance(selection, FragmentSpreadNode):
                 fragment = fragments.get(selection.name.value)
-                if fragment is not None and walk(fragment.selection_set, rest):
-                    return True
-            elif walk(selection.selection_set, rest):  # an inline fragment: same level
-                return True
-        return False
+                if fragment is not None:
+                    walk(getattr(fragment, "definition", fragment).selection_set, rest)
+            else:  # an inline fragment: same level
+                walk(selection.selection_set, rest)
 
-    return any(walk(node.selection_set, path) for node in raw.field_nodes)
+    for node in field_nodes:
+        walk(node.selection_set, path)
+    return found
+
+
+def argument_values(field: GraphQLField, node: FieldNode, raw_info: Any) -> dict[str, Any]:
+    """The field node's arguments as graphql-core coerces them for its resolver, with
+    the request's variables (raises GraphQLError for values it refuses). For a list
+    resolver that preloads what a field below it will ask for."""
+    variables = VariableValues(sources={}, coerced=raw_info.variable_values)
+    return get_argument_values(field, node, variables)

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import gc
+import inspect
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +19,8 @@ import strawberry
 from strawberry.extensions import ParserCache
 from strawberry.types import Info
 
-from schema.executor import NOT_PRELOADED, PlainSubtreeExecutor, preloaded
+from schema.executor import NOT_PRELOADED, PlainSubtreeExecutor, preloaded, preloaded_by_node
+from schema.relay import argument_values, nodes_at
 
 
 @strawberry.enum
@@ -53,6 +57,8 @@ class Item(Named):
     calls: strawberry.Private[list]
     # Set by the lists that preload each item's best tag (see best_tag).
     preloaded_best: strawberry.Private[Any] = NOT_PRELOADED
+    # Set by the list that preloads tags_like, by node (see by_node_items).
+    preloaded_like: strawberry.Private[dict | None] = None
 
     @strawberry.field
     def shout(self) -> str:
@@ -98,8 +104,20 @@ class Item(Named):
             return self.preloaded_best
         return _later(self.tags[-1])
 
+    @strawberry.field
+    @preloaded_by_node("preloaded_like")
+    async def tags_like(self, suffix: str = "") -> list[Tag]:
+        # What the list preloaded for this node's arguments, else read here.
+        LIKE_CALLS.append((self.code, suffix))
+        return _tags_like(self, suffix)
+
 
 BEST_TAG_CALLS: list[str] = []
+LIKE_CALLS: list[tuple[str, str]] = []
+
+
+def _tags_like(item: Item, suffix: str) -> list[Tag]:
+    return [tag for tag in item.tags if tag.name.endswith(suffix)]
 
 
 async def _later(tag: Tag) -> Tag:
@@ -144,6 +162,22 @@ class Query:
                 item.preloaded_best = None if item.code == "B" else item.tags[0]
         return items
 
+    @strawberry.field
+    async def by_node_items(self, info: Info) -> list[Item]:
+        """Items whose tagsLike a list preloaded for each node of the query, with the
+        node's own arguments; all but B, which the resolver answers."""
+        raw = info._raw_info
+        field = raw.schema.get_type("Item").fields["tagsLike"]
+        nodes = nodes_at(raw.field_nodes, raw.fragments, ("tagsLike",))
+        items = _items()
+        for item in items:
+            if item.code != "B":
+                item.preloaded_like = {
+                    id(node): _tags_like(item, **argument_values(field, node, raw))
+                    for node in nodes
+                }  # fmt: skip
+        return items
+
 
 QUERIES = [
     ("{ items { code name shout tags { name weight } } }", {}),
@@ -165,6 +199,18 @@ QUERIES = [
     ("{ preloadedItems { code bestTag { name } } }", {}),
     ('{ preloadedItems(only: ["A", "C"]) { code bestTag { name } } }', {}),
     ("{ items { code bestTag { name } } }", {}),
+    ('{ byNodeItems { code tagsLike(suffix: "1") { name } } }', {}),
+    (
+        "query($s: String!) { byNodeItems { code a: tagsLike(suffix: $s) { name } "
+        "b: tagsLike { name weight } } }",
+        {"s": "2"},
+    ),
+    (
+        '{ byNodeItems { code ...F tagsLike(suffix: "2") { name } } } '
+        'fragment F on Item { tagsLike(suffix: "2") { weight } }',
+        {},
+    ),
+    ('{ items { code tagsLike(suffix: "1") { name } } }', {}),
 ]
 
 
@@ -285,3 +331,49 @@ async def test_a_preloaded_field_is_read_without_its_resolver():
         {"name": "A2"}, None, {"name": "C2"}, {"name": "D2"},
     ]  # fmt: skip
     assert sorted(BEST_TAG_CALLS) == [f"preloadedItems.{i}.bestTag" for i in (0, 2, 3)]
+
+
+async def test_a_field_preloaded_by_node_is_read_without_its_resolver():
+    """A field with arguments marked @preloaded_by_node answers what the list preloaded
+    for its node (each alias its own arguments; a field spread from a fragment too)
+    without calling its resolver; an item the list did not preload (B) calls it with
+    the field's arguments, as graphql-core does."""
+    schema = _schema(PlainSubtreeExecutor)
+    LIKE_CALLS.clear()
+    result = await schema.execute(QUERIES[-3][0], variable_values=QUERIES[-3][1])
+    assert not result.errors
+    items = result.data["byNodeItems"]
+    assert [(i["code"], i["a"], len(i["b"])) for i in items] == [
+        (code, [{"name": f"{code}2"}], 2) for code in "ABCD"
+    ]
+    assert sorted(LIKE_CALLS) == [("B", ""), ("B", "2")]
+    LIKE_CALLS.clear()
+    result = await schema.execute(QUERIES[-2][0])
+    assert not result.errors
+    assert result.data["byNodeItems"][0]["tagsLike"] == [{"weight": None, "name": "A2"}]
+    assert LIKE_CALLS == [("B", "2")]
+
+
+async def test_a_completion_cancelled_before_it_ran_closes_its_resolvers_coroutine():
+    """When a field fails, graphql-core cancels its siblings' pending completions; one
+    cancelled before its first step never awaits the resolver's coroutine. The executor
+    closes that coroutine (no \"never awaited\" warning); the resolver never ran."""
+    ran = []
+
+    async def resolver() -> str:
+        ran.append(True)
+        return "x"
+
+    executor = object.__new__(PlainSubtreeExecutor)  # an unstarted completion reads nothing
+    result = resolver()
+    completion = executor.complete_awaitable_value(None, [], None, None, result, None)
+    # What a task cancelled before its first step does to its coroutine.
+    with pytest.raises(asyncio.CancelledError):
+        completion.throw(asyncio.CancelledError())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        del completion
+        gc.collect()
+    assert inspect.getcoroutinestate(result) == inspect.CORO_CLOSED
+    assert ran == []
+    assert not [w for w in caught if "never awaited" in str(w.message)], caught

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import enum
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -22,6 +22,7 @@ from resolvers.pagination import PageArgs
 from resolvers.validation import instant
 from schema.arguments import At, AtOrNow, FromDay, ToDay
 from schema.context import Info
+from schema.executor import preloaded_by_node
 from schema.query_reports import (
     ReportFormat,
     ReportFormatArg,
@@ -38,7 +39,9 @@ from schema.relay import (
     First,
     Last,
     Node,
+    argument_values,
     child_connection,
+    nodes_at,
     selects,
     to_connection,
 )
@@ -182,6 +185,8 @@ class Fund(Node):
     restricted_purpose: str | None = strawberry.field(
         description="What donations to this fund may be spent on; null for unrestricted funds."
     )
+    # Set by a list that preloaded its funds' pages of donations (preload_donations).
+    preloaded_donations: strawberry.Private[dict | None] = None  # node id -> Connection
 
     @classmethod
     def of(cls, row: FundRow) -> Fund:
@@ -250,6 +255,7 @@ class Fund(Node):
         )
 
     @strawberry.field(description="Donations, newest first (receivedAt, then id).")
+    @preloaded_by_node("preloaded_donations")
     async def donations(
         self,
         info: Info,
@@ -274,6 +280,36 @@ class Fund(Node):
         if with_campaigns:
             await Donation.preload_campaigns(info, [edge.node for edge in connection.edges])
         return connection
+
+    @staticmethod
+    async def preload_donations(info: Info, funds: list[Fund]) -> None:
+        """Read, in one batch, each fund's page of donations for the `donations` fields
+        the query selects below a list of funds, as Fund.donations would read it (same
+        loader, same key), so that the field answers without a resolver call per fund
+        (schema/executor.preloaded_by_node). A field with a filter, or whose arguments
+        are refused, is left to the resolver, which reports it at its path."""
+        from schema.types.donations import Donation
+
+        raw = info._raw_info
+        if any(d.variable_definitions for d in raw.fragments.values()):
+            return  # fragment arguments: the nodes' values depend on the spread
+        nodes = nodes_at(raw.field_nodes, raw.fragments, ("edges", "node", "donations"))
+        keys = _donation_page_keys(raw, nodes)
+        if not keys or not funds:
+            return
+        distinct = list(dict.fromkeys(keys.values()))
+        loads = [(fund.pk, *key) for key in distinct for fund in funds]
+        pages = await info.context.visible.donation_pages.load_many(loads)
+        by_key = dict(zip(loads, pages, strict=True))
+        campaigns_for: list[Donation] = []
+        for fund in funds:
+            made = {key: to_connection(by_key[(fund.pk, *key)], Donation.of) for key in distinct}
+            fund.preloaded_donations = {node: made[key] for node, key in keys.items()}
+            for key, connection in made.items():
+                if key[2]:
+                    campaigns_for.extend(edge.node for edge in connection.edges)
+        if campaigns_for:
+            await Donation.preload_campaigns(info, campaigns_for)
 
     @strawberry.field(description="Disbursements, in request order.")
     async def disbursements(
@@ -399,7 +435,35 @@ async def fund_connection(info: Info, scope: Scope, args: PageArgs) -> Connectio
         # In one batch before the funds' fields, which then answer without an await.
         with contextlib.suppress(Exception):  # the field reports it, at its path
             await info.context.visible.fund_balances.load_many([row.id for row in page.rows])
-    return to_connection(page, Fund.of)
+    connection = to_connection(page, Fund.of)
+    with contextlib.suppress(Exception):  # the field reports it, at its path
+        await Fund.preload_donations(info, [edge.node for edge in connection.edges])
+    return connection
+
+
+def _donation_page_keys(raw: Any, nodes: list[Any]) -> dict[int, tuple]:
+    """The donation page key (PageArgs, no filter, with campaigns) of each `donations`
+    node, by the node's id; nodes with a filter or refused arguments are left out. The
+    nodes of one response name share the key of their first (validation made their
+    arguments equal), with campaigns if any of them shows them, as the resolver's
+    `selects` looks below all of them."""
+    field_def = raw.schema.get_type("Fund").fields["donations"]
+    groups: dict[str, list[Any]] = {}
+    for node in nodes:
+        groups.setdefault((node.alias or node.name).value, []).append(node)
+    keys: dict[int, tuple] = {}
+    for group in groups.values():
+        try:
+            values = argument_values(field_def, group[0], raw)
+            if values.get("filter") is not None:
+                continue
+            args = PageArgs.of(*(values.get(k) for k in ("first", "after", "last", "before")))
+        except Exception:  # the resolver refuses them, at the field's path
+            continue
+        path = ("edges", "node", "campaign")
+        with_campaigns = bool(nodes_at(group, raw.fragments, path))
+        keys.update((id(node), (args, None, with_campaigns)) for node in group)
+    return keys
 
 
 @strawberry.type(description="A fundraising event of a fund, e.g. the 2023 Neighbours' Festival.")

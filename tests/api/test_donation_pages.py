@@ -12,6 +12,7 @@ from db.uow import read_session
 from resolvers.donations import DonationQuery
 from resolvers.loaders import DONATION_ORDER, Loaders
 from resolvers.pagination import PageArgs, paginate_many
+from schema.types import funds as funds_module
 from tests.api.world import pk
 
 # Several donations share an instant, so that the id breaks ties.
@@ -130,3 +131,62 @@ async def test_bare_rows_read_like_the_generic_rows(world):
             assert getattr(mine, name) == getattr(theirs, name), name
             assert type(getattr(mine, name)) is type(getattr(theirs, name)), name
         assert mine.received_at.utcoffset() == theirs.received_at.utcoffset()
+
+
+FUND_DONATIONS = """
+  a: donations(first: $n) { edges { cursor node { id amount { amount } channel
+     campaign { id name } } } pageInfo { hasNextPage hasPreviousPage endCursor } }
+  b: donations(last: 2) { edges { node { id donorName } } }
+  ...Paged
+  cash: donations(first: 3, filter: { channel: CASH }) { edges { node { id channel } } }
+"""
+FRAGMENT = "fragment Paged on Fund { b: donations(last: 2) { edges { node { receivedAt } } } }"
+
+
+async def test_a_fund_list_answers_each_funds_donations_as_the_fund_does(world, monkeypatch):
+    """A list of funds reads its funds' pages of donations in one batch, before their
+    fields (Fund.preload_donations, answered by schema/executor.preloaded_by_node).
+    Whatever the selection (aliases, a variable, a fragment merged into an alias,
+    campaigns, a filter, which is left to the field), each fund's answer is what its
+    own `donations` field gives it when the fund is reached by node(id)."""
+    await _fill(world)
+    preloaded = []
+    keys_of = funds_module._donation_page_keys
+
+    def recording(raw, nodes):
+        keys = keys_of(raw, nodes)
+        preloaded.append(sorted((n.alias.value, keys.get(id(n))) for n in nodes))
+        return keys
+
+    monkeypatch.setattr(funds_module, "_donation_page_keys", recording)
+    listed = await world.api.data(
+        f"query($n: Int!) {{ funds(first: 10) {{ edges {{ node {{ id {FUND_DONATIONS} }} }} }} }}"
+        f" {FRAGMENT}",
+        {"n": 4},
+        token=world.fin,
+    )
+    # Preloaded: a with campaigns, b (its two nodes, one from the fragment) without;
+    # the filtered page is left to the field.
+    first4, last2 = PageArgs(first=4), PageArgs(last=2)
+    assert preloaded == [
+        [("a", (first4, None, True)), ("b", (last2, None, False)), ("b", (last2, None, False)),
+         ("cash", None)]
+    ]  # fmt: skip
+    funds = {edge["node"]["id"]: edge["node"] for edge in listed["funds"]["edges"]}
+    assert {world.fund, world.other_fund} <= funds.keys()
+    for fund_id, from_list in funds.items():
+        alone = await world.api.data(
+            f"query($f: ID!, $n: Int!) {{ node(id: $f) {{ ... on Fund {{ id {FUND_DONATIONS} }} }} }}"
+            f" {FRAGMENT}",
+            {"f": fund_id, "n": 4},
+            token=world.fin,
+        )
+        assert from_list == alone["node"], fund_id
+    mine = funds[world.fund]
+    assert len(mine["a"]["edges"]) == 4 and mine["a"]["pageInfo"]["hasNextPage"]
+    assert any(edge["node"]["campaign"] for edge in mine["a"]["edges"])
+    assert [set(edge["node"]) for edge in mine["b"]["edges"]] == [
+        {"id", "donorName", "receivedAt"}
+    ] * 2
+    assert all(edge["node"]["channel"] == "CASH" for edge in mine["cash"]["edges"])
+    assert funds[world.other_fund]["a"]["edges"], "the other fund's gift"
