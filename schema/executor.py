@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import enum
 import inspect
+import keyword
 import weakref
 from collections.abc import Callable
 from types import CoroutineType
@@ -185,7 +186,14 @@ class PlainSubtreeExecutor(StrawberryGraphQLCoreExecutionContext):
 
     def _plan(self, return_type: GraphQLOutputType, field_details_list) -> Complete | None:
         if isinstance(return_type, GraphQLNonNull):
-            inner = self._plan(return_type.of_type, field_details_list)
+            # A list or an object that checks for null itself: one call fewer per value.
+            of_type = return_type.of_type
+            if isinstance(of_type, GraphQLObjectType):
+                return self._object_plan(of_type, field_details_list, non_null=True)
+            if isinstance(of_type, GraphQLList):
+                inner = self._plan(of_type.of_type, field_details_list)
+                return None if inner is None else _list(inner, non_null=True)
+            inner = self._plan(of_type, field_details_list)
             return None if inner is None else _non_null(inner)
         if isinstance(return_type, GraphQLList):
             inner = self._plan(return_type.of_type, field_details_list)
@@ -196,7 +204,9 @@ class PlainSubtreeExecutor(StrawberryGraphQLCoreExecutionContext):
             return self._object_plan(return_type, field_details_list)
         return None  # interfaces and unions: graphql-core resolves the runtime type
 
-    def _object_plan(self, object_type: GraphQLObjectType, field_details_list) -> Complete | None:
+    def _object_plan(
+        self, object_type: GraphQLObjectType, field_details_list, *, non_null: bool = False
+    ) -> Complete | None:
         grouped, defer_usages, _forbidden = self.collect_subfields(object_type, field_details_list)
         if defer_usages:
             return None
@@ -206,7 +216,7 @@ class PlainSubtreeExecutor(StrawberryGraphQLCoreExecutionContext):
             if step is None:
                 return None
             steps.append(step)
-        return _object(object_type, steps)
+        return _object(object_type, steps, non_null)
 
     def _field_step(self, object_type: GraphQLObjectType, response_name: str, details):
         nodes = [d.node for d in details]
@@ -388,9 +398,11 @@ def _non_null(inner: Complete) -> Complete:
     return complete
 
 
-def _list(inner: Complete) -> Complete:
+def _list(inner: Complete, non_null: bool = False) -> Complete:
     def complete(value: Any, path: Path, ctx: Any) -> Any:
         if value is None:
+            if non_null:
+                raise _NotPlain  # graphql-core raises the field error, at its path
             return None
         if type(value) not in (list, tuple):
             raise _NotPlain
@@ -409,39 +421,69 @@ def _leaf(coerce: Callable[[Any], Any]) -> Complete:
     return complete
 
 
-def _object(object_type: GraphQLObjectType, steps: list) -> Complete:
-    is_type_of = object_type.is_type_of
-    type_name = object_type.name
+def _object(object_type: GraphQLObjectType, steps: list, non_null: bool = False) -> Complete:
+    """The object's completion, written out as one function for its selection (the
+    steps): each field read and, for a leaf, served inline. What it does per value
+    and field is what graphql-core does (see _step); only the loop and the lookups of
+    a generic completion are left out, since a list page completes hundreds of objects.
+    A non-null object refuses None itself (graphql-core then raises the field error)."""
     # An object of the type's own class, not cast, is of the type: is_type_of would
     # say so through its isinstance (Strawberry's, for the types with interfaces).
     own_class = getattr((object_type.extensions or {}).get(BACKREF), "origin", None)
-    # Paths are built only where a resolver below asks for info.
-    with_path = any(step[-1] for step in steps)
-
-    def complete(value: Any, path: Path, ctx: Any) -> Any:
-        if value is None:
-            return None
-        if type(value) is not own_class or hasattr(value, TYPE_CAST_ATTRIBUTE):
-            if isinstance(value, Exception) or (is_type_of and not is_type_of(value, None)):
-                raise _NotPlain
-        out = {}
-        for name, attr, get, coerce, non_null, usual, answers, done, step_path in steps:
-            field_path = Path(path, name, type_name) if step_path else path
-            field = getattr(value, attr) if attr is not None else get(value, field_path, ctx)
-            if coerce is None:
-                out[name] = done(field, field_path, ctx)
-            elif field is None:
-                if non_null:
-                    raise _NotPlain  # graphql-core raises the field error, at its path
-                out[name] = None
-            elif type(field) is usual:
-                out[name] = field if answers is None else answers[field]
-            else:
-                out[name] = _coerced(coerce, field)
-        return out
-
-    complete.needs_path = with_path
+    names: dict[str, Any] = {
+        "Path": Path, "_NotPlain": _NotPlain, "_coerced": _coerced, "own_class": own_class,
+        "is_type_of": object_type.is_type_of, "type_name": object_type.name,
+        "cast_attribute": TYPE_CAST_ATTRIBUTE,
+    }  # fmt: skip
+    lines = [
+        "def complete(value, path, ctx):",
+        "    if value is None:",
+        "        raise _NotPlain" if non_null else "        return None",
+        "    if type(value) is not own_class or hasattr(value, cast_attribute):",
+        "        if isinstance(value, Exception) or (",
+        "            is_type_of is not None and not is_type_of(value, None)",
+        "        ):",
+        "            raise _NotPlain",
+    ]
+    for i, step in enumerate(steps):
+        lines += _step_lines(i, step, names)
+    answer = ", ".join(f"{step[0]!r}: v{i}" for i, step in enumerate(steps))
+    lines.append(f"    return {{{answer}}}")
+    exec("\n".join(lines), names)  # code written above from the steps; names are literals
+    complete = names["complete"]
+    complete.needs_path = any(step[-1] for step in steps)  # paths only where asked for
     return complete
+
+
+def _step_lines(i: int, step: tuple, names: dict[str, Any]) -> list[str]:
+    """The lines that put field i's answer in v{i}. Values the plan holds (getters,
+    serializers, answers) are passed in `names` under numbered names; the response
+    name is written as a literal (a GraphQL name) and the attribute read as one when
+    it is a plain identifier."""
+    name, attr, get, coerce, non_null, usual, answers, done, step_path = step
+    names.update({f"get{i}": get, f"coerce{i}": coerce, f"usual{i}": usual,
+                  f"answers{i}": answers, f"done{i}": done})  # fmt: skip
+    lines = []
+    where = "path"
+    if step_path:
+        lines.append(f"    p{i} = Path(path, {name!r}, type_name)")
+        where = f"p{i}"
+    if attr is None:
+        read = f"get{i}(value, {where}, ctx)"
+    elif attr.isidentifier() and not keyword.iskeyword(attr) and not attr.startswith("__"):
+        read = f"value.{attr}"
+    else:
+        names[f"attr{i}"] = attr
+        read = f"getattr(value, attr{i})"
+    if coerce is None:
+        return [*lines, f"    v{i} = done{i}({read}, {where}, ctx)"]
+    lines += [f"    v{i} = {read}", f"    if v{i} is None:"]
+    lines.append("        raise _NotPlain" if non_null else "        pass")
+    if usual is not None:
+        served = f"v{i}" if answers is None else f"answers{i}[v{i}]"
+        lines += [f"    elif type(v{i}) is usual{i}:", f"        v{i} = {served}"]
+    lines += ["    else:", f"        v{i} = _coerced(coerce{i}, v{i})"]
+    return lines
 
 
 def _coerced(coerce: Callable[[Any], Any], value: Any) -> Any:
