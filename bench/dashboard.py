@@ -19,6 +19,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import psutil
 from common import (
     DEFAULT_URL,
     DONATE,
@@ -27,6 +28,8 @@ from common import (
     Server,
     analyze,
     console,
+    cpu_spent,
+    cpu_times,
     create_users,
     donation_input,
     gql_data,
@@ -36,6 +39,7 @@ from common import (
     machine,
     markdown,
     open_funds,
+    postgres_processes,
     ratio,
     table,
     wrk_fixed,
@@ -99,16 +103,30 @@ async def statements_per_request(db_url: str, fin_token: str, n_funds: int) -> i
         await engine.dispose()
 
 
-async def measure(label: str, base_url: str, token: str, body: dict, ok, args):
+async def measure(label: str, base_url: str, token: str, body: dict, ok, args, pid: int):
     """One server's rate on one fixed request: wrk when installed (a C load generator
-    leaves the cores to the servers), else N requests from httpx clients in this process."""
+    leaves the cores to the servers), else N requests from httpx clients in this process.
+    With it, the CPU the server's processes (`pid` and its children) and PostgreSQL's
+    spent per request (`server_ms`, `postgres_ms`): where each server's time goes."""
+    server = psutil.Process(pid)
     if have_wrk():
         await wrk_fixed("warm", base_url, token, body, 2, args.c)
-        return await wrk_fixed(
+        processes = [server, *server.children(recursive=True)]
+        before = cpu_times(processes), cpu_times(postgres_processes())
+        load = await wrk_fixed(
             f"{label} (wrk, {args.seconds:g} s)", base_url, token, body, args.seconds, args.c
         )
-    await http_load("warm", base_url, token, 4 * args.c, args.c, lambda i: body, ok)
-    return await http_load(f"{label} (httpx)", base_url, token, args.n, args.c, lambda i: body, ok)
+    else:
+        await http_load("warm", base_url, token, 4 * args.c, args.c, lambda i: body, ok)
+        processes = [server, *server.children(recursive=True)]
+        before = cpu_times(processes), cpu_times(postgres_processes())
+        load = await http_load(
+            f"{label} (httpx)", base_url, token, args.n, args.c, lambda i: body, ok
+        )
+    done = max(getattr(load, "requests", None) or load.count, 1)
+    load.server_ms = cpu_spent(before[0], cpu_times(processes)) / done * 1000
+    load.postgres_ms = cpu_spent(before[1], cpu_times(postgres_processes())) / done * 1000
+    return load
 
 
 async def against_postgraphile(db: ScratchDatabase, server: Server, fin: str, args) -> list:
@@ -127,7 +145,11 @@ async def against_postgraphile(db: ScratchDatabase, server: Server, fin: str, ar
     problem = postgraphile.install() if args.peer else "left out (--no-peer)"
     if problem:
         console.print(f"[yellow]PostGraphile: {problem}[/]")
-        return [await measure(f"Jinlin dashboard, {label}", server.base_url, fin, body, ok, args)]
+        return [
+            await measure(
+                f"Jinlin dashboard, {label}", server.base_url, fin, body, ok, args, server.proc.pid
+            )
+        ]
     await postgraphile.prepare(db.dsn)
     with postgraphile.PostGraphile(db.dsn, free_port(), workers=args.workers) as peer:
         await peer.wait_ready(60)
@@ -141,7 +163,15 @@ async def against_postgraphile(db: ScratchDatabase, server: Server, fin: str, ar
         loads = []
         for _ in range(args.rounds):  # alternating, so that drift hits both alike
             loads.append(
-                await measure(f"Jinlin dashboard, {label}", server.base_url, fin, body, ok, args)
+                await measure(
+                    f"Jinlin dashboard, {label}",
+                    server.base_url,
+                    fin,
+                    body,
+                    ok,
+                    args,
+                    server.proc.pid,
+                )
             )
             loads.append(
                 await measure(
@@ -151,6 +181,7 @@ async def against_postgraphile(db: ScratchDatabase, server: Server, fin: str, ar
                     peer_body,
                     peer_ok,
                     args,
+                    peer.proc.pid,
                 )
             )
     return loads
@@ -161,7 +192,8 @@ def versus_rows(loads: list) -> list[list[str]]:
     rows = []
     for i, load in enumerate(loads):
         peer = loads[i + 1] if i + 1 < len(loads) and i % 2 == 0 else None
-        rows.append([*load.row(), ratio(load.rate, peer.rate) if peer else "-"])
+        cpu = [f"{load.server_ms:.2f}", f"{load.postgres_ms:.2f}"]
+        rows.append([*load.row(), *cpu, ratio(load.rate, peer.rate) if peer else "-"])
     return rows
 
 
@@ -191,7 +223,12 @@ async def main(argv: list[str] | None = None) -> list[tuple[str, list[str], list
     sql_rows = [[str(k), str(v)] for k, v in counts]
     console.print(table("Dashboard: SQL statements per request", sql_columns, sql_rows))
     title = f"Dashboard over HTTP against PostGraphile, C={args.c}"
-    columns = [*LOAD_COLUMNS, "Jinlin vs PostGraphile"]
+    columns = [
+        *LOAD_COLUMNS,
+        "server CPU ms/req",
+        "PostgreSQL CPU ms/req",
+        "Jinlin vs PostGraphile",
+    ]
     rows = versus_rows(loads)
     console.print(table(title, columns, rows))
     for load in loads:

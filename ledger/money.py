@@ -83,4 +83,5 @@ def _shown(text: str) -> str:
 
 def to_decimal(fen: int) -> Decimal:
     """Fen as a Decimal with exactly two places: 12345 -> Decimal('123.45')."""
-    return (Decimal(fen) / FEN_PER_YUAN).quantize(Decimal("0.01"))
+    # Exact: the fen's digits with the point moved two places (no division, no rounding).
+    return Decimal(fen).scaleb(-2)

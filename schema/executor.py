@@ -60,6 +60,10 @@ BACKREF = "strawberry-definition"
 PRELOADED_AS = "jinlin_preloaded_as"  # set on a resolver by @preloaded
 PRELOADED_BY_NODE = "jinlin_preloaded_by_node"  # set on a resolver by @preloaded_by_node
 PLAIN_DIRECTIVES = frozenset({"skip", "include"})  # applied by graphql-core's collection
+# Set on a scalar's serializer: the type of value it always answers with a string (or
+# refuses by raising); the executor then serves such values by calling it, unchecked.
+ANSWERS_TYPE = "jinlin_answers_type"
+SERIALIZED = object()
 
 # complete(value, path, execution context) -> the completed value; raises _NotPlain to
 # leave it to graphql-core.
@@ -242,7 +246,11 @@ class PlainSubtreeExecutor(StrawberryGraphQLCoreExecutionContext):
         Strawberry's Info as Strawberry calls it (its wrapper would only add argument
         conversion and field extensions, which a plain field has none of)."""
         field = field_def.extensions[BACKREF]
-        resolver, info_name = field.base_resolver, field.base_resolver.info_parameter.name
+        # The function itself: StrawberryResolver.__call__ only checks it is callable.
+        resolver, info_name = (
+            field.base_resolver.wrapped_func,
+            field.base_resolver.info_parameter.name,
+        )
         info_class = self.schema._strawberry_schema.config.info_class
 
         def get(source: Any, path: Path, ctx: PlainSubtreeExecutor) -> Any:
@@ -299,13 +307,18 @@ def _step(name: str, get: Callable, return_type: Any, complete: Complete) -> tup
     return name, attr, get, coerce, non_null, usual, answers, complete, with_path
 
 
-def _usual_values(leaf: Any) -> tuple[type | None, dict | None]:
+def _usual_values(leaf: Any) -> tuple[type | None, Any]:
     """The type of the values a leaf usually holds, and what it answers for each
-    (None: the value itself), as its serializer would: graphql-core's String and ID
-    answer a str as it is; an enum answers each member by its name, worked out here
-    once by the enum's own serializer."""
+    (None: the value itself; SERIALIZED: what its serializer returns), as its
+    serializer would: graphql-core's String and ID answer a str as it is; an enum
+    answers each member by its name, worked out here once by the enum's own serializer;
+    a scalar whose serializer names the type it always answers with a string
+    (ANSWERS_TYPE) is served by calling it, without the checks for other values."""
     if leaf is GraphQLString or leaf is GraphQLID:
         return str, None
+    answers_type = getattr(leaf.coerce_output_value, ANSWERS_TYPE, None)
+    if isinstance(answers_type, type):
+        return answers_type, SERIALIZED
     members = getattr(leaf, "wrapped_cls", None)
     if not isinstance(members, type) or not issubclass(members, enum.Enum):
         return None, None
@@ -345,8 +358,10 @@ def _plain_getter(field_def: GraphQLField, nodes) -> Any:
         attribute = getattr(resolver.wrapped_func, PRELOADED_AS, None)
         return _NEEDS_INFO if attribute is None else _preloaded_getter(attribute)
 
+    function = resolver.wrapped_func  # StrawberryResolver.__call__ only checks it is callable
+
     def get(source: Any, _path: Path, _ctx: Any) -> Any:
-        value = resolver(source)
+        value = function(source)
         if hasattr(value, "__await__"):
             getattr(value, "close", lambda: None)()
             raise _NotPlain
@@ -481,6 +496,8 @@ def _step_lines(i: int, step: tuple, names: dict[str, Any]) -> list[str]:
     lines.append("        raise _NotPlain" if non_null else "        pass")
     if usual is not None:
         served = f"v{i}" if answers is None else f"answers{i}[v{i}]"
+        if answers is SERIALIZED:
+            served = f"coerce{i}(v{i})"
         lines += [f"    elif type(v{i}) is usual{i}:", f"        v{i} = {served}"]
     lines += ["    else:", f"        v{i} = _coerced(coerce{i}, v{i})"]
     return lines

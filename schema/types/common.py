@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from datetime import date, datetime, tzinfo
+from datetime import timezone as FixedOffset
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,6 +25,7 @@ from strawberry.types.scalar import ScalarDefinition
 from ledger.money import to_decimal
 from resolvers.errors import not_found
 from resolvers.validation import within_calendar
+from schema.executor import ANSWERS_TYPE
 
 # The same default as config.Settings.timezone, for schemas built without settings
 # (the SDL export, tests).
@@ -88,7 +91,7 @@ def scalar_map(timezone: tzinfo) -> dict[object, ScalarDefinition]:
                 "an offset is refused; answers are in the funds' time zone."
             ),
             specified_by_url=RFC3339_URL,
-            serialize=lambda value: _serialize_datetime(value, timezone),
+            serialize=_datetime_serializer(timezone),
             parse_value=_parse_datetime,
         ),
         date: strawberry.scalar(
@@ -105,6 +108,35 @@ def _serialize_decimal(value: Any) -> str:
     if not isinstance(value, Decimal) or not value.is_finite():
         raise TypeError(f"Decimal cannot represent {value!r}")
     return format(value, "f")  # plain digits: str() would write 1E+2
+
+
+setattr(_serialize_decimal, ANSWERS_TYPE, Decimal)
+INSTANTS_KEPT = 8192  # answers of instants kept per time zone; emptied when full
+
+
+def _datetime_serializer(timezone: tzinfo) -> Callable[[Any], str]:
+    """DateTime's serializer in the funds' time zone. It keeps the answers of recent
+    instants: a list page answers the same donations' times request after request,
+    and an instant's answer in one time zone never changes. Only for instants with a
+    fixed offset (what the database driver gives): equal ones, whatever their offset,
+    hash and answer alike. Python compares two times of one zone with daylight saving
+    by their wall clock, so the two instants of an hour set back would share a key."""
+    answers: dict[datetime, str] = {}
+
+    def serialize(value: Any) -> str:
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            raise TypeError(f"DateTime cannot represent {value!r}")
+        if type(value.tzinfo) is not FixedOffset:
+            return _serialize_datetime(value, timezone)
+        answer = answers.get(value)
+        if answer is None:
+            if len(answers) >= INSTANTS_KEPT:
+                answers.clear()
+            answer = answers[value] = _serialize_datetime(value, timezone)
+        return answer
+
+    setattr(serialize, ANSWERS_TYPE, datetime)
+    return serialize
 
 
 def _parse_decimal(value: Any) -> str:

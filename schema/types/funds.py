@@ -22,7 +22,7 @@ from resolvers.pagination import PageArgs
 from resolvers.validation import instant
 from schema.arguments import At, AtOrNow, FromDay, ToDay
 from schema.context import Info
-from schema.executor import preloaded_by_node
+from schema.executor import NOT_PRELOADED, preloaded, preloaded_by_node
 from schema.query_reports import (
     ReportFormat,
     ReportFormatArg,
@@ -187,6 +187,8 @@ class Fund(Node):
     )
     # Set by a list that preloaded its funds' pages of donations (preload_donations).
     preloaded_donations: strawberry.Private[dict | None] = None  # node id -> Connection
+    # Set by a list that preloaded its funds' balances (fund_connection).
+    preloaded_balances: strawberry.Private[Any] = NOT_PRELOADED
 
     @classmethod
     def of(cls, row: FundRow) -> Fund:
@@ -221,8 +223,11 @@ class Fund(Node):
         return Subdistrict.of(await info.context.loaders.subdistrict.load(self.subdistrict_id))
 
     @strawberry.field(description="How the money is held right now (from stored balances).")
+    @preloaded("preloaded_balances")
     def balances(self, info: Info) -> FundBalances:
         # Synchronous when the list this fund came in preloaded its balances.
+        if self.preloaded_balances is not NOT_PRELOADED:
+            return self.preloaded_balances
         loader = info.context.visible.fund_balances
         found = held(loader, self.pk)
         if found is NOT_HELD:
@@ -431,13 +436,18 @@ async def fund_connection(info: Info, scope: Scope, args: PageArgs) -> Connectio
     # The rows just read are what the fund loader would read again for the fields
     # below (visibility is still decided on each row by the viewer-scoped loader).
     info.context.loaders.fund.prime_many({row.id: row for row in page.rows})
-    if selects(info, "edges", "node", "balances"):
-        # In one batch before the funds' fields, which then answer without an await.
-        with contextlib.suppress(Exception):  # the field reports it, at its path
-            await info.context.visible.fund_balances.load_many([row.id for row in page.rows])
     connection = to_connection(page, Fund.of)
-    with contextlib.suppress(Exception):  # the field reports it, at its path
-        await Fund.preload_donations(info, [edge.node for edge in connection.edges])
+    funds = [edge.node for edge in connection.edges]
+    # In one batch each, before the funds' fields, which then read them as attributes;
+    # what fails here is left to the fields, which report it at their paths.
+    if selects(info, "edges", "node", "balances"):
+        with contextlib.suppress(Exception):
+            found = await info.context.visible.fund_balances.load_many([f.pk for f in funds])
+            for fund, by_code in zip(funds, found, strict=True):
+                if by_code is not None:  # else the field refuses it
+                    fund.preloaded_balances = balances_of(by_code, fund.currency)
+    with contextlib.suppress(Exception):
+        await Fund.preload_donations(info, funds)
     return connection
 
 

@@ -13,7 +13,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from ledger.errors import InvalidAmount
-from ledger.money import MAX_AMOUNT_CHARS, MAX_FEN, to_decimal, to_fen
+from ledger.money import FEN_PER_YUAN, MAX_AMOUNT_CHARS, MAX_FEN, to_decimal, to_fen
 
 ASCII_DIGITS = "0123456789"
 # Look like digits or numbers to Python (int(), Decimal(), str.isdigit()) but are not
@@ -57,6 +57,17 @@ def test_every_valid_text_becomes_exactly_its_fen(text):
 @given(st.integers(min_value=1, max_value=MAX_FEN))
 def test_what_the_api_answers_is_read_back_to_the_same_fen(fen):
     assert to_fen(format(to_decimal(fen), "f")) == fen
+
+
+@given(st.integers(min_value=-(2**63), max_value=2**63 - 1))
+@example(0)
+@example(-1)
+def test_an_amount_has_exactly_two_places_and_the_fens_value(fen):
+    """Any bigint the ledger can hold, negative balances too: the same digits, sign
+    and exponent as dividing by 100 and quantizing to the fen."""
+    expected = (Decimal(fen) / FEN_PER_YUAN).quantize(Decimal("0.01"))
+    assert to_decimal(fen).as_tuple() == expected.as_tuple()
+    assert to_decimal(fen).as_tuple().exponent == -2
 
 
 def _insert(text: str, at: int, char: str) -> str:
