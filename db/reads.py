@@ -107,11 +107,14 @@ _FILTERS = (
 async def donation_pages(
     conn: asyncpg.Connection, fund_ids: Sequence[int], part: DonationSlice
 ) -> list[Any]:
-    """Every fund's slice in one statement (ROW_NUMBER() per fund), in page order; with
-    each donation's campaign columns when the slice asks (see joined_campaigns), so
-    that a page that shows its campaigns needs no second statement."""
-    params: list[Any] = [list(fund_ids), part.limit]
-    where = ["fund_id = ANY($1::int[])"]
+    """Every fund's slice in one statement, each fund's rows in page order: per fund,
+    a LATERAL subquery that walks the fund's index (fund_id, received_at, id) from the
+    page's end and stops after `limit` rows, so a page costs the same whether the fund
+    holds a hundred donations or a hundred thousand. With each donation's campaign
+    columns when the slice asks (see joined_campaigns), so that a page that shows its
+    campaigns needs no second statement."""
+    params: list[Any] = [list(dict.fromkeys(fund_ids)), part.limit]  # each fund once
+    where = ["fund_id = f.id"]
 
     def param(value: Any) -> str:
         params.append(value)
@@ -126,17 +129,17 @@ async def donation_pages(
         where.append(f"(received_at, id) < ({param(part.after[0])}, {param(part.after[1])})")
     if part.before is not None:
         where.append(f"(received_at, id) > ({param(part.before[0])}, {param(part.before[1])})")
-    order = "received_at, id" if part.oldest_first else "received_at DESC, id DESC"
+    way = "" if part.oldest_first else " DESC"
     joined = (
         (f", {_JOINED_COLUMNS}", "LEFT JOIN campaigns AS c ON c.id = page.campaign_id ")
         if part.with_campaigns
         else ("", "")
     )
     query = (
-        f"SELECT page.*{joined[0]} FROM (SELECT {_DONATION_COLUMNS}, "
-        f"row_number() OVER (PARTITION BY fund_id ORDER BY {order}) AS rn "
-        f"FROM donations WHERE {' AND '.join(where)}) AS page "
-        f"{joined[1]}WHERE rn <= $2 ORDER BY rn"
+        f"SELECT page.*{joined[0]} FROM unnest($1::int[]) WITH ORDINALITY AS f(id, n) "
+        f"CROSS JOIN LATERAL (SELECT {_DONATION_COLUMNS} FROM donations "
+        f"WHERE {' AND '.join(where)} ORDER BY received_at{way}, id{way} LIMIT $2) AS page "
+        f"{joined[1]}ORDER BY f.n, page.received_at{way}, page.id{way}"
     )
     return await conn.fetch(query, *params, record_class=DonationRecord)
 

@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import BigInteger, Select, and_, func, or_, select
+from sqlalchemy import BigInteger, Select, and_, bindparam, func, or_, select, true
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -203,22 +204,29 @@ async def paginate_many(
     several times more CPU to build; for lists that are only shown."""
     if args.size == 0:
         return {pid: Page([], [], False, False) for pid in parent_ids}
-    row_number = (
-        func.row_number()
-        .over(partition_by=parent_column, order_by=_ordering(order, args.backwards))
-        .label("rn")
-    )
+    # Per parent, a LATERAL subquery that walks the parent's index from the page's end
+    # and stops after the page: a page of a fund with a hundred thousand entries costs
+    # what one of ten does (ROW_NUMBER() over all the parents' rows read every one).
     table = model.__table__
-    inner = select(*table.c, row_number) if plain else select(model, row_number)
-    inner = inner.where(parent_column.in_(list(parent_ids)), *where)
-    inner = _filtered(inner, order, args).subquery()
+    ids = bindparam("parents", list(dict.fromkeys(parent_ids)), type_=ARRAY(parent_column.type))
+    parents = func.unnest(ids).table_valued("id", with_ordinality="n").render_derived("parent")
+    inner = select(*table.c) if plain else select(model)
+    inner = inner.where(parent_column == parents.c.id, *where)
+    inner = _filtered(inner, order, args).order_by(*_ordering(order, args.backwards))
+    inner = inner.limit(args.size + 1).lateral("page")
+    page_order = [parents.c.n, *_ordering(_on(inner, order), args.backwards)]
     if plain:
         stmt = select(*(inner.c[c.name] for c in table.c))
     else:
         stmt = select(aliased(model, inner))
-    stmt = stmt.where(inner.c.rn <= args.size + 1).order_by(inner.c.rn)
+    stmt = stmt.select_from(parents).join(inner, true()).order_by(*page_order)
     result = await (session.execute(stmt) if plain else session.scalars(stmt))
     return pages_by_parent(result.all(), parent_ids, parent_column.key, order, args)
+
+
+def _on(subquery: Any, order: Sequence[OrderKey]) -> list[OrderKey]:
+    """The order's keys as the subquery's columns of the same names."""
+    return [OrderKey(subquery.c[k.column.expression.name], k.descending) for k in order]
 
 
 def pages_by_parent(
