@@ -1,8 +1,9 @@
 """Cursor pagination by keyset, for one parent or many at once.
 
 Cursors are opaque (base64 of the sort key). Many parents are paged in one
-statement with ROW_NUMBER() OVER (PARTITION BY parent), which is what lets a
-nested connection cost one query however many parents there are.
+statement, a LATERAL subquery per parent that stops after the page, which is what
+lets a nested connection cost one query however many parents there are, and a page
+cost the same however many children its parent has.
 """
 
 from __future__ import annotations
