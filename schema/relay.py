@@ -37,12 +37,26 @@ class Node:
     id: strawberry.ID = strawberry.field(description="Opaque global ID.")
 
 
+def _start_cursor(self) -> str | None:
+    return self.cursors[0] if self.cursors else None
+
+
+def _end_cursor(self) -> str | None:
+    return self.cursors[-1] if self.cursors else None
+
+
 @strawberry.type(description="Where a page sits in its list.")
 class PageInfo:
     has_next_page: bool = strawberry.field(description="More items follow this page.")
     has_previous_page: bool = strawberry.field(description="Items precede this page.")
-    start_cursor: str | None = strawberry.field(description="Cursor of the first item.")
-    end_cursor: str | None = strawberry.field(description="Cursor of the last item.")
+    start_cursor: str | None = strawberry.field(
+        resolver=_start_cursor, description="Cursor of the first item."
+    )
+    end_cursor: str | None = strawberry.field(
+        resolver=_end_cursor, description="Cursor of the last item."
+    )
+    # The page's cursors: encoded only when asked (a list page rarely shows pageInfo).
+    cursors: strawberry.Private[Sequence[str]] = ()
 
 
 def _edge_cursor(self) -> str:
@@ -73,8 +87,7 @@ def to_connection(page: Page, convert: Callable[[Any], T]) -> Connection[T]:
         page_info=PageInfo(
             has_next_page=page.has_next,
             has_previous_page=page.has_previous,
-            start_cursor=page.cursors[0] if page.cursors else None,
-            end_cursor=page.cursors[-1] if page.cursors else None,
+            cursors=page.cursors,
         ),
         edges=edges,
     )
