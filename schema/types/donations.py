@@ -12,6 +12,7 @@ from resolvers.donation_rows import RecordedDonation
 from resolvers.donations import DonationQuery, recent_public_donations
 from resolvers.errors import invalid
 from resolvers.ids import decode_id, to_global_id
+from resolvers.loaders import NOT_HELD, held
 from resolvers.public import masked_donor
 from resolvers.validation import instant
 from schema.context import Info
@@ -109,9 +110,13 @@ class Donation(Node):
         this finds them in the campaign loader's cache; others are read in one batch."""
         # Each campaign once: a page names few campaigns, and each load is a future.
         ids = list(dict.fromkeys(d.row.campaign_id for d in donations))
-        ids = [i for i in ids if i is not None]
-        rows = await info.context.loaders.campaign.load_many(ids)
-        by_id = {row.id: Campaign.of(row) for row in rows if row is not None}
+        loader = info.context.loaders.campaign
+        rows = {i: held(loader, i) for i in ids if i is not None}
+        # Those the page primed are read from the cache; the others in one batch.
+        missing = [i for i, row in rows.items() if row is NOT_HELD]
+        if missing:
+            rows.update(zip(missing, await loader.load_many(missing), strict=True))
+        by_id = {i: Campaign.of(row) for i, row in rows.items() if row is not None}
         for donation in donations:
             donation.preloaded_campaign = by_id.get(donation.row.campaign_id)
 
