@@ -29,6 +29,7 @@ if "--no-multiprocess" not in sys.argv:
 import argparse
 import asyncio
 import cProfile
+import gc
 import itertools
 import logging
 import pstats
@@ -149,6 +150,7 @@ class Donor:
 
 async def profile(url: str, funds: list[str], token: str, args) -> None:
     app = production_app(url)
+    gc.freeze()  # as server.app_factory does: a served worker's GC scans none of it
     async with starlette_of(app).router.lifespan_context(app):  # the change feed too
         donor = Donor(app, token, funds)
         await donor.send(200, args.concurrency, check=True)  # warm: caches, statements
