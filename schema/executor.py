@@ -155,9 +155,14 @@ class PlainSubtreeExecutor(StrawberryGraphQLCoreExecutionContext):
         completion = super().complete_awaitable_value(
             return_type, field_details_list, info, path, result, position
         )
-        if type(result) is CoroutineType:
-            weakref.finalize(completion, _close_if_unstarted, result)
-        return completion
+        return _closing_unstarted(completion, result)
+
+    def complete_awaitable_list_item_value(self, item, item_type, details, info, path, position):
+        """The same for an awaitable item of a list (a resolver that returns coroutines)."""
+        completion = super().complete_awaitable_list_item_value(
+            item, item_type, details, info, path, position
+        )
+        return _closing_unstarted(completion, item)
 
     def _shared_plan(self, return_type, field_details_list) -> Any:
         """The plan kept for this selection by an earlier request, made now if it can
@@ -391,6 +396,14 @@ def _by_node_getter(attribute: str, node: Any) -> Callable:
         return value
 
     return get
+
+
+def _closing_unstarted(completion: Any, awaited: Any) -> Any:
+    """`completion`, which awaits `awaited`; if it is collected without having started,
+    `awaited` is closed (see PlainSubtreeExecutor.complete_awaitable_value)."""
+    if type(awaited) is CoroutineType:
+        weakref.finalize(completion, _close_if_unstarted, awaited)
+    return completion
 
 
 def _close_if_unstarted(coroutine: CoroutineType) -> None:

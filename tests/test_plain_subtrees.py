@@ -356,8 +356,8 @@ async def test_a_field_preloaded_by_node_is_read_without_its_resolver():
 
 async def test_a_completion_cancelled_before_it_ran_closes_its_resolvers_coroutine():
     """When a field fails, graphql-core cancels its siblings' pending completions; one
-    cancelled before its first step never awaits the resolver's coroutine. The executor
-    closes that coroutine (no \"never awaited\" warning); the resolver never ran."""
+    cancelled before its first step never awaits the resolver's coroutine (or a list's
+    awaitable item). The executor closes that coroutine (no \"never awaited\" warning); the resolver never ran."""
     ran = []
 
     async def resolver() -> str:
@@ -365,15 +365,18 @@ async def test_a_completion_cancelled_before_it_ran_closes_its_resolvers_corouti
         return "x"
 
     executor = object.__new__(PlainSubtreeExecutor)  # an unstarted completion reads nothing
-    result = resolver()
+    result, item = resolver(), resolver()
     completion = executor.complete_awaitable_value(None, [], None, None, result, None)
+    item_completion = executor.complete_awaitable_list_item_value(item, None, [], None, None, None)
     # What a task cancelled before its first step does to its coroutine.
-    with pytest.raises(asyncio.CancelledError):
-        completion.throw(asyncio.CancelledError())
+    for unstarted in (completion, item_completion):
+        with pytest.raises(asyncio.CancelledError):
+            unstarted.throw(asyncio.CancelledError())
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        del completion
+        del completion, item_completion, unstarted
         gc.collect()
     assert inspect.getcoroutinestate(result) == inspect.CORO_CLOSED
+    assert inspect.getcoroutinestate(item) == inspect.CORO_CLOSED
     assert ran == []
     assert not [w for w in caught if "never awaited" in str(w.message)], caught
