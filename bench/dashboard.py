@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import httpx
 import psutil
@@ -108,21 +109,22 @@ async def measure(label: str, base_url: str, token: str, body: dict, ok, args, p
     leaves the cores to the servers), else N requests from httpx clients in this process.
     With it, the CPU the server's processes (`pid` and its children) and PostgreSQL's
     spent per request (`server_ms`, `postgres_ms`): where each server's time goes."""
-    server = psutil.Process(pid)
     if have_wrk():
-        await wrk_fixed("warm", base_url, token, body, 2, args.c)
-        processes = [server, *server.children(recursive=True)]
-        before = cpu_times(processes), cpu_times(postgres_processes())
-        load = await wrk_fixed(
-            f"{label} (wrk, {args.seconds:g} s)", base_url, token, body, args.seconds, args.c
-        )
+        warm = partial(wrk_fixed, "warm", base_url, token, body, 2, args.c)
+        timed = partial(
+            wrk_fixed, f"{label} (wrk, {args.seconds:g} s)", base_url, token, body,
+            args.seconds, args.c,
+        )  # fmt: skip
     else:
-        await http_load("warm", base_url, token, 4 * args.c, args.c, lambda i: body, ok)
-        processes = [server, *server.children(recursive=True)]
-        before = cpu_times(processes), cpu_times(postgres_processes())
-        load = await http_load(
-            f"{label} (httpx)", base_url, token, args.n, args.c, lambda i: body, ok
+        warm = partial(http_load, "warm", base_url, token, 4 * args.c, args.c, lambda i: body, ok)
+        timed = partial(
+            http_load, f"{label} (httpx)", base_url, token, args.n, args.c, lambda i: body, ok
         )
+    await warm()
+    server = psutil.Process(pid)
+    processes = [server, *server.children(recursive=True)]
+    before = cpu_times(processes), cpu_times(postgres_processes())
+    load = await timed()
     done = max(getattr(load, "requests", None) or load.count, 1)
     load.server_ms = cpu_spent(before[0], cpu_times(processes)) / done * 1000
     load.postgres_ms = cpu_spent(before[1], cpu_times(postgres_processes())) / done * 1000

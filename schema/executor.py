@@ -22,12 +22,13 @@ takes info gets this request's resolve info. A selection with any directive (@sk
 
 Anything else takes graphql-core's own path, unchanged: asynchronous resolvers (the
 loaders, which decide what the viewer may see), fields with arguments (unless a list
-preloaded their values: @preloaded and @preloaded_by_node), field extensions or middleware, abstract types, @defer and @stream. So does any value the
-plan does not expect (an error raised, a null where the schema forbids one, an
-awaitable, an object of another type): graphql-core then completes that value again
-from the start and reports the error at its path, as without this class. That is why a
-field is plain only when its getter may run twice: an attribute read or a synchronous
-resolver without arguments. Validation runs before execution, as before.
+preloaded their values: @preloaded and @preloaded_by_node), field extensions or
+middleware, abstract types, @defer and @stream. So does any value the plan does not
+expect (an error raised, a null where the schema forbids one, an awaitable, an object
+of another type): graphql-core then completes that value again from the start and
+reports the error at its path, as without this class. That is why a field is plain only
+when its getter may run twice: an attribute read or a synchronous resolver without
+arguments. Validation runs before execution, as before.
 """
 
 from __future__ import annotations
@@ -94,11 +95,7 @@ def preloaded(attribute: str) -> Callable[[Callable], Callable]:
     no path), and leaves a value whose attribute was not preloaded to graphql-core,
     which calls the resolver. The resolver must answer the attribute when it is set."""
 
-    def mark(resolver: Callable) -> Callable:
-        setattr(resolver, PRELOADED_AS, attribute)
-        return resolver
-
-    return mark
+    return _marking(PRELOADED_AS, attribute)
 
 
 def preloaded_by_node(attribute: str) -> Callable[[Callable], Callable]:
@@ -112,8 +109,12 @@ def preloaded_by_node(attribute: str) -> Callable[[Callable], Callable]:
     several nodes (fragments) by each of them, since the plan keys it by the first
     that graphql-core collects."""
 
+    return _marking(PRELOADED_BY_NODE, attribute)
+
+
+def _marking(name: str, attribute: str) -> Callable[[Callable], Callable]:
     def mark(resolver: Callable) -> Callable:
-        setattr(resolver, PRELOADED_BY_NODE, attribute)
+        setattr(resolver, name, attribute)
         return resolver
 
     return mark

@@ -16,7 +16,6 @@ from resolvers import funds as fund_cases
 from resolvers.auth import Action, allowed
 from resolvers.funds_access import Scope
 from resolvers.ids import to_global_id
-from resolvers.loaders import NOT_HELD, held
 from resolvers.loaders_visible import EMPTY_PAGE
 from resolvers.pagination import PageArgs
 from resolvers.validation import instant
@@ -228,11 +227,7 @@ class Fund(Node):
         # Synchronous when the list this fund came in preloaded its balances.
         if self.preloaded_balances is not NOT_PRELOADED:
             return self.preloaded_balances
-        loader = info.context.visible.fund_balances
-        found = held(loader, self.pk)
-        if found is NOT_HELD:
-            return self._load_balances(loader)
-        return balances_of(shown(found, "fund"), self.currency)
+        return self._load_balances(info.context.visible.fund_balances)
 
     async def _load_balances(self, loader) -> FundBalances:
         return balances_of(shown(await loader.load(self.pk), "fund"), self.currency)
@@ -275,13 +270,11 @@ class Fund(Node):
     ) -> Connection[DonationRef]:
         from schema.types.donations import Donation
 
-        key_filter = filter.to_query() if filter is not None else None
-        args = PageArgs.of(first, after, last, before)
         with_campaigns = selects(info, "edges", "node", "campaign")
+        key = _donation_page_key(first, after, last, before, filter, with_campaigns)
         connection = await child_connection(
-            info.context.visible.donation_pages, self.pk, Donation.of, args, key_filter,
-            with_campaigns,
-        )  # fmt: skip
+            info.context.visible.donation_pages, self.pk, Donation.of, *key
+        )
         if with_campaigns:
             await Donation.preload_campaigns(info, [edge.node for edge in connection.edges])
         return connection
@@ -451,6 +444,13 @@ async def fund_connection(info: Info, scope: Scope, args: PageArgs) -> Connectio
     return connection
 
 
+def _donation_page_key(first, after, last, before, filter, with_campaigns: bool) -> tuple:
+    """The donation page loader's key after the fund id, from Fund.donations' arguments:
+    what the field reads, and what a list of funds preloads for it."""
+    key_filter = filter.to_query() if filter is not None else None
+    return PageArgs.of(first, after, last, before), key_filter, with_campaigns
+
+
 def _donation_page_keys(raw: Any, nodes: list[Any]) -> dict[int, tuple]:
     """The donation page key (PageArgs, no filter, with campaigns) of each `donations`
     node, by the node's id; nodes with a filter or refused arguments are left out. The
@@ -463,16 +463,16 @@ def _donation_page_keys(raw: Any, nodes: list[Any]) -> dict[int, tuple]:
         groups.setdefault((node.alias or node.name).value, []).append(node)
     keys: dict[int, tuple] = {}
     for group in groups.values():
+        with_campaigns = bool(nodes_at(group, raw.fragments, ("edges", "node", "campaign")))
         try:
             values = argument_values(field_def, group[0], raw)
             if values.get("filter") is not None:
                 continue
-            args = PageArgs.of(*(values.get(k) for k in ("first", "after", "last", "before")))
+            paging = (values.get(k) for k in ("first", "after", "last", "before"))
+            key = _donation_page_key(*paging, None, with_campaigns)
         except Exception:  # the resolver refuses them, at the field's path
             continue
-        path = ("edges", "node", "campaign")
-        with_campaigns = bool(nodes_at(group, raw.fragments, path))
-        keys.update((id(node), (args, None, with_campaigns)) for node in group)
+        keys.update((id(node), key) for node in group)
     return keys
 
 
